@@ -1,0 +1,119 @@
+// Package resolver holds the request pipeline: the edge that adapts a
+// dns.Handler to it, and the links that each decide, in a fixed order,
+// whether to answer a query or pass it on.
+//
+// The contract, written once: a Link receives the request and the rest of the
+// chain as next. It either answers, returning a Response that says where the
+// answer came from (its provenance), or calls next and may inspect or replace
+// what next returned. Links never write to the client; only the Edge does.
+// An error means "I could not answer"; the edge turns it into SERVFAIL.
+package resolver
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Request is one query as the pipeline sees it. Links treat it as read-only,
+// except Group, which the group link sets before blocking runs.
+type Request struct {
+	Msg      *dns.Msg   // the query as received; never modified
+	Client   netip.Addr // source address, IPv4-mapped addresses unmapped
+	Protocol string     // "udp", "tcp", later "dot" and "doh"
+	Name     string     // question name, lowercased and fully qualified
+	Type     uint16     // question type
+	Group    string     // client group whose rules apply; DefaultGroup until groups exist
+	Start    time.Time  // when the edge received the query
+}
+
+// DefaultGroup is the implicit group of clients no configured group matches.
+const DefaultGroup = "default"
+
+// DO reports whether the query asked for DNSSEC records.
+func (r *Request) DO() bool {
+	if o := r.Msg.IsEdns0(); o != nil {
+		return o.Do()
+	}
+	return false
+}
+
+// EDNS reports whether the query carried an OPT record.
+func (r *Request) EDNS() bool { return r.Msg.IsEdns0() != nil }
+
+// Response is an answer plus its provenance. Metrics, the query log and
+// Extended DNS Errors all read the provenance; nothing re-derives it.
+type Response struct {
+	Msg    *dns.Msg // the answer; nil only when Result is Dropped
+	Result Result
+
+	List     string // blocked, allowed or filtered: the list whose rule matched
+	Rule     string // the rule as written in that list
+	Upstream string // forwarded: the upstream that answered
+	Reason   string // refused, local, servfail or dropped: short machine-readable why
+
+	// EDE is attached to the answer when the query carried EDNS (RFC 8914).
+	EDE *dns.EDNS0_EDE
+}
+
+// Result says how a query ended. Its String is the metrics result label.
+type Result uint8
+
+// The results, one per value of the result label.
+const (
+	Forwarded Result = iota
+	Cached
+	Blocked
+	Local
+	Refused
+	RateLimited
+	Servfail
+	Dropped
+)
+
+var resultNames = [...]string{"forwarded", "cached", "blocked", "local", "refused", "ratelimited", "servfail", "dropped"}
+
+func (r Result) String() string {
+	if int(r) < len(resultNames) {
+		return resultNames[r]
+	}
+	return "unknown"
+}
+
+// Handler resolves a request. The forwarder at the end of the chain is a
+// Handler; so is a chain of links.
+type Handler interface {
+	Resolve(ctx context.Context, req *Request) (*Response, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
+
+// Resolve calls f.
+func (f HandlerFunc) Resolve(ctx context.Context, req *Request) (*Response, error) { return f(ctx, req) }
+
+// Link is one step of the pipeline. It receives the rest of the chain as
+// next, so it cannot be wired out of order by accident.
+type Link interface {
+	Resolve(ctx context.Context, req *Request, next Handler) (*Response, error)
+}
+
+// Chain returns a Handler that runs links in order and ends with final.
+func Chain(final Handler, links ...Link) Handler {
+	h := final
+	for i := len(links) - 1; i >= 0; i-- {
+		h = &chained{link: links[i], next: h}
+	}
+	return h
+}
+
+type chained struct {
+	link Link
+	next Handler
+}
+
+func (c *chained) Resolve(ctx context.Context, req *Request) (*Response, error) {
+	return c.link.Resolve(ctx, req, c.next)
+}
