@@ -53,6 +53,7 @@ type Response struct {
 	Rule     string // the rule as written in that list
 	Upstream string // forwarded: the upstream that answered
 	Reason   string // refused, local, servfail or dropped: short machine-readable why
+	Group    string // the client group whose rules decided, for the blocked_queries series
 
 	// EDE is attached to the answer when the query carried EDNS (RFC 8914).
 	EDE *dns.EDNS0_EDE

@@ -1,0 +1,189 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/blocklist"
+)
+
+// Extended DNS Error codes a block answer may carry (RFC 8914).
+const (
+	EDEBlocked    = 15
+	EDECensored   = 16
+	EDEFiltered   = 17
+	EDEProhibited = 18
+	EDEStale      = 3
+)
+
+// BlockConfig says how blocked names are answered (file section `blocking`).
+type BlockConfig struct {
+	// Response is nxdomain (default), nodata, null_ip, refused, or a list of
+	// IP addresses to answer A/AAAA with (a block page).
+	Response []string `mapstructure:"response"`
+	// TTL of block answers: the SOA's TTL and MINIMUM, or the answer records'.
+	// Short, so that pausing or allowing a name takes effect quickly.
+	TTL time.Duration `mapstructure:"ttl"`
+}
+
+// BlockMode is the parsed form of BlockConfig.Response.
+type BlockMode struct {
+	kind string // nxdomain, nodata, null_ip, refused, ips
+	ips  []netip.Addr
+	ttl  uint32
+}
+
+// ParseBlockMode validates cfg and returns the mode it describes.
+func ParseBlockMode(cfg BlockConfig) (BlockMode, error) {
+	m := BlockMode{kind: "nxdomain", ttl: uint32(cfg.TTL / time.Second)}
+	if cfg.TTL < 0 {
+		return m, fmt.Errorf("blocking.ttl: %v is negative", cfg.TTL)
+	}
+	switch {
+	case len(cfg.Response) == 0:
+	case len(cfg.Response) == 1 && isBlockKeyword(cfg.Response[0]):
+		m.kind = strings.ToLower(cfg.Response[0])
+	default:
+		m.kind = "ips"
+		for i, s := range cfg.Response {
+			ip, err := netip.ParseAddr(strings.TrimSpace(s))
+			if err != nil {
+				return m, fmt.Errorf("blocking.response[%d]: %q is neither nxdomain, nodata, null_ip, refused nor an IP address", i, s)
+			}
+			m.ips = append(m.ips, ip.Unmap())
+		}
+	}
+	return m, nil
+}
+
+func isBlockKeyword(s string) bool {
+	switch strings.ToLower(s) {
+	case "nxdomain", "nodata", "null_ip", "refused":
+		return true
+	}
+	return false
+}
+
+// Answer builds the block answer to r for a name matched by rule.
+func (m BlockMode) Answer(r *dns.Msg, rule blocklist.Rule) *dns.Msg {
+	out := new(dns.Msg)
+	out.SetReply(r)
+	q := r.Question[0]
+	switch m.kind {
+	case "refused":
+		out.Rcode = dns.RcodeRefused
+		return out
+	case "nodata":
+		out.Ns = []dns.RR{m.soa(rule)}
+		return out
+	case "null_ip", "ips":
+		out.Answer = m.addresses(q)
+		if len(out.Answer) == 0 {
+			out.Ns = []dns.RR{m.soa(rule)} // NODATA for other types
+		}
+		return out
+	}
+	out.Rcode = dns.RcodeNameError
+	out.Ns = []dns.RR{m.soa(rule)}
+	return out
+}
+
+func (m BlockMode) addresses(q dns.Question) []dns.RR {
+	hdr := dns.RR_Header{Name: q.Name, Rrtype: q.Qtype, Class: dns.ClassINET, Ttl: m.ttl}
+	var ips []netip.Addr
+	if m.kind == "null_ip" {
+		ips = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
+	} else {
+		ips = m.ips
+	}
+	var rrs []dns.RR
+	for _, ip := range ips {
+		switch {
+		case q.Qtype == dns.TypeA && ip.Is4():
+			rrs = append(rrs, &dns.A{Hdr: hdr, A: ip.AsSlice()})
+		case q.Qtype == dns.TypeAAAA && ip.Is6():
+			rrs = append(rrs, &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()})
+		}
+	}
+	return rrs
+}
+
+// soa is the authority record of a negative block answer. Its owner is the
+// blocked rule's domain, so a negative-caching client caches the block for
+// that zone, and its TTL and MINIMUM are the block TTL (RFC 2308).
+func (m BlockMode) soa(rule blocklist.Rule) dns.RR {
+	owner := dns.Fqdn(rule.Domain)
+	if rule.Domain == "" {
+		owner = "."
+	}
+	return &dns.SOA{
+		Hdr:     dns.RR_Header{Name: owner, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: m.ttl},
+		Ns:      "localhost.",
+		Mbox:    "blocked.cleandns.invalid.",
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  86400,
+		Minttl:  m.ttl,
+	}
+}
+
+// EDE returns the Extended DNS Error of a block by rule; the text names the
+// list, so a user who sees it in dig knows where to look.
+func EDE(rule blocklist.Rule, blockedName string) *dns.EDNS0_EDE {
+	code := rule.EDE
+	if code == 0 {
+		code = EDEBlocked
+	}
+	text := "blocked by " + rule.List
+	if blockedName != "" {
+		text += " (" + strings.TrimSuffix(blockedName, ".") + ")"
+	}
+	return &dns.EDNS0_EDE{InfoCode: code, ExtraText: text}
+}
+
+// MatcherFunc returns the blocklist that applies to a client group.
+type MatcherFunc func(group string) blocklist.Matcher
+
+// BlockLink answers blocked names before anything is cached or forwarded.
+type BlockLink struct {
+	matcher MatcherFunc
+	mode    BlockMode
+}
+
+// NewBlockLink returns the blocklist link.
+func NewBlockLink(matcher MatcherFunc, mode BlockMode) *BlockLink {
+	return &BlockLink{matcher: matcher, mode: mode}
+}
+
+// Resolve answers with the block answer when the client's group blocks the
+// name, and passes the query on otherwise.
+func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	m := b.matcher(req.Group)
+	if m == nil {
+		return next.Resolve(ctx, req)
+	}
+	rule, blocked := m.Match(req.Name)
+	if !blocked {
+		return next.Resolve(ctx, req)
+	}
+	return b.Blocked(req, rule, req.Name), nil
+}
+
+// Blocked returns the block response to req for rule; name is the name the
+// rule matched (the query name, or a CNAME target in the answer).
+func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Response {
+	return &Response{
+		Msg:    b.mode.Answer(req.Msg, rule),
+		Result: Blocked,
+		List:   rule.List,
+		Rule:   rule.Text,
+		Group:  req.Group,
+		EDE:    EDE(rule, name),
+	}
+}

@@ -1,0 +1,180 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/metrics"
+)
+
+// MaxUDPSize is the largest UDP answer cleandns sends: the DNS Flag Day 2020
+// value, small enough to avoid IP fragmentation on any common path.
+const MaxUDPSize = 1232
+
+// EdgeConfig configures the edge.
+type EdgeConfig struct {
+	// MaxUDPSize caps UDP answers (and the size we advertise); default 1232.
+	MaxUDPSize int `mapstructure:"max_udp_size"`
+}
+
+// Validate checks the values are usable.
+func (c EdgeConfig) Validate() error {
+	if c.MaxUDPSize != 0 && (c.MaxUDPSize < 512 || c.MaxUDPSize > 65535) {
+		return fmt.Errorf("server.max_udp_size: %d is outside 512..65535", c.MaxUDPSize)
+	}
+	return nil
+}
+
+// Edge adapts the pipeline to miekg/dns. It is the only dns.Handler: every
+// listener, whatever its transport, feeds the same Edge, which owns what must
+// happen exactly once per query: header checks, panic recovery, SERVFAIL on
+// error, EDNS and Extended DNS Errors, truncation, compression and metrics.
+type Edge struct {
+	next    Handler
+	metrics *metrics.Metrics
+	logger  *zap.Logger
+	maxUDP  int
+	now     func() time.Time
+}
+
+// NewEdge returns the edge in front of next.
+func NewEdge(cfg EdgeConfig, next Handler, m *metrics.Metrics, logger *zap.Logger) *Edge {
+	size := cfg.MaxUDPSize
+	if size == 0 {
+		size = MaxUDPSize
+	}
+	return &Edge{next: next, metrics: m, logger: logger, maxUDP: size, now: time.Now}
+}
+
+// For returns the dns.Handler a listener of the given protocol ("udp",
+// "tcp", "dot", "doh") serves with.
+func (e *Edge) For(protocol string) dns.Handler {
+	return &transport{edge: e, protocol: protocol}
+}
+
+// AcceptFunc is the MsgAcceptFunc listeners use: it ignores responses (which
+// could be used for reflection) and lets everything else reach the edge, so
+// that the edge, not the library, decides on FORMERR and NOTIMP.
+func AcceptFunc(dh dns.Header) dns.MsgAcceptAction {
+	if dh.Bits&(1<<15) != 0 { // QR: a response, not a query
+		return dns.MsgIgnore
+	}
+	return dns.MsgAccept
+}
+
+type transport struct {
+	edge     *Edge
+	protocol string
+}
+
+func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	t.edge.serve(w, r, t.protocol)
+}
+
+func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
+	start := e.now()
+	resp := e.resolve(w, r, protocol, start)
+	if resp.Result != Dropped && resp.Msg != nil {
+		out := e.finish(r, resp, protocol)
+		if err := w.WriteMsg(out); err != nil {
+			e.logger.Debug("write answer", zap.Error(err))
+		}
+	}
+	e.observe(r, resp, protocol, start)
+}
+
+// resolve checks the header and runs the pipeline, turning errors and panics
+// into SERVFAIL so a bad query can never take the server down.
+func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start time.Time) (resp *Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			resp = servfail(r, "panic")
+		}
+	}()
+	if bad := checkHeader(r); bad != nil {
+		return bad
+	}
+	q := r.Question[0]
+	req := &Request{
+		Msg:      r,
+		Client:   clientAddr(w.RemoteAddr()),
+		Protocol: protocol,
+		Name:     strings.ToLower(dns.Fqdn(q.Name)),
+		Type:     q.Qtype,
+		Group:    DefaultGroup,
+		Start:    start,
+	}
+	resp, err := e.next.Resolve(context.Background(), req)
+	if err != nil {
+		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
+		return servfail(r, err.Error())
+	}
+	if resp == nil || (resp.Msg == nil && resp.Result != Dropped) {
+		return servfail(r, "no answer")
+	}
+	return resp
+}
+
+// checkHeader answers what the pipeline must never see: other opcodes,
+// a question count other than one, more than one OPT, EDNS versions above 0.
+func checkHeader(r *dns.Msg) *Response {
+	if r.Opcode != dns.OpcodeQuery {
+		return local(r, dns.RcodeNotImplemented, "opcode")
+	}
+	if len(r.Question) != 1 {
+		return local(r, dns.RcodeFormatError, "qdcount")
+	}
+	opts := 0
+	for _, rr := range r.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			opts++
+		}
+	}
+	if opts > 1 {
+		return local(r, dns.RcodeFormatError, "opt")
+	}
+	if o := r.IsEdns0(); o != nil && o.Version() != 0 {
+		return local(r, dns.RcodeBadVers, "edns-version")
+	}
+	return nil
+}
+
+func local(r *dns.Msg, rcode int, reason string) *Response {
+	m := new(dns.Msg)
+	m.SetRcode(r, rcode)
+	return &Response{Msg: m, Result: Local, Reason: reason}
+}
+
+func servfail(r *dns.Msg, reason string) *Response {
+	m := new(dns.Msg)
+	m.SetRcode(r, dns.RcodeServerFailure)
+	return &Response{Msg: m, Result: Servfail, Reason: reason}
+}
+
+// clientAddr returns the source address with IPv4-mapped IPv6 unmapped, so
+// that ::ffff:10.0.0.1 matches the rules written for 10.0.0.1.
+func clientAddr(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
