@@ -93,7 +93,9 @@ type Handler interface {
 type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
 
 // Resolve calls f.
-func (f HandlerFunc) Resolve(ctx context.Context, req *Request) (*Response, error) { return f(ctx, req) }
+func (f HandlerFunc) Resolve(ctx context.Context, req *Request) (*Response, error) {
+	return f(ctx, req)
+}
 
 // Link is one step of the pipeline. It receives the rest of the chain as
 // next, so it cannot be wired out of order by accident.
