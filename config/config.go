@@ -1,0 +1,143 @@
+// Package config reads cleandns's configuration file into typed structs.
+//
+// The file is an adapter over the components' own Config types: each
+// section below is a component's struct, and this package only embeds them,
+// sets their defaults, rejects unknown keys and lets the environment and the
+// command line override them. The section names are a contract with users'
+// files; later work adds keys, never renames them.
+package config
+
+import (
+	"time"
+
+	"github.com/cleandns/cleandns/resolver"
+)
+
+// Config is the whole file.
+type Config struct {
+	// Listen lists the addresses served over both UDP and TCP.
+	Listen []string `mapstructure:"listen"`
+	// HTTP is the metrics, health and admin API listener.
+	HTTP HTTP `mapstructure:"http"`
+	// Upstreams are the default resolvers queries are forwarded to.
+	Upstreams upstreamConfig `mapstructure:"upstreams"`
+	// ForwardZones send names under a zone to other resolvers (conditional
+	// forwarding). A list, not a map: viper splits map keys on dots.
+	ForwardZones []upstreamZone `mapstructure:"forward_zones"`
+	// Blocking is the default group's lists and how blocks are answered.
+	Blocking Blocking `mapstructure:"blocking"`
+	// Cache holds upstream answers.
+	Cache cacheConfig `mapstructure:"cache"`
+	// Access says which client networks are answered at all.
+	Access Access `mapstructure:"access"`
+	// RateLimit bounds each client's UDP query rate.
+	RateLimit RateLimit `mapstructure:"ratelimit"`
+	// Groups give client networks their own lists.
+	Groups []Group `mapstructure:"groups"`
+	// QueryLog records queries for search and audit.
+	QueryLog QueryLog `mapstructure:"querylog"`
+	// Log configures cleandns's own log.
+	Log Log `mapstructure:"log"`
+}
+
+// HTTP is the `http` section.
+type HTTP struct {
+	// Listen is the address of /metrics, /healthz and the API; loopback by
+	// default, and "" turns the listener off.
+	Listen string `mapstructure:"listen"`
+	// AdminToken authorises every API call; ReadToken the read-only ones.
+	AdminToken string `mapstructure:"admin_token"`
+	ReadToken  string `mapstructure:"read_token"`
+}
+
+// Blocking is the `blocking` section.
+type Blocking struct {
+	// Enabled switches blocking off for everyone when false.
+	Enabled bool `mapstructure:"enabled"`
+	// Lists are the default group's blocklists: builtin:NAME, a file or a URL.
+	Lists []listSpec `mapstructure:"lists"`
+	// Allow lists names that are never blocked, whatever the lists say.
+	Allow []string `mapstructure:"allow"`
+
+	resolver.BlockConfig `mapstructure:",squash"`
+	blocklistConfig      `mapstructure:",squash"`
+}
+
+// Access is the `access` section.
+type Access struct {
+	// Allow lists the client networks that are answered.
+	Allow []string `mapstructure:"allow"`
+	// Action is what other clients get: refuse (REFUSED, EDE 18) or drop.
+	Action string `mapstructure:"action"`
+}
+
+// RateLimit is the `ratelimit` section.
+type RateLimit struct {
+	Enabled bool     `mapstructure:"enabled"`
+	QPS     float64  `mapstructure:"qps"`
+	Burst   int      `mapstructure:"burst"`
+	Slip    int      `mapstructure:"slip"`
+	Exempt  []string `mapstructure:"exempt"`
+}
+
+// Group is one entry of the `groups` list.
+type Group struct {
+	Name     string     `mapstructure:"name"`
+	Clients  []string   `mapstructure:"clients"`
+	Lists    []listSpec `mapstructure:"lists"`
+	Allow    []string   `mapstructure:"allow"`
+	Blocking *bool      `mapstructure:"blocking"`
+	Schedule *Schedule  `mapstructure:"schedule"`
+}
+
+// Schedule blocks extra lists at certain times of day.
+type Schedule struct {
+	Lists []listSpec `mapstructure:"lists"`
+	Days  []string   `mapstructure:"days"`
+	From  string     `mapstructure:"from"`
+	To    string     `mapstructure:"to"`
+}
+
+// QueryLog is the `querylog` section.
+type QueryLog struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// Log is the `log` section.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `mapstructure:"level"`
+	// Format is console or json.
+	Format string `mapstructure:"format"`
+}
+
+// Default returns the built-in defaults: what a key is when neither the file
+// nor the environment nor a flag sets it.
+func Default() Config {
+	return Config{
+		Listen: []string{"127.0.0.1:5353"},
+		HTTP:   HTTP{Listen: "127.0.0.1:9153"},
+		Upstreams: upstreamConfig{
+			Servers:  []string{"9.9.9.9", "1.1.1.1"},
+			Strategy: "failover",
+			Timeout:  2 * time.Second,
+			Deadline: 5 * time.Second,
+		},
+		Blocking: Blocking{
+			Enabled:         true,
+			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
+			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
+		},
+		Cache: cacheConfig{Enabled: true, MaxBytes: 64 << 20},
+		Access: Access{
+			Allow: []string{
+				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+				"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10",
+			},
+			Action: "refuse",
+		},
+		RateLimit: RateLimit{Enabled: true, QPS: 1000, Burst: 2000, Slip: 2, Exempt: []string{"127.0.0.0/8", "::1/128"}},
+		QueryLog:  QueryLog{Enabled: true},
+		Log:       Log{Level: "info", Format: "console"},
+	}
+}

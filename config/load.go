@@ -1,0 +1,153 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix starts every environment variable cleandns reads:
+// CLEANDNS_RATELIMIT_QPS sets ratelimit.qps.
+const EnvPrefix = "CLEANDNS"
+
+// Source is where the file part of a config comes from.
+type Source struct {
+	// Name is what errors call it: the file's path, or "embedded default".
+	Name string
+	// Data is the YAML text.
+	Data []byte
+}
+
+// File reads the file at path.
+func File(path string) (Source, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Source{}, fmt.Errorf("read config: %w", err)
+	}
+	return Source{Name: path, Data: b}, nil
+}
+
+// Load builds the config from, in rising precedence: the defaults, src, the
+// environment (CLEANDNS_*) and o, the command line's overrides; then
+// validates it. Errors name the source, the key and the reason.
+func Load(src Source, o Overrides) (*Config, error) {
+	if err := checkUnknown(src); err != nil {
+		return nil, err
+	}
+	v := viper.New()
+	registerDefaults(v, "", reflect.ValueOf(Default()))
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(src.Data)); err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Name, err)
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	var cfg Config
+	err := v.Unmarshal(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		rejectBareDurations,
+		mapstructure.StringToTimeDurationHookFunc(),
+		commaLists,
+		mapstructure.TextUnmarshallerHookFunc(),
+	)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Name, unwrapDecode(err))
+	}
+	o.apply(&cfg)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", src.Name, err)
+	}
+	return &cfg, nil
+}
+
+// registerDefaults tells viper every leaf key and its default. Viper only
+// consults the environment for keys it knows, so this is also what makes
+// CLEANDNS_BLOCKING_TTL work when the file does not mention blocking.ttl.
+func registerDefaults(v *viper.Viper, prefix string, val reflect.Value) {
+	t := val.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, squash := tagName(f)
+		if name == "-" {
+			continue
+		}
+		key := name
+		if prefix != "" {
+			key = prefix + "." + name
+		}
+		fv := val.Field(i)
+		switch {
+		case squash:
+			registerDefaults(v, prefix, fv)
+		case f.Type.Kind() == reflect.Struct && f.Type != durationType:
+			registerDefaults(v, key, fv)
+		default:
+			v.SetDefault(key, fv.Interface())
+		}
+	}
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func tagName(f reflect.StructField) (name string, squash bool) {
+	tag := f.Tag.Get("mapstructure")
+	name, opts, _ := strings.Cut(tag, ",")
+	if strings.Contains(opts, "squash") {
+		return "", true
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name, false
+}
+
+// rejectBareDurations refuses `ttl: 10`, which would otherwise silently mean
+// ten nanoseconds.
+func rejectBareDurations(from, to reflect.Type, data any) (any, error) {
+	if to != durationType || from == durationType {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.Float32:
+		if reflect.ValueOf(data).IsZero() {
+			return time.Duration(0), nil
+		}
+		return nil, fmt.Errorf("%v is a number without a unit; write a duration such as \"10s\", \"5m\" or \"24h\"", data)
+	}
+	return data, nil
+}
+
+// commaLists splits a string given where a list goes, as environment
+// variables give them: CLEANDNS_ACCESS_ALLOW=10.0.0.0/8,192.168.0.0/16.
+func commaLists(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() == reflect.Uint8 {
+		return data, nil
+	}
+	var out []string
+	for _, s := range strings.Split(data.(string), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// unwrapDecode strips mapstructure's preamble so the message starts with
+// the key.
+func unwrapDecode(err error) error {
+	var de *mapstructure.DecodeError
+	if errors.As(err, &de) {
+		return fmt.Errorf("%s: %w", de.Name(), de.Unwrap())
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "decoding failed due to the following error(s):\n\n")
+	return errors.New(strings.ReplaceAll(msg, "'", ""))
+}

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/cleandns/cleandns/resolver"
+)
+
+// Validate checks every section, naming the key of the first problem.
+func (c *Config) Validate() error {
+	if len(c.Listen) == 0 {
+		return fmt.Errorf("listen: at least one address is needed")
+	}
+	for i, a := range c.Listen {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("listen[%d]: %q: %v (want host:port, e.g. 127.0.0.1:53 or [::]:53)", i, a, err)
+		}
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			return fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err)
+		}
+	}
+	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {
+		return err
+	}
+	for i, n := range c.Access.Allow {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			return fmt.Errorf("access.allow[%d]: %q is not a network (want CIDR, e.g. 10.0.0.0/8)", i, n)
+		}
+	}
+	switch strings.ToLower(c.Access.Action) {
+	case "refuse", "drop":
+	default:
+		return fmt.Errorf("access.action: %q is neither refuse nor drop", c.Access.Action)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "console", "json":
+	default:
+		return fmt.Errorf("log.format: %q is neither console nor json", c.Log.Format)
+	}
+	return nil
+}
