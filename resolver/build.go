@@ -1,0 +1,53 @@
+package resolver
+
+// Parts are the pipeline's links. A nil part is a feature switched off: it
+// is left out of the chain rather than checked on every query.
+type Parts struct {
+	Access         Link
+	RateLimit      Link
+	Group          Link
+	Special        Link
+	Local          Link
+	Block          Link
+	ResponseFilter Link
+	Cache          Link
+	Dedup          Link
+	Forward        Handler
+}
+
+// Build wires the pipeline. This is the one place its order is written down;
+// every listener's queries pass through the edge into what Build returns.
+func Build(p Parts) Handler {
+	var links []Link
+	add := func(l Link) {
+		if l != nil {
+			links = append(links, l)
+		}
+	}
+	// Access control first: a client we do not serve costs nothing more and
+	// learns nothing (RFC 5358: never an open resolver).
+	add(p.Access)
+	// Rate limiting next, before any work is spent on a flooding client.
+	add(p.RateLimit)
+	// The client's group decides which lists apply below.
+	add(p.Group)
+	// Special-use and bypass names (localhost, .local, use-application-dns.net)
+	// are answered here and never leak upstream.
+	add(p.Special)
+	// Local records are the admin's own names; they beat any blocklist.
+	add(p.Local)
+	// The blocklist, for the query name and the client's group. It sits
+	// before the cache because lists and groups change, and the cache holds
+	// only upstream answers, never block answers.
+	add(p.Block)
+	// The response filter is the pinned order's last step, but it acts on the
+	// way back: wired here it sees every answer, cached or forwarded, and
+	// blocks those whose CNAME chain reaches a name the client's group blocks.
+	add(p.ResponseFilter)
+	// The cache answers repeats, and serves stale answers when upstreams fail.
+	add(p.Cache)
+	// In-flight dedup: identical concurrent misses share one exchange.
+	add(p.Dedup)
+	// Forward: zone-specific upstreams, then the default ones.
+	return Chain(p.Forward, links...)
+}
