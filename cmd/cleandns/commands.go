@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/resolver"
+)
+
+func newCheckConfig() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check-config FILE",
+		Short: "Validate a config file; exit non-zero with the key and reason when it is wrong",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := config.File(args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := config.Load(src, config.Overrides{}); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "cleandns %s (%s)\n", version, runtime.Version())
+		},
+	}
+}
+
+func newLists(f *flags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lists",
+		Short: "Print the built-in categories and the configured lists with their entry counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			printBuiltins(out)
+			cfg, err := loadConfig(f)
+			if err != nil {
+				return err
+			}
+			m, err := startLists(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "\nConfigured lists (default group):")
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "LIST\tENTRIES\tSKIPPED\tINVALID\tLAST SUCCESS\tLAST ERROR")
+			for _, st := range m.Status() {
+				last := "never"
+				if !st.LastSuccess.IsZero() {
+					last = st.LastSuccess.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", st.Name, st.Entries, st.Skipped, st.Invalid, last, st.LastError)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func printBuiltins(out io.Writer) {
+	fmt.Fprintln(out, "Built-in categories:")
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tENTRIES\tDESCRIPTION")
+	for _, b := range blocklist.Builtins() {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", b.Name, b.Entries, b.Description)
+	}
+	_ = tw.Flush()
+}
+
+func newExplain(f *flags) *cobra.Command {
+	var client string
+	cmd := &cobra.Command{
+		Use:   "explain NAME",
+		Short: "Say whether NAME is blocked or allowed, by which list, rule and line",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(f)
+			if err != nil {
+				return err
+			}
+			m, err := startLists(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), m.Explain(resolver.DefaultGroup, args[0]))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&client, "client", "", "answer for this client's group (groups are not configurable yet)")
+	return cmd
+}
+
+// startLists loads the configured lists once, remote ones included (with a
+// bounded wait), for the one-shot commands.
+func startLists(ctx context.Context, cfg *config.Config) (*blocklist.Manager, error) {
+	m, err := blocklist.New(cfg.Blocking.Config, []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}},
+		blocklist.Deps{Logger: zap.NewNop(), Metrics: metrics.NewUnregistered()})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		return nil, err
+	}
+	_ = m.Refresh(ctx) // remote lists: a failure is shown in the status
+	return m, nil
+}
+
+func newHealthcheck(f *flags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "healthcheck",
+		Short: "Exit 0 when the instance at --http answers /healthz (for container health checks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			addr := f.http
+			if addr == "" {
+				addr = config.Default().HTTP.Listen
+			}
+			c := &http.Client{Timeout: 3 * time.Second}
+			resp, err := c.Get("http://" + addr + "/healthz")
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("healthz: %s", resp.Status)
+			}
+			return nil
+		},
+	}
+}

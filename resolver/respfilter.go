@@ -1,0 +1,44 @@
+package resolver
+
+import (
+	"context"
+
+	"github.com/miekg/dns"
+)
+
+// ResponseFilter blocks answers whose CNAME chain reaches a name the client's
+// group blocks. Trackers and apps hide behind CDN aliases this way (a
+// first-party name that is a CNAME for a TikTok host); checking only the
+// query name would let them through.
+type ResponseFilter struct {
+	block   *BlockLink
+	matcher MatcherFunc
+}
+
+// NewResponseFilter returns the link; block builds the block answers.
+func NewResponseFilter(block *BlockLink, matcher MatcherFunc) *ResponseFilter {
+	return &ResponseFilter{block: block, matcher: matcher}
+}
+
+// Resolve passes the query on and checks what comes back, cached answers
+// included, against the client's own group.
+func (f *ResponseFilter) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	resp, err := next.Resolve(ctx, req)
+	if err != nil || resp == nil || resp.Msg == nil || (resp.Result != Forwarded && resp.Result != Cached) {
+		return resp, err
+	}
+	m := f.matcher(req.Group)
+	if m == nil {
+		return resp, nil
+	}
+	for _, rr := range resp.Msg.Answer {
+		c, ok := rr.(*dns.CNAME)
+		if !ok {
+			continue
+		}
+		if rule, blocked := m.Match(c.Target); blocked {
+			return f.block.Blocked(req, rule, c.Target), nil
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/resolver"
+)
+
+// listener is one configured address: a UDP and a TCP socket on the same
+// address and port.
+type listener struct {
+	addr string // as configured
+	udp  *dns.Server
+	tcp  *dns.Server
+}
+
+// listen binds UDP and TCP on addr. With port 0 the kernel picks a UDP port
+// and TCP takes the same one, retried a few times in case it is taken.
+func listen(addr string, edge *resolver.Edge) (*listener, error) {
+	var lastErr error
+	for try := 0; try < 10; try++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			pc.Close()
+			lastErr = fmt.Errorf("listen tcp %s: %w", pc.LocalAddr(), err)
+			if _, port, _ := net.SplitHostPort(addr); port == "0" {
+				continue
+			}
+			return nil, lastErr
+		}
+		return &listener{
+			addr: addr,
+			udp: &dns.Server{
+				PacketConn:    pc,
+				Handler:       edge.For("udp"),
+				MsgAcceptFunc: resolver.AcceptFunc,
+				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
+			},
+			tcp: &dns.Server{
+				Listener:      l,
+				Handler:       edge.For("tcp"),
+				MsgAcceptFunc: resolver.AcceptFunc,
+				ReadTimeout:   5 * time.Second,
+				IdleTimeout:   func() time.Duration { return 10 * time.Second },
+			},
+		}, nil
+	}
+	return nil, lastErr
+}
+
+// serve starts both servers and returns once both are accepting.
+func (l *listener) serve(errc chan<- error) {
+	for _, s := range []*dns.Server{l.udp, l.tcp} {
+		started := make(chan struct{})
+		s.NotifyStartedFunc = func() { close(started) }
+		go func(s *dns.Server) {
+			if err := s.ActivateAndServe(); err != nil {
+				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
+			}
+		}(s)
+		<-started
+	}
+}
+
+// Addr is the bound address (the real port when 0 was configured).
+func (l *listener) Addr() string { return l.udp.PacketConn.LocalAddr().String() }
+
+func (l *listener) shutdown() error {
+	return errors.Join(l.udp.Shutdown(), l.tcp.Shutdown())
+}
