@@ -1,0 +1,246 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/internal/dnstest"
+)
+
+// boot starts the real wiring from a YAML config, with listen and http on
+// 127.0.0.1:0, and returns it once it serves.
+func boot(t *testing.T, yaml string) *Server {
+	t.Helper()
+	cfg, err := config.Load(config.Source{Name: "test.yaml", Data: []byte(yaml)},
+		config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, Deps{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return s
+}
+
+// answerA answers every A query with 192.0.2.1 and counts what it got.
+func answerA(n *atomic.Int64) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, r *dns.Msg) {
+		n.Add(1)
+		m := new(dns.Msg)
+		m.SetReply(r)
+		if r.Question[0].Qtype == dns.TypeA {
+			rr, _ := dns.NewRR(r.Question[0].Name + " 300 IN A 192.0.2.1")
+			m.Answer = append(m.Answer, rr)
+		}
+		_ = w.WriteMsg(m)
+	}
+}
+
+func ask(t *testing.T, network, addr, name string, qtype uint16, edns bool) *dns.Msg {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(name, qtype)
+	if edns {
+		q.SetEdns0(1232, false)
+	}
+	c := &dns.Client{Net: network, Timeout: 8 * time.Second}
+	r, _, err := c.Exchange(q, addr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", network, name, err)
+	}
+	return r
+}
+
+func upstreamYAML(servers ...string) string {
+	return fmt.Sprintf("upstreams:\n  servers: [%s]\n  timeout: 300ms\n  deadline: 2s\nblocking:\n  lists: [builtin:clean-apps]\n", strings.Join(servers, ", "))
+}
+
+func TestEndToEndBlocking(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	s := boot(t, upstreamYAML(up))
+	addr := s.Addrs()[0]
+	for _, network := range []string{"udp", "tcp"} {
+		for _, name := range []string{"tiktok.com.", "www.TikTok.com.", "a.b.c.tiktokv.com."} {
+			t.Run(network+"/"+name, func(t *testing.T) {
+				r := ask(t, network, addr, name, dns.TypeA, true)
+				if r.Rcode != dns.RcodeNameError {
+					t.Fatalf("rcode = %s, want NXDOMAIN", dns.RcodeToString[r.Rcode])
+				}
+				if len(r.Ns) != 1 {
+					t.Fatalf("want one SOA in authority, got %v", r.Ns)
+				}
+				soa, ok := r.Ns[0].(*dns.SOA)
+				if !ok || soa.Hdr.Ttl != 10 || soa.Minttl != 10 {
+					t.Errorf("want SOA with TTL and MINIMUM 10, got %v", r.Ns[0])
+				}
+				if r.Question[0].Name != name {
+					t.Errorf("question %q, want the client's %q", r.Question[0].Name, name)
+				}
+				ede := findEDE(r)
+				if ede == nil || ede.InfoCode != 15 || !strings.Contains(ede.ExtraText, "builtin:apps-tiktok") {
+					t.Errorf("want EDE 15 naming builtin:apps-tiktok, got %v", ede)
+				}
+				if r.AuthenticatedData {
+					t.Error("AD set on a block answer")
+				}
+			})
+		}
+		t.Run(network+"/no EDNS, no OPT", func(t *testing.T) {
+			r := ask(t, network, addr, "tiktok.com.", dns.TypeA, false)
+			if r.Rcode != dns.RcodeNameError || r.IsEdns0() != nil {
+				t.Errorf("rcode %s, OPT %v", dns.RcodeToString[r.Rcode], r.IsEdns0())
+			}
+		})
+		for _, name := range []string{"com.", "example.com.", "notiktok.com."} {
+			t.Run(network+"/forwarded "+name, func(t *testing.T) {
+				before := hits.Load()
+				r := ask(t, network, addr, name, dns.TypeA, true)
+				if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+					t.Fatalf("want the upstream's answer, got %v", r)
+				}
+				if network == "udp" && hits.Load() == before {
+					t.Error("upstream saw no query") // (TCP may be served from the cache)
+				}
+			})
+		}
+	}
+	if hits.Load() == 0 {
+		t.Fatal("the upstream never saw a query")
+	}
+}
+
+func findEDE(m *dns.Msg) *dns.EDNS0_EDE {
+	if o := m.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_EDE); ok {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+func TestEndToEndUpstreamFailures(t *testing.T) {
+	var hits atomic.Int64
+	t.Run("truncated answer retried over TCP", func(t *testing.T) {
+		up := dnstest.NewServer(t, answerA(&hits), dnstest.Truncate())
+		s := boot(t, upstreamYAML(up))
+		r := ask(t, "udp", s.Addrs()[0], "big.example.", dns.TypeA, true)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Truncated {
+			t.Errorf("want the TCP answer, got %v", r)
+		}
+	})
+	t.Run("dead upstream fails over", func(t *testing.T) {
+		dead := dnstest.NewServer(t, nil, dnstest.Drop())
+		good := dnstest.NewServer(t, answerA(&hits))
+		s := boot(t, upstreamYAML(dead, good))
+		r := ask(t, "udp", s.Addrs()[0], "failover.example.", dns.TypeA, true)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+			t.Errorf("want the second upstream's answer, got %v", r)
+		}
+	})
+	t.Run("all dead is SERVFAIL within the deadline", func(t *testing.T) {
+		s := boot(t, upstreamYAML(dnstest.NewServer(t, nil, dnstest.Drop()), dnstest.ClosedAddr(t)))
+		start := time.Now()
+		r := ask(t, "udp", s.Addrs()[0], "dead.example.", dns.TypeA, true)
+		if r.Rcode != dns.RcodeServerFailure {
+			t.Errorf("rcode = %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("SERVFAIL after %v; the deadline is 2s", took)
+		}
+	})
+}
+
+func TestEndToEndMalformed(t *testing.T) {
+	var hits atomic.Int64
+	s := boot(t, upstreamYAML(dnstest.NewServer(t, answerA(&hits))))
+	addr := s.Addrs()[0]
+	notify := new(dns.Msg)
+	notify.SetQuestion("example.com.", dns.TypeSOA)
+	notify.Opcode = dns.OpcodeNotify
+	empty := new(dns.Msg)
+	empty.Id = dns.Id()
+	badvers := new(dns.Msg)
+	badvers.SetQuestion("example.com.", dns.TypeA)
+	badvers.SetEdns0(1232, false)
+	badvers.IsEdns0().SetVersion(1)
+	for _, tt := range []struct {
+		name  string
+		msg   *dns.Msg
+		rcode int
+	}{
+		{"no question", empty, dns.RcodeFormatError},
+		{"notify", notify, dns.RcodeNotImplemented},
+		{"edns version 1", badvers, dns.RcodeBadVers},
+	} {
+		for _, network := range []string{"udp", "tcp"} {
+			t.Run(tt.name+"/"+network, func(t *testing.T) {
+				r, _, err := (&dns.Client{Net: network}).Exchange(tt.msg, addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Rcode != tt.rcode {
+					t.Errorf("rcode = %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[tt.rcode])
+				}
+			})
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("malformed queries reached the upstream %d times", hits.Load())
+	}
+}
+
+func TestMetricsAfterTraffic(t *testing.T) {
+	var hits atomic.Int64
+	s := boot(t, upstreamYAML(dnstest.NewServer(t, answerA(&hits))))
+	addr := s.Addrs()[0]
+	for i := 0; i < 3; i++ {
+		ask(t, "udp", addr, "tiktok.com.", dns.TypeA, false)
+	}
+	ask(t, "udp", addr, "example.org.", dns.TypeA, false)
+	ask(t, "tcp", addr, "example.net.", dns.TypeAAAA, false)
+	resp, err := http.Get("http://" + s.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	for _, want := range []string{
+		`cleandns_blocked_queries_total{group="default",list="builtin:apps-tiktok"} 3`,
+		`cleandns_queries_total{protocol="udp",qtype="A",result="blocked"} 3`,
+		`cleandns_queries_total{protocol="udp",qtype="A",result="forwarded"} 1`,
+		`cleandns_queries_total{protocol="tcp",qtype="AAAA",result="forwarded"} 1`,
+		`cleandns_blocklist_entries{list="builtin:apps-tiktok"}`,
+		`cleandns_build_info{goversion=`,
+		`cleandns_request_duration_seconds_bucket{result="blocked",le="5e-05"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	hr, err := http.Get("http://" + s.HTTPAddr() + "/healthz")
+	if err != nil || hr.StatusCode != 200 {
+		t.Errorf("/healthz: %v %v", hr, err)
+	}
+}
