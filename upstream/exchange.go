@@ -106,16 +106,17 @@ func (f *Forwarder) race(ctx context.Context, q *dns.Msg, ups []*upstream) resul
 }
 
 // attempt asks one upstream within the per-attempt timeout and records the
-// outcome in its health and the metrics. An attempt cut short because the
-// query ended (the deadline passed, or another upstream won the race) is
-// not held against the upstream.
+// outcome in its health and the metrics. An attempt cancelled because
+// another upstream won the race, or the caller gave up, is not held against
+// the upstream; one cut short by the overall deadline is, as the upstream
+// had its chance.
 func (f *Forwarder) attempt(ctx context.Context, q *dns.Msg, u *upstream) result {
 	actx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	start := f.now()
 	r, err := u.t.exchange(actx, q)
 	elapsed := f.now().Sub(start)
-	if err != nil && ctx.Err() != nil && reason(err) == reasonTimeout {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
 	}
 	f.m.UpstreamDuration.WithLabelValues(u.ep.raw, u.ep.proto).Observe(elapsed.Seconds())
