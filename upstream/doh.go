@@ -39,7 +39,7 @@ func newDoH(ep endpoint, d *dialer, tlsConf *tls.Config) *dohTransport {
 }
 
 func (t *dohTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	m := *q
+	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	m.Id = 0 // RFC 8484 section 4.1: ID 0 makes the wire form cache-friendly
 	out, err := m.Pack()
 	if err != nil {
@@ -68,7 +68,7 @@ func (t *dohTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 	if err := r.Unpack(body); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadReply, err)
 	}
-	if !matches(&m, r) {
+	if !matches(m, r) {
 		return nil, fmt.Errorf("%w: question does not match", errBadReply)
 	}
 	return r, nil

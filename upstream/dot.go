@@ -111,8 +111,8 @@ func (c *dotConn) alive() bool {
 }
 
 func (c *dotConn) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	m := *q
-	pq := &dotQuery{q: &m, reply: make(chan *dns.Msg, 1)}
+	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
+	pq := &dotQuery{q: m, reply: make(chan *dns.Msg, 1)}
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -132,7 +132,7 @@ func (c *dotConn) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	c.wmu.Lock()
 	dl, _ := ctx.Deadline()
 	_ = c.conn.SetWriteDeadline(dl)
-	err := writeMsg(c.conn, &m)
+	err := writeMsg(c.conn, m)
 	c.wmu.Unlock()
 	if err != nil {
 		c.fail(err)

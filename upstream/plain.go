@@ -49,7 +49,7 @@ var udpBufPool = sync.Pool{New: func() any { b := make([]byte, dns.MaxMsgSize); 
 // (RFC 5452); the socket is connected, so the kernel already drops datagrams
 // from other sources, and the source is checked again anyway.
 func exchangeUDP(ctx context.Context, server netip.AddrPort, q *dns.Msg) (*dns.Msg, error) {
-	m := *q
+	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	m.Id = randomID()
 	out, err := m.Pack()
 	if err != nil {
@@ -88,7 +88,7 @@ func exchangeUDP(ctx context.Context, server netip.AddrPort, q *dns.Msg) (*dns.M
 			bad = fmt.Errorf("%w: %w", errBadReply, err)
 			continue
 		}
-		if !matches(&m, r) {
+		if !matches(m, r) {
 			bad = fmt.Errorf("%w: ID or question does not match", errBadReply)
 			continue
 		}
@@ -113,9 +113,9 @@ func (t *tcpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	m := *q
+	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	m.Id = randomID()
-	if err := writeMsg(conn, &m); err != nil {
+	if err := writeMsg(conn, m); err != nil {
 		return nil, err
 	}
 	fr := newFrameReader(conn)
@@ -124,7 +124,7 @@ func (t *tcpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, erro
 		if err != nil {
 			return nil, err
 		}
-		if matches(&m, r) {
+		if matches(m, r) {
 			return r, nil
 		}
 	}
