@@ -40,7 +40,7 @@ func newDoH(ep endpoint, d *dialer, tlsConf *tls.Config) *dohTransport {
 
 func (t *dohTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
-	m.Id = 0 // RFC 8484 section 4.1: ID 0 makes the wire form cache-friendly
+	m.Id = 0      // RFC 8484 section 4.1: ID 0 makes the wire form cache-friendly
 	out, err := m.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("pack query: %w", err)

@@ -2,6 +2,9 @@ package upstream
 
 import (
 	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -86,4 +90,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// startHTTPS serves h over HTTPS with cert and returns its /dns-query URL.
+func startHTTPS(t *testing.T, cert *dnstest.Cert, h http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert.Server}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL + "/dns-query"
 }

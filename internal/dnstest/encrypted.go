@@ -12,43 +12,54 @@ import (
 	"github.com/miekg/dns"
 )
 
+// TLSServer is a running DNS-over-TLS or DNS-over-HTTPS fake.
+type TLSServer struct {
+	Addr     string       // host:port (DoT) or the full URL ending in /dns-query (DoH)
+	Accepted atomic.Int64 // TCP connections accepted, to check that clients reuse them
+	HTTP2    atomic.Int64 // DoH requests that arrived over HTTP/2
+	IDs      chan uint16  // DoH: the message ID of each query (buffered 1000; dropped when full)
+}
+
 // NewDoTServer starts a DNS-over-TLS server (RFC 7858) on loopback that
-// presents cert and serves h. It returns the address and a counter of the TCP
-// connections it accepted, so tests can check that clients reuse them.
-func NewDoTServer(t testing.TB, cert *Cert, h dns.HandlerFunc) (addr string, accepted *atomic.Int64) {
+// presents cert and serves h; it stops when the test ends.
+func NewDoTServer(t testing.TB, cert *Cert, h dns.HandlerFunc) *TLSServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("dnstest: listen: %v", err)
 	}
-	accepted = new(atomic.Int64)
+	s := &TLSServer{Addr: l.Addr().String()}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert.Server}, MinVersion: tls.VersionTLS12}
-	tl := tls.NewListener(&countingListener{Listener: l, n: accepted}, cfg)
+	tl := tls.NewListener(&countingListener{Listener: l, n: &s.Accepted}, cfg)
 	Serve(t, &dns.Server{Listener: tl, Net: "tcp-tls", Handler: h})
-	return l.Addr().String(), accepted
+	return s
 }
 
 // NewDoHServer starts a DNS-over-HTTPS server (RFC 8484, POST only) with
-// HTTP/2 on loopback that presents cert and serves h at /dns-query. It returns
-// the URL and a counter of the connections it accepted.
-func NewDoHServer(t testing.TB, cert *Cert, h dns.HandlerFunc) (url string, accepted *atomic.Int64) {
+// HTTP/2 on loopback that presents cert and serves h at /dns-query; it stops
+// when the test ends.
+func NewDoHServer(t testing.TB, cert *Cert, h dns.HandlerFunc) *TLSServer {
 	t.Helper()
-	accepted = new(atomic.Int64)
-	srv := httptest.NewUnstartedServer(dohHandler(h))
+	s := &TLSServer{IDs: make(chan uint16, 1000)}
+	srv := httptest.NewUnstartedServer(s.dohHandler(h))
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert.Server}, MinVersion: tls.VersionTLS12}
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			accepted.Add(1)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.Accepted.Add(1)
 		}
 	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return srv.URL + "/dns-query", accepted
+	s.Addr = srv.URL + "/dns-query"
+	return s
 }
 
-func dohHandler(h dns.HandlerFunc) http.Handler {
+func (s *TLSServer) dohHandler(h dns.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			s.HTTP2.Add(1)
+		}
 		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/dns-message" {
 			http.Error(w, "want POST application/dns-message", http.StatusBadRequest)
 			return
@@ -61,6 +72,10 @@ func dohHandler(h dns.HandlerFunc) http.Handler {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		select {
+		case s.IDs <- q.Id:
+		default:
 		}
 		rw := &captureWriter{}
 		h(rw, q)
