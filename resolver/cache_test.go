@@ -43,7 +43,6 @@ type fakeNext struct {
 	fail  atomic.Bool   // return an error
 	sfail atomic.Bool   // answer SERVFAIL
 	gate  chan struct{} // when set, wait on it before answering
-	seen  chan *Request // when set, report each call
 	res   atomic.Int32  // Result to report
 }
 
