@@ -10,7 +10,9 @@ package config
 import (
 	"time"
 
+	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // Config is the whole file.
@@ -20,14 +22,14 @@ type Config struct {
 	// HTTP is the metrics, health and admin API listener.
 	HTTP HTTP `mapstructure:"http"`
 	// Upstreams are the default resolvers queries are forwarded to.
-	Upstreams upstreamConfig `mapstructure:"upstreams"`
+	Upstreams upstream.Config `mapstructure:"upstreams"`
 	// ForwardZones send names under a zone to other resolvers (conditional
 	// forwarding). A list, not a map: viper splits map keys on dots.
-	ForwardZones []upstreamZone `mapstructure:"forward_zones"`
+	ForwardZones []upstream.Zone `mapstructure:"forward_zones"`
 	// Blocking is the default group's lists and how blocks are answered.
 	Blocking Blocking `mapstructure:"blocking"`
 	// Cache holds upstream answers.
-	Cache cacheConfig `mapstructure:"cache"`
+	Cache cache.Config `mapstructure:"cache"`
 	// Access says which client networks are answered at all.
 	Access Access `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
@@ -114,21 +116,20 @@ type Log struct {
 // Default returns the built-in defaults: what a key is when neither the file
 // nor the environment nor a flag sets it.
 func Default() Config {
+	up := upstream.Config{Servers: []string{"9.9.9.9", "1.1.1.1"}}
+	up.SetDefaults()
+	var c cache.Config
+	c.SetDefaults()
 	return Config{
-		Listen: []string{"127.0.0.1:5353"},
-		HTTP:   HTTP{Listen: "127.0.0.1:9153"},
-		Upstreams: upstreamConfig{
-			Servers:  []string{"9.9.9.9", "1.1.1.1"},
-			Strategy: "failover",
-			Timeout:  2 * time.Second,
-			Deadline: 5 * time.Second,
-		},
+		Listen:    []string{"127.0.0.1:5353"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9153"},
+		Upstreams: up,
 		Blocking: Blocking{
 			Enabled:         true,
 			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
 		},
-		Cache: cacheConfig{Enabled: true, MaxBytes: 64 << 20},
+		Cache: c,
 		Access: Access{
 			Allow: []string{
 				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // Validate checks every section, naming the key of the first problem.
@@ -23,6 +24,15 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			return fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err)
 		}
+	}
+	if err := c.Upstreams.Validate(); err != nil {
+		return err
+	}
+	if err := upstream.ValidateZones(c.ForwardZones, c.Upstreams.Bootstrap); err != nil {
+		return err
+	}
+	if err := c.Cache.Validate(); err != nil {
+		return err
 	}
 	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {
 		return err

@@ -30,14 +30,15 @@ type Deps struct {
 
 // Server is a configured cleandns: pipeline, DNS listeners, HTTP listener.
 type Server struct {
-	cfg      *config.Config
-	log      *zap.Logger
-	registry *prometheus.Registry
-	metrics  *metrics.Metrics
-	lists    *blocklist.Manager
-	upstream *upstream.Forwarder
-	cache    *cache.Cache
-	edge     *resolver.Edge
+	cfg       *config.Config
+	log       *zap.Logger
+	registry  *prometheus.Registry
+	metrics   *metrics.Metrics
+	lists     *blocklist.Manager
+	upstream  *upstream.Forwarder
+	cache     *cache.Cache
+	cacheLink *resolver.CacheLink
+	edge      *resolver.Edge
 
 	listeners []*listener
 	http      *http.Server
@@ -99,12 +100,13 @@ func (s *Server) parts() (resolver.Parts, error) {
 		p.ResponseFilter = resolver.NewResponseFilter(block, s.lists.Matcher)
 	}
 	if cfg.Cache.Enabled {
-		c, err := cache.New(cfg.Cache, cache.Deps{Metrics: s.metrics})
+		c, err := cache.New(cfg.Cache, s.metrics, nil)
 		if err != nil {
 			return p, err
 		}
 		s.cache = c
-		p.Cache = resolver.NewCacheLink(c, cfg.Cache, s.log.Named("cache"))
+		s.cacheLink = resolver.NewCacheLink(c, s.metrics, s.log.Named("cache"))
+		p.Cache = s.cacheLink
 	}
 	return p, nil
 }
@@ -178,6 +180,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.cacheLink != nil {
+		s.cacheLink.Wait() // background refreshes end within their own timeout
+	}
 	return errors.Join(err, s.upstream.Close())
 }
 
