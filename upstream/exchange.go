@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -50,8 +51,9 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 		i += n
 	}
 	if res.reply == nil {
-		if res.err == nil || ctx.Err() != nil {
-			res.err = errors.Join(res.err, ctx.Err())
+		// A socket deadline may fire a hair before the context's timer.
+		if dl, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(dl) {
+			res.err = errors.Join(res.err, context.DeadlineExceeded)
 		}
 		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",
 			q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], res.err)
