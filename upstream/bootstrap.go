@@ -132,13 +132,9 @@ type dialer struct {
 }
 
 // resolve returns the addresses to try for host and port.
-func (d *dialer) resolve(ctx context.Context, host, port string) ([]netip.AddrPort, error) {
-	p, err := netip.ParseAddrPort(net.JoinHostPort("0.0.0.0", port))
-	if err != nil {
-		return nil, err
-	}
+func (d *dialer) resolve(ctx context.Context, host string, port uint16) ([]netip.AddrPort, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
-		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), p.Port())}, nil
+		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), port)}, nil
 	}
 	addrs, err := d.boot.lookup(ctx, host)
 	if err != nil {
@@ -146,14 +142,18 @@ func (d *dialer) resolve(ctx context.Context, host, port string) ([]netip.AddrPo
 	}
 	out := make([]netip.AddrPort, len(addrs))
 	for i, a := range addrs {
-		out[i] = netip.AddrPortFrom(a, p.Port())
+		out[i] = netip.AddrPortFrom(a, port)
 	}
 	return out, nil
 }
 
 // dialContext dials addr ("host:port"), trying each resolved address in turn.
 func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	port, err := parsePort(p)
 	if err != nil {
 		return nil, err
 	}

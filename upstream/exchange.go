@@ -58,9 +58,8 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",
 			q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], res.err)
 	}
-	reply := res.reply.Copy()
-	reply.Id = q.Id
-	return reply, res.from, nil
+	res.reply.Id = q.Id // the reply was unpacked for us alone; no copy needed
+	return res.reply, res.from, nil
 }
 
 // result is the outcome of one or more attempts.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ type Forwarder struct {
 	def       *group
 	zones     map[string]*group // by lowercased FQDN
 	all       []*upstream
+	bootstrap []netip.AddrPort
 	sem       chan struct{} // one token per query in flight
 	log       *zap.Logger
 	m         *metrics.Metrics
@@ -86,6 +88,7 @@ func NewForwarder(cfg Config, zones []Zone, deps Deps) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.bootstrap = boot.servers
 	d := &dialer{boot: boot}
 	if f.def, err = f.newGroup("", cfg.Strategy, cfg.Servers, d, tlsConf); err != nil {
 		return nil, err
@@ -110,7 +113,10 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 		if err != nil {
 			return nil, fmt.Errorf("upstream %q: %w", s, err)
 		}
-		u := &upstream{ep: ep, t: newTransport(ep, d, tlsConf)}
+		u := &upstream{ep: ep, t: newTransport(ep, d, tlsConf), probe: "."}
+		if zone != "" {
+			u.probe = zone
+		}
 		f.m.UpstreamHealthy.WithLabelValues(ep.raw).Set(1)
 		g.ups = append(g.ups, u)
 		f.all = append(f.all, u)

@@ -16,8 +16,9 @@ const (
 
 // upstream is one configured server with its transport and health.
 type upstream struct {
-	ep endpoint
-	t  transport
+	ep    endpoint
+	t     transport
+	probe string // name whose SOA probes ask: the zone, or the root
 
 	mu      sync.Mutex
 	fails   int           // consecutive failures
@@ -109,12 +110,14 @@ func (f *Forwarder) markSucceeded(u *upstream, d time.Duration) {
 	}
 }
 
-// probe asks a down upstream for the root NS, with doubling back-off, until
-// it answers with anything but REFUSED, or until the Forwarder closes.
+// probe asks a down upstream for the SOA of its zone (the root for default
+// upstreams: a server for corp.example need not answer for anything else),
+// with doubling back-off, until it answers with anything but REFUSED, or
+// until the Forwarder closes.
 func (f *Forwarder) probe(u *upstream) {
 	defer f.wg.Done()
 	backoff := f.probeBase
-	q := newQuery(new(dns.Msg).SetQuestion(".", dns.TypeNS))
+	q := newQuery(new(dns.Msg).SetQuestion(u.probe, dns.TypeSOA))
 	for {
 		timer := time.NewTimer(backoff)
 		select {

@@ -41,7 +41,7 @@ func TestListensOn(t *testing.T) {
 }
 
 func TestCheckSelfRejectsForwardingToItself(t *testing.T) {
-	f := newTestForwarder(t, Config{Servers: []string{"9.9.9.9", "127.0.0.1:5353"}},
+	f := newTestForwarder(t, Config{Servers: []string{"9.9.9.9", "127.0.0.1:5353"}, Bootstrap: []string{"127.0.0.1:5353"}},
 		[]Zone{{Zone: "corp.example", Servers: []string{"tcp://127.0.0.1:53"}}}, Deps{})
 	if err := f.CheckSelf([]string{"127.0.0.1:5300"}); err != nil {
 		t.Errorf("no overlap: %v", err)
@@ -50,7 +50,7 @@ func TestCheckSelfRejectsForwardingToItself(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, want := range []string{`"127.0.0.1:5353"`, `"tcp://127.0.0.1:53"`, `"[::]:53"`} {
+	for _, want := range []string{`upstream "127.0.0.1:5353"`, `bootstrap "127.0.0.1:5353"`, `"tcp://127.0.0.1:53"`, `"[::]:53"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
