@@ -8,7 +8,7 @@ import (
 
 func TestParseEndpoint(t *testing.T) {
 	tests := []struct {
-		in                         string
+		in                   string
 		proto, host, srvName string
 		port                 uint16
 		err                  string
