@@ -3,12 +3,10 @@ package upstream
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -122,50 +120,6 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 		f.all = append(f.all, u)
 	}
 	return g, nil
-}
-
-func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
-	switch ep.proto {
-	case ProtoTCP:
-		return &tcpTransport{ep: ep, d: d}
-	case ProtoDoT:
-		c := base.Clone()
-		c.ServerName = ep.serverName
-		return &dotTransport{ep: ep, d: d, tls: c}
-	case ProtoDoH:
-		c := base.Clone()
-		c.ServerName = ep.serverName
-		return newDoH(ep, d, c)
-	default:
-		return &udpTransport{ep: ep, d: d, tcp: &tcpTransport{ep: ep, d: d}}
-	}
-}
-
-// baseTLSConfig returns the client TLS configuration: the injected one, or
-// the system roots, plus caFile's certificates either way.
-func baseTLSConfig(injected *tls.Config, caFile string) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if injected != nil {
-		c = injected.Clone()
-	}
-	if caFile == "" {
-		return c, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("upstreams.ca_file: %w", err)
-	}
-	if c.RootCAs == nil {
-		if c.RootCAs, err = x509.SystemCertPool(); err != nil {
-			c.RootCAs = x509.NewCertPool()
-		}
-	} else {
-		c.RootCAs = c.RootCAs.Clone()
-	}
-	if !c.RootCAs.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("upstreams.ca_file: %q: no PEM certificates", caFile)
-	}
-	return c, nil
 }
 
 // Covers reports whether a forward zone covers name (at or under the zone),
