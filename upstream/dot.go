@@ -142,7 +142,12 @@ func (c *dotConn) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	case r := <-pq.reply:
 		return r, nil
 	case <-c.done:
-		return nil, fmt.Errorf("%w: %w", errConnLost, c.reason())
+		select {
+		case r := <-pq.reply: // answered just before the server closed
+			return r, nil
+		default:
+			return nil, fmt.Errorf("%w: %w", errConnLost, c.reason())
+		}
 	case <-ctx.Done():
 		c.mu.Lock()
 		silent := c.lastRead.Before(sent)

@@ -51,8 +51,10 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 		i += n
 	}
 	if res.reply == nil {
-		// A socket deadline may fire a hair before the context's timer.
-		if dl, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(dl) {
+		if err := ctx.Err(); err != nil {
+			res.err = errors.Join(res.err, err)
+		} else if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
+			// A socket deadline may fire a hair before the context's timer.
 			res.err = errors.Join(res.err, context.DeadlineExceeded)
 		}
 		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",

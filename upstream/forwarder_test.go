@@ -254,3 +254,26 @@ func TestUpstreamsStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestExchangeRejectsBadQueries(t *testing.T) {
+	f := newTestForwarder(t, Config{Servers: []string{dnstest.NewServer(t, dnstest.A("192.0.2.1"))}}, nil, Deps{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		q    *dns.Msg
+		want error
+	}{
+		{"no question", context.Background(), new(dns.Msg), nil},
+		{"caller gone", ctx, query("a.example"), context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := f.Exchange(tt.ctx, tt.q)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
