@@ -60,7 +60,7 @@ func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 	ctx := context.Background()
 	lookup := func() string {
 		t.Helper()
-		addrs, err := b.lookup(ctx, "dns.test")
+		addrs, _, err := b.lookup(ctx, "dns.test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,6 +80,8 @@ func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 		{"within TTL from cache", 59 * time.Second, func() { answer.Store("127.0.0.2") }, "127.0.0.1", 2},
 		{"after the lowest TTL re-resolves", 2 * time.Second, nil, "127.0.0.2", 4},
 		{"stale kept when bootstrap fails", 61 * time.Second, func() { down.Store(true) }, "127.0.0.2", 6},
+		{"stale not re-asked at once", 4 * time.Second, nil, "127.0.0.2", 6},
+		{"then asked again", 2 * time.Second, func() { down.Store(false); answer.Store("127.0.0.3") }, "127.0.0.3", 8},
 	}
 	for _, s := range steps {
 		clock.Advance(s.advance)
@@ -100,7 +102,7 @@ func TestBootstrapFailsWithoutServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.lookup(context.Background(), "dns.test"); err == nil {
+	if _, _, err := b.lookup(context.Background(), "dns.test"); err == nil {
 		t.Fatal("want an error: the system resolver must never be used")
 	}
 }

@@ -19,7 +19,7 @@ type udpTransport struct {
 }
 
 func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	addrs, err := t.d.resolve(ctx, t.ep.host, t.ep.port)
+	addrs, _, err := t.d.resolve(ctx, t.ep.host, t.ep.port)
 	if err != nil {
 		return nil, err
 	}
