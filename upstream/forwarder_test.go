@@ -277,3 +277,32 @@ func TestExchangeRejectsBadQueries(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthTransitions(t *testing.T) {
+	u := &upstream{}
+	steps := []struct {
+		name                string
+		fail                bool
+		wantDown, wantProbe bool
+	}{
+		{"first failure", true, false, false},
+		{"second failure marks down", true, true, true},
+		{"further failure: already down, probe running", true, false, false},
+		{"success brings it up", false, false, false},
+		{"fails again while old probe still winding down", true, false, false},
+		{"down again: gauge must drop, old probe continues", true, true, false},
+	}
+	for _, s := range steps {
+		if !s.fail {
+			u.succeeded(time.Millisecond)
+			continue
+		}
+		down, probe := u.failed(2)
+		if down != s.wantDown || probe != s.wantProbe {
+			t.Errorf("%s: wentDown %v startProbe %v, want %v %v", s.name, down, probe, s.wantDown, s.wantProbe)
+		}
+	}
+	if !u.probing || u.stopProbing() {
+		t.Error("the running probe must keep going while the upstream is down")
+	}
+}

@@ -56,19 +56,18 @@ func (u *upstream) succeeded(d time.Duration) (recovered bool) {
 }
 
 // failed records a failure and reports whether it marked the upstream down
-// and a probe must be started.
-func (u *upstream) failed(maxFails int) (startProbe bool) {
+// and whether a probe must be started (none may be running yet).
+func (u *upstream) failed(maxFails int) (wentDown, startProbe bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.fails++
-	if u.fails >= maxFails {
-		u.down = true
+	if u.fails >= maxFails && !u.down {
+		u.down, wentDown = true, true
 	}
 	if u.down && !u.probing {
-		u.probing = true
-		return true
+		u.probing, startProbe = true, true
 	}
-	return false
+	return wentDown, startProbe
 }
 
 // stopProbing ends probing when the upstream is up again, in one step with
@@ -86,13 +85,13 @@ func (u *upstream) stopProbing() bool {
 // markFailed records failure and, when the upstream goes down, starts probing
 // it in the background.
 func (f *Forwarder) markFailed(u *upstream) {
-	wasUp := u.healthy()
-	if !u.failed(f.cfg.MaxFails) {
-		return
-	}
-	if wasUp {
+	wentDown, startProbe := u.failed(f.cfg.MaxFails)
+	if wentDown {
 		f.m.UpstreamHealthy.WithLabelValues(u.ep.raw).Set(0)
 		f.log.Warn("upstream marked down", zapUpstream(u))
+	}
+	if !startProbe {
+		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
