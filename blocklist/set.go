@@ -1,0 +1,151 @@
+package blocklist
+
+import (
+	"math/bits"
+	"regexp"
+	"strings"
+)
+
+// maxSources is how many lists one Set can tell apart: each entry carries a
+// bitmask of the lists it came from.
+const maxSources = 64
+
+// attr says which lists hold a name, and with which scope. Bit i of each mask
+// is source i. Entries share a small table of distinct attrs, so each entry
+// costs a 4-byte index instead of 32 bytes.
+type attr struct {
+	blockSelf, blockBelow, allowSelf, allowBelow uint64
+}
+
+func (a attr) or(b attr) attr {
+	return attr{a.blockSelf | b.blockSelf, a.blockBelow | b.blockBelow, a.allowSelf | b.allowSelf, a.allowBelow | b.allowBelow}
+}
+
+func (a attr) without(mask uint64) attr {
+	return attr{a.blockSelf &^ mask, a.blockBelow &^ mask, a.allowSelf &^ mask, a.allowBelow &^ mask}
+}
+
+func (a attr) isZero() bool { return a == attr{} }
+
+// Set is an immutable set of domain rules from up to 64 lists. The domain
+// part is two flat arrays forming an open-addressing hash table (linear
+// probing, load at most 3/4): 12 bytes per slot and no pointers, so a million
+// names cost about 16 MB and the garbage collector never scans them.
+type Set struct {
+	keys    []uint64 // name hash; 0 = empty slot
+	attrIdx []uint32 // index into attrs, per slot
+	attrs   []attr
+	count   int
+	regexes []regexRule
+}
+
+// regexRule is a /regex/ rule; they are few and tried only when no domain
+// rule blocks a name.
+type regexRule struct {
+	re    *regexp.Regexp
+	src   int
+	allow bool
+}
+
+// Len returns the number of distinct names in the set.
+func (s *Set) Len() int { return s.count }
+
+// slot returns the table position a key starts probing from: Lemire's
+// multiply-shift range reduction, so the table need not be a power of two.
+func slot(key uint64, n int) int {
+	hi, _ := bits.Mul64(key, uint64(n))
+	return int(hi)
+}
+
+func (s *Set) find(key uint64) (uint32, bool) {
+	n := len(s.keys)
+	if n == 0 {
+		return 0, false
+	}
+	for i := slot(key, n); ; {
+		switch s.keys[i] {
+		case key:
+			return s.attrIdx[i], true
+		case 0:
+			return 0, false
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+}
+
+// policyMask selects the lists one policy uses: block lists block (and their
+// exceptions allow); every rule of an allow list allows.
+type policyMask struct {
+	block, allow uint64
+}
+
+// verdict is what a lookup found: the deciding list and the suffix of the
+// name the rule names.
+type verdict struct {
+	blocked, allowed bool
+	src              int
+	start            int // offset in the name of the matched domain
+}
+
+// lookup walks the suffixes of name from the top-level label down, so one
+// hash pass serves every suffix. The most specific matching rule is kept;
+// an exception anywhere beats a block anywhere.
+func (s *Set) lookup(name string, p policyMask) verdict {
+	var v, blk verdict
+	h := uint64(fnvOffset)
+	for i := len(name) - 1; i >= -1; i-- {
+		if i >= 0 && name[i] != '.' {
+			h = (h ^ uint64(lowerByte(name[i]))) * fnvPrime
+			continue
+		}
+		if idx, ok := s.find(finalize(h)); ok {
+			a := &s.attrs[idx]
+			b, w := a.blockBelow, a.allowBelow
+			if i < 0 {
+				b, w = a.blockSelf, a.allowSelf
+			}
+			if allowed := w&(p.block|p.allow) | b&p.allow; allowed != 0 {
+				v = verdict{allowed: true, src: bits.TrailingZeros64(allowed), start: i + 1}
+			}
+			if blocked := b & p.block; blocked != 0 {
+				blk = verdict{blocked: true, src: bits.TrailingZeros64(blocked), start: i + 1}
+			}
+		}
+		h = (h ^ '.') * fnvPrime
+	}
+	if v.allowed {
+		return v
+	}
+	if blk.blocked {
+		return blk
+	}
+	return s.lookupRegex(name, p)
+}
+
+// lookupRegex runs after the domain table missed. Exceptions are checked
+// first so an @@/regex/ beats a /regex/.
+func (s *Set) lookupRegex(name string, p policyMask) verdict {
+	if len(s.regexes) == 0 {
+		return verdict{}
+	}
+	lower := strings.ToLower(name) // allocates only for names not in lower case
+	var blk verdict
+	for _, r := range s.regexes {
+		bit := uint64(1) << r.src
+		allowRule := r.allow && (p.block|p.allow)&bit != 0 || !r.allow && p.allow&bit != 0
+		blockRule := !r.allow && p.block&bit != 0
+		if !allowRule && (!blockRule || blk.blocked) {
+			continue
+		}
+		if !r.re.MatchString(lower) {
+			continue
+		}
+		if allowRule {
+			return verdict{allowed: true, src: r.src}
+		}
+		blk = verdict{blocked: true, src: r.src}
+	}
+	return blk
+}
