@@ -98,7 +98,45 @@ func (b *setBuilder) add(key uint64, a attr, cached int64) {
 // buildSet makes the next Set: the entries of old whose lists are not in
 // replaced, plus the parts (indexed by source). Lists that failed to refresh
 // are simply not in replaced, so they keep their previous entries.
-func buildSet(old *Set, replaced uint64, parts map[int]*part) *Set {
+//
+// allowLists are the sources some policy uses as an allowlist: their entries
+// are exceptions too.
+func buildSet(old *Set, replaced, allowLists uint64, parts map[int]*part) *Set {
+	s := fillSet(old, replaced, parts)
+	s.exceptions = exceptionKeys(s, allowLists)
+	s.filter = buildFilter(s)
+	return s
+}
+
+func buildFilter(s *Set) []uint64 {
+	if s.count == 0 {
+		return nil
+	}
+	filter := make([]uint64, (s.count+7)/8)
+	for _, key := range s.keys {
+		if key != 0 {
+			filter[slot(key, len(filter))] |= filterBits(key)
+		}
+	}
+	return filter
+}
+
+// exceptionKeys collects the keys whose entry can allow a name.
+func exceptionKeys(s *Set, allowLists uint64) keySet {
+	var keys []uint64
+	for i, key := range s.keys {
+		if key == 0 {
+			continue
+		}
+		a := s.attrs[s.attrIdx[i]]
+		if a.allowSelf|a.allowBelow|(a.blockSelf|a.blockBelow)&allowLists != 0 {
+			keys = append(keys, key)
+		}
+	}
+	return newKeySet(keys)
+}
+
+func fillSet(old *Set, replaced uint64, parts map[int]*part) *Set {
 	capacity := 0
 	if old != nil {
 		capacity = old.count

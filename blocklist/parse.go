@@ -84,6 +84,9 @@ func parseLine(line string, emit func(Entry)) error {
 	case strings.Contains(line, "##") || strings.Contains(line, "#@#") || strings.Contains(line, "#?#"):
 		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
 	}
+	if !strings.ContainsAny(line, " \t") {
+		return parsePlain(line, emit) // the common case, without allocating fields
+	}
 	fields := strings.Fields(line)
 	if len(fields) > 1 {
 		if _, err := netip.ParseAddr(fields[0]); err == nil {

@@ -17,7 +17,7 @@ func buildTestSet(t testing.TB, lists ...string) *Set {
 		parts[i] = p
 		replaced |= 1 << i
 	}
-	return buildSet(nil, replaced, parts)
+	return buildSet(nil, replaced, 1<<2, parts)
 }
 
 func TestSetLookup(t *testing.T) {
@@ -172,7 +172,7 @@ func lastLine(s string) string {
 func TestBuildSetKeepsUnreplaced(t *testing.T) {
 	old := buildTestSet(t, "a.com\nshared.com\n", "b.com\nshared.com\n")
 	p, _ := parseList([]byte("c.com\n"), 1)
-	s := buildSet(old, 1<<1, map[int]*part{1: p})
+	s := buildSet(old, 1<<1, 0, map[int]*part{1: p})
 	all := policyMask{block: 0b11}
 	for name, want := range map[string]bool{"a.com": true, "shared.com": true, "b.com": false, "c.com": true} {
 		if got := s.lookup(name, all).blocked; got != want {
