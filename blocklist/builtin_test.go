@@ -12,7 +12,7 @@ func TestBuiltins(t *testing.T) {
 		"builtin:cloud-huawei": 254, "builtin:carrier-china": 162, "builtin:store-huawei": 9,
 		"builtin:apps-bytedance-other": 789, "builtin:vendor-huawei": 59, "builtin:vendor-zte": 7,
 		"builtin:doh-resolvers": -1,
-		"builtin:clean-apps": 197 + 28 + 98, "builtin:clean-cloud": 56 + 288 + 25 + 254,
+		"builtin:clean-apps":    197 + 28 + 98, "builtin:clean-cloud": 56 + 288 + 25 + 254,
 		"builtin:clean-carrier": 162, "builtin:clean-store": 9,
 	}
 	got := map[string]BuiltinInfo{}
