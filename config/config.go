@@ -10,6 +10,7 @@ package config
 import (
 	"time"
 
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
@@ -57,12 +58,12 @@ type Blocking struct {
 	// Enabled switches blocking off for everyone when false.
 	Enabled bool `mapstructure:"enabled"`
 	// Lists are the default group's blocklists: builtin:NAME, a file or a URL.
-	Lists []listSpec `mapstructure:"lists"`
+	Lists []blocklist.ListSpec `mapstructure:"lists"`
 	// Allow lists names that are never blocked, whatever the lists say.
 	Allow []string `mapstructure:"allow"`
 
 	resolver.BlockConfig `mapstructure:",squash"`
-	blocklistConfig      `mapstructure:",squash"`
+	blocklist.Config     `mapstructure:",squash"`
 }
 
 // Access is the `access` section.
@@ -84,20 +85,20 @@ type RateLimit struct {
 
 // Group is one entry of the `groups` list.
 type Group struct {
-	Name     string     `mapstructure:"name"`
-	Clients  []string   `mapstructure:"clients"`
-	Lists    []listSpec `mapstructure:"lists"`
-	Allow    []string   `mapstructure:"allow"`
-	Blocking *bool      `mapstructure:"blocking"`
-	Schedule *Schedule  `mapstructure:"schedule"`
+	Name     string               `mapstructure:"name"`
+	Clients  []string             `mapstructure:"clients"`
+	Lists    []blocklist.ListSpec `mapstructure:"lists"`
+	Allow    []string             `mapstructure:"allow"`
+	Blocking *bool                `mapstructure:"blocking"`
+	Schedule *Schedule            `mapstructure:"schedule"`
 }
 
 // Schedule blocks extra lists at certain times of day.
 type Schedule struct {
-	Lists []listSpec `mapstructure:"lists"`
-	Days  []string   `mapstructure:"days"`
-	From  string     `mapstructure:"from"`
-	To    string     `mapstructure:"to"`
+	Lists []blocklist.ListSpec `mapstructure:"lists"`
+	Days  []string             `mapstructure:"days"`
+	From  string               `mapstructure:"from"`
+	To    string               `mapstructure:"to"`
 }
 
 // QueryLog is the `querylog` section.
@@ -125,9 +126,9 @@ func Default() Config {
 		HTTP:      HTTP{Listen: "127.0.0.1:9153"},
 		Upstreams: up,
 		Blocking: Blocking{
-			Enabled:         true,
-			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
-			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
+			Enabled:     true,
+			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
+			Config:      blocklist.DefaultConfig(),
 		},
 		Cache: c,
 		Access: Access{

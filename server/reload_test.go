@@ -97,7 +97,7 @@ func TestReloadRejectsBadConfigAndKeepsServing(t *testing.T) {
 
 func TestShutdownAnswersInFlight(t *testing.T) {
 	var hits atomic.Int64
-	slow := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(400*time.Millisecond))
+	slow := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(250*time.Millisecond))
 	cfg, err := config.Load(config.Source{Name: "t", Data: []byte(upstreamYAML(slow) + "cache:\n  serve_stale: false\n")},
 		config.Overrides{Listen: []string{"127.0.0.1:0"}})
 	if err != nil {
@@ -129,7 +129,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 			}(i, network)
 		}
 	}
-	time.Sleep(150 * time.Millisecond) // the queries are now waiting on the slow upstream
+	time.Sleep(100 * time.Millisecond) // the queries are now waiting on the slow upstream
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
