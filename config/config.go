@@ -10,6 +10,7 @@ package config
 import (
 	"time"
 
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 )
 
@@ -29,9 +30,9 @@ type Config struct {
 	// Cache holds upstream answers.
 	Cache cacheConfig `mapstructure:"cache"`
 	// Access says which client networks are answered at all.
-	Access Access `mapstructure:"access"`
+	Access policy.AccessConfig `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
-	RateLimit RateLimit `mapstructure:"ratelimit"`
+	RateLimit policy.RateLimitConfig `mapstructure:"ratelimit"`
 	// Groups give client networks their own lists.
 	Groups []Group `mapstructure:"groups"`
 	// QueryLog records queries for search and audit.
@@ -61,23 +62,6 @@ type Blocking struct {
 
 	resolver.BlockConfig `mapstructure:",squash"`
 	blocklistConfig      `mapstructure:",squash"`
-}
-
-// Access is the `access` section.
-type Access struct {
-	// Allow lists the client networks that are answered.
-	Allow []string `mapstructure:"allow"`
-	// Action is what other clients get: refuse (REFUSED, EDE 18) or drop.
-	Action string `mapstructure:"action"`
-}
-
-// RateLimit is the `ratelimit` section.
-type RateLimit struct {
-	Enabled bool     `mapstructure:"enabled"`
-	QPS     float64  `mapstructure:"qps"`
-	Burst   int      `mapstructure:"burst"`
-	Slip    int      `mapstructure:"slip"`
-	Exempt  []string `mapstructure:"exempt"`
 }
 
 // Group is one entry of the `groups` list.
@@ -128,15 +112,9 @@ func Default() Config {
 			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
 		},
-		Cache: cacheConfig{Enabled: true, MaxBytes: 64 << 20},
-		Access: Access{
-			Allow: []string{
-				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-				"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10",
-			},
-			Action: "refuse",
-		},
-		RateLimit: RateLimit{Enabled: true, QPS: 1000, Burst: 2000, Slip: 2, Exempt: []string{"127.0.0.0/8", "::1/128"}},
+		Cache:     cacheConfig{Enabled: true, MaxBytes: 64 << 20},
+		Access:    policy.DefaultAccessConfig(),
+		RateLimit: policy.DefaultRateLimitConfig(),
 		QueryLog:  QueryLog{Enabled: true},
 		Log:       Log{Level: "info", Format: "console"},
 	}

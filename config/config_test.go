@@ -71,6 +71,9 @@ func TestErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad duration", "blocking:\n  ttl: soon\n", []string{"test.yaml", "blocking.ttl"}},
 		{"bad listen", "listen: [localhost]\n", []string{"test.yaml", "listen[0]", "localhost"}},
 		{"bad network", "access:\n  allow: [10.0.0.0/33]\n", []string{"access.allow[0]", "not a network"}},
+		{"bad access action", "access:\n  action: ignore\n", []string{"test.yaml", "access.action", "ignore"}},
+		{"bad ratelimit qps", "ratelimit:\n  qps: 0\n", []string{"test.yaml", "ratelimit.qps"}},
+		{"bad ratelimit exempt", "ratelimit:\n  exempt: [10.0.0.0/8, x]\n", []string{"ratelimit.exempt[1]"}},
 		{"bad block response", "blocking:\n  response: [sinkhole]\n", []string{"blocking.response[0]", "sinkhole"}},
 		{"bad yaml", "listen: [\n", []string{"test.yaml"}},
 		{"wrong shape", "http: 5\n", []string{"http", "mapping"}},
@@ -97,6 +100,15 @@ func TestDefaultsApplyToAnEmptyFile(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Listen, Default().Listen) || cfg.Blocking.TTL != 10*time.Second || !cfg.Blocking.Enabled {
 		t.Errorf("defaults not applied: %+v", cfg)
+	}
+	wantAllow := []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+		"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10"}
+	if !reflect.DeepEqual(cfg.Access.Allow, wantAllow) || cfg.Access.Action != "refuse" {
+		t.Errorf("access defaults = %+v", cfg.Access)
+	}
+	rl := cfg.RateLimit
+	if !rl.Enabled || rl.QPS != 1000 || rl.Burst != 2000 || rl.Slip != 2 || !reflect.DeepEqual(rl.Exempt, []string{"127.0.0.0/8", "::1/128"}) {
+		t.Errorf("ratelimit defaults = %+v", rl)
 	}
 }
 
