@@ -59,6 +59,9 @@ type Blocking struct {
 	Lists []listSpec `mapstructure:"lists"`
 	// Allow lists names that are never blocked, whatever the lists say.
 	Allow []string `mapstructure:"allow"`
+	// Bypass switches the answers that keep clients from going around the
+	// filter (Firefox's DoH canary, iCloud Private Relay).
+	Bypass resolver.BypassConfig `mapstructure:"bypass"`
 
 	resolver.BlockConfig `mapstructure:",squash"`
 	blocklistConfig      `mapstructure:",squash"`
@@ -109,6 +112,7 @@ func Default() Config {
 		},
 		Blocking: Blocking{
 			Enabled:         true,
+			Bypass:          resolver.DefaultBypassConfig(),
 			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
 		},
