@@ -88,3 +88,39 @@ func BenchmarkNetworksContains(b *testing.B) {
 		n.Contains(v6)
 	}
 }
+
+// FuzzParseNetworks checks the parser never panics and that every address
+// a parsed prefix holds is contained, its first and last included.
+func FuzzParseNetworks(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "::1/128", "fe80::/10", "::ffff:10.0.0.0/104", "0.0.0.0/0", "192.0.2.1", "1.2.3.4/33", "::/0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseNetworks("fuzz", []string{s})
+		if err != nil {
+			return
+		}
+		p, err := parsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("ParseNetworks accepted %q, parsePrefix did not: %v", s, err)
+		}
+		p = p.Masked()
+		if !n.Contains(p.Addr()) {
+			t.Errorf("%q does not contain its first address %s", s, p.Addr())
+		}
+		last := p.Addr().As16()
+		hostBits := p.Addr().BitLen() - p.Bits()
+		for i := 15; i >= 0 && hostBits > 0; i-- {
+			k := min(8, hostBits)
+			last[i] |= byte(1<<k - 1)
+			hostBits -= k
+		}
+		la := netip.AddrFrom16(last)
+		if p.Addr().Is4() {
+			la = la.Unmap()
+		}
+		if !n.Contains(la) {
+			t.Errorf("%q does not contain its last address %s", s, la)
+		}
+	})
+}
