@@ -12,6 +12,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -32,9 +33,9 @@ type Config struct {
 	// Cache holds upstream answers.
 	Cache cache.Config `mapstructure:"cache"`
 	// Access says which client networks are answered at all.
-	Access Access `mapstructure:"access"`
+	Access policy.AccessConfig `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
-	RateLimit RateLimit `mapstructure:"ratelimit"`
+	RateLimit policy.RateLimitConfig `mapstructure:"ratelimit"`
 	// Groups give client networks their own lists.
 	Groups []Group `mapstructure:"groups"`
 	// QueryLog records queries for search and audit.
@@ -61,26 +62,12 @@ type Blocking struct {
 	Lists []blocklist.ListSpec `mapstructure:"lists"`
 	// Allow lists names that are never blocked, whatever the lists say.
 	Allow []string `mapstructure:"allow"`
+	// Bypass switches the answers that keep clients from going around the
+	// filter (Firefox's DoH canary, iCloud Private Relay).
+	Bypass resolver.BypassConfig `mapstructure:"bypass"`
 
 	resolver.BlockConfig `mapstructure:",squash"`
 	blocklist.Config     `mapstructure:",squash"`
-}
-
-// Access is the `access` section.
-type Access struct {
-	// Allow lists the client networks that are answered.
-	Allow []string `mapstructure:"allow"`
-	// Action is what other clients get: refuse (REFUSED, EDE 18) or drop.
-	Action string `mapstructure:"action"`
-}
-
-// RateLimit is the `ratelimit` section.
-type RateLimit struct {
-	Enabled bool     `mapstructure:"enabled"`
-	QPS     float64  `mapstructure:"qps"`
-	Burst   int      `mapstructure:"burst"`
-	Slip    int      `mapstructure:"slip"`
-	Exempt  []string `mapstructure:"exempt"`
 }
 
 // Group is one entry of the `groups` list.
@@ -127,18 +114,13 @@ func Default() Config {
 		Upstreams: up,
 		Blocking: Blocking{
 			Enabled:     true,
+			Bypass:      resolver.DefaultBypassConfig(),
 			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			Config:      blocklist.DefaultConfig(),
 		},
-		Cache: c,
-		Access: Access{
-			Allow: []string{
-				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-				"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10",
-			},
-			Action: "refuse",
-		},
-		RateLimit: RateLimit{Enabled: true, QPS: 1000, Burst: 2000, Slip: 2, Exempt: []string{"127.0.0.0/8", "::1/128"}},
+		Cache:     c,
+		Access:    policy.DefaultAccessConfig(),
+		RateLimit: policy.DefaultRateLimitConfig(),
 		QueryLog:  QueryLog{Enabled: true},
 		Log:       Log{Level: "info", Format: "console"},
 	}
