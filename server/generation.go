@@ -10,6 +10,7 @@ import (
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -24,6 +25,7 @@ type generation struct {
 	stopLists context.CancelFunc // nil until the lists are started
 	cache     *cache.Cache
 	cacheLink *resolver.CacheLink
+	limiter   *policy.Limiter // nil when rate limiting is off
 	handler   resolver.Handler
 }
 
@@ -60,6 +62,16 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 		}
 		g.cacheLink = resolver.NewCacheLink(g.cache, s.metrics, s.log.Named("cache"))
 	}
+	if cfg.RateLimit.Enabled {
+		// Keep the buckets across a reload that does not change the limits,
+		// so a flooding client is not forgiven by an unrelated edit.
+		if prev != nil && prev.limiter != nil && reflect.DeepEqual(prev.cfg.RateLimit, cfg.RateLimit) {
+			g.limiter = prev.limiter
+		} else if g.limiter, err = policy.NewLimiter(cfg.RateLimit, policy.LimiterDeps{}); err != nil {
+			fwd.Close()
+			return nil, err
+		}
+	}
 	parts, err := g.parts(s)
 	if err != nil {
 		fwd.Close()
@@ -72,10 +84,26 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 // parts picks the links the config switches on.
 func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	cfg := g.cfg
+	access, err := policy.NewAccess(cfg.Access)
+	if err != nil {
+		return resolver.Parts{}, err
+	}
 	p := resolver.Parts{
+		Loop:    resolver.NewLoopLink(upstream.LoopProbeZone, s.loops.Observe),
+		Access:  resolver.NewAccessLink(access),
+		Any:     resolver.AnyLink{},
 		Forward: resolver.NewForward(g.upstream),
 		Dedup:   resolver.NewDedup(s.metrics.UpstreamDedup),
 	}
+	if g.limiter != nil {
+		p.RateLimit = resolver.NewRateLimitLink(g.limiter)
+	}
+	// Bypass protection is part of blocking: off when blocking is off.
+	bypass := resolver.BypassConfig{}
+	if cfg.Blocking.Enabled {
+		bypass = cfg.Blocking.Bypass
+	}
+	p.Special = resolver.NewSpecialLink(bypass, g.upstream.Covers)
 	if cfg.Blocking.Enabled {
 		mode, err := resolver.ParseBlockMode(cfg.Blocking.BlockConfig)
 		if err != nil {
