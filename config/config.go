@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -34,8 +36,13 @@ type Config struct {
 	Access Access `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
 	RateLimit RateLimit `mapstructure:"ratelimit"`
-	// Groups give client networks their own lists.
+	// Groups give client networks their own lists, schedules and pauses.
 	Groups []Group `mapstructure:"groups"`
+	// GroupsIdentity says which forwarders may name their clients (EDNS
+	// Client Subnet, EDNS0 MAC) to select a group.
+	GroupsIdentity groups.Identity `mapstructure:"groups_identity"`
+	// LocalRecords are the LAN's own names, answered without going upstream.
+	LocalRecords localrecords.Config `mapstructure:"local_records"`
 	// QueryLog records queries for search and audit.
 	QueryLog QueryLog `mapstructure:"querylog"`
 	// Log configures cleandns's own log.
@@ -82,23 +89,12 @@ type RateLimit struct {
 	Exempt  []string `mapstructure:"exempt"`
 }
 
-// Group is one entry of the `groups` list.
-type Group struct {
-	Name     string     `mapstructure:"name"`
-	Clients  []string   `mapstructure:"clients"`
-	Lists    []listSpec `mapstructure:"lists"`
-	Allow    []string   `mapstructure:"allow"`
-	Blocking *bool      `mapstructure:"blocking"`
-	Schedule *Schedule  `mapstructure:"schedule"`
-}
+// Group is one entry of the `groups` list; the groups package owns it. Its
+// lists are the same type as blocking.lists.
+type Group = groups.Group[listSpec]
 
-// Schedule blocks extra lists at certain times of day.
-type Schedule struct {
-	Lists []listSpec `mapstructure:"lists"`
-	Days  []string   `mapstructure:"days"`
-	From  string     `mapstructure:"from"`
-	To    string     `mapstructure:"to"`
-}
+// Schedule is a group's `schedule`.
+type Schedule = groups.Schedule[listSpec]
 
 // QueryLog is the `querylog` section.
 type QueryLog struct {
@@ -129,7 +125,8 @@ func Default() Config {
 			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
 		},
-		Cache: c,
+		Cache:        c,
+		LocalRecords: localrecords.Config{HostsPoll: 5 * time.Second, TTL: 5 * time.Minute},
 		Access: Access{
 			Allow: []string{
 				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",

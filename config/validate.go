@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -35,6 +36,15 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {
+		return err
+	}
+	if err := groups.Validate(c.Groups); err != nil {
+		return err
+	}
+	if err := c.GroupsIdentity.Validate(); err != nil {
+		return err
+	}
+	if err := c.LocalRecords.Validate(); err != nil {
 		return err
 	}
 	for i, n := range c.Access.Allow {
