@@ -10,6 +10,7 @@ package config
 import (
 	"time"
 
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
@@ -64,12 +65,12 @@ type Blocking struct {
 	// Enabled switches blocking off for everyone when false.
 	Enabled bool `mapstructure:"enabled"`
 	// Lists are the default group's blocklists: builtin:NAME, a file or a URL.
-	Lists []listSpec `mapstructure:"lists"`
+	Lists []blocklist.ListSpec `mapstructure:"lists"`
 	// Allow lists names that are never blocked, whatever the lists say.
 	Allow []string `mapstructure:"allow"`
 
 	resolver.BlockConfig `mapstructure:",squash"`
-	blocklistConfig      `mapstructure:",squash"`
+	blocklist.Config     `mapstructure:",squash"`
 }
 
 // Access is the `access` section.
@@ -91,10 +92,10 @@ type RateLimit struct {
 
 // Group is one entry of the `groups` list; the groups package owns it. Its
 // lists are the same type as blocking.lists.
-type Group = groups.Group[listSpec]
+type Group = groups.Group[blocklist.ListSpec]
 
 // Schedule is a group's `schedule`.
-type Schedule = groups.Schedule[listSpec]
+type Schedule = groups.Schedule[blocklist.ListSpec]
 
 // QueryLog is the `querylog` section.
 type QueryLog struct {
@@ -121,9 +122,9 @@ func Default() Config {
 		HTTP:      HTTP{Listen: "127.0.0.1:9153"},
 		Upstreams: up,
 		Blocking: Blocking{
-			Enabled:         true,
-			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
-			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
+			Enabled:     true,
+			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
+			Config:      blocklist.DefaultConfig(),
 		},
 		Cache:        c,
 		LocalRecords: localrecords.Config{HostsPoll: 5 * time.Second, TTL: 5 * time.Minute},

@@ -32,6 +32,9 @@ func (c *Config) Validate() error {
 	if err := upstream.ValidateZones(c.ForwardZones, c.Upstreams.Bootstrap); err != nil {
 		return err
 	}
+	if err := c.Blocking.Config.Validate(); err != nil {
+		return err
+	}
 	if err := c.Cache.Validate(); err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ type Metrics struct {
 	CacheEntries     prometheus.Gauge
 	CacheBytes       prometheus.Gauge
 
+	ConfigReloadSuccess   prometheus.Gauge
+	ConfigReloadTimestamp prometheus.Gauge
+
 	BuildInfo *prometheus.GaugeVec // version, goversion
 }
 
@@ -129,6 +132,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		CacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "cache_bytes", Help: "Approximate bytes held by the cache.",
 		}),
+		ConfigReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_successful",
+			Help: "1 when the last config load or reload succeeded, 0 when it was rejected.",
+		}),
+		ConfigReloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_timestamp_seconds",
+			Help: "Unix time of the last successful config load or reload.",
+		}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "build_info",
 			Help: "Always 1; labels say which build is running.",
@@ -140,6 +151,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules,
 		m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
+		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
 		m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

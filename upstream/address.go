@@ -25,13 +25,13 @@ type endpoint struct {
 	raw        string // as configured; the upstream's name in metrics and logs
 	proto      string
 	host       string // IP address or host name, without brackets
-	port       string
+	port       uint16
 	serverName string   // TLS server name to verify (DoT, DoH)
 	url        *url.URL // DoH only
 }
 
 // hostPort is the address to dial, before any bootstrap resolution.
-func (e endpoint) hostPort() string { return net.JoinHostPort(e.host, e.port) }
+func (e endpoint) hostPort() string { return net.JoinHostPort(e.host, strconv.Itoa(int(e.port))) }
 
 // ip returns the host as an address when it is a literal IP.
 func (e endpoint) ip() (netip.Addr, bool) {
@@ -82,9 +82,13 @@ func parseDoH(s string) (endpoint, error) {
 	if u.User != nil || u.Fragment != "" {
 		return e, errors.New("user info and fragments are not allowed")
 	}
-	e.url, e.host, e.port, e.serverName = u, u.Hostname(), u.Port(), u.Hostname()
-	if e.port == "" {
-		e.port = "443"
+	e.url, e.host, e.serverName = u, u.Hostname(), u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	if e.port, err = parsePort(port); err != nil {
+		return e, err
 	}
 	if u.Path == "" {
 		u.Path = "/dns-query"
@@ -98,16 +102,17 @@ func (e *endpoint) splitHostPort(s, defPort string) error {
 	if s == "" {
 		return errors.New("missing host")
 	}
+	var port string
 	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		e.host, e.port = a.String(), defPort
+		e.host, port = a.String(), defPort
 	} else if h, p, err := net.SplitHostPort(s); err == nil {
-		e.host, e.port = strings.Trim(h, "[]"), p
+		e.host, port = strings.Trim(h, "[]"), p
 	} else if !strings.Contains(s, ":") {
-		e.host, e.port = s, defPort
+		e.host, port = s, defPort
 	} else {
 		return err
 	}
-	if e.port == "" {
+	if port == "" {
 		return errMissingPort
 	}
 	if e.host == "" {
@@ -116,10 +121,17 @@ func (e *endpoint) splitHostPort(s, defPort string) error {
 	if _, err := netip.ParseAddr(e.host); err != nil && !validHostName(e.host) {
 		return fmt.Errorf("invalid host %q", e.host)
 	}
-	if n, err := strconv.ParseUint(e.port, 10, 16); err != nil || n == 0 {
-		return fmt.Errorf("invalid port %q", e.port)
+	var err error
+	e.port, err = parsePort(port)
+	return err
+}
+
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("invalid port %q", s)
 	}
-	return nil
+	return uint16(n), nil
 }
 
 func validHostName(h string) bool {

@@ -52,26 +52,30 @@ func newBootstrap(servers []string, timeout time.Duration, now func() time.Time)
 	return b, nil
 }
 
-// lookup returns the addresses of host, IPv4 first. When a refresh fails,
-// the expired addresses are used rather than none.
-func (b *bootstrap) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+// lookup returns the addresses of host, IPv4 first, and when they expire.
+// When a refresh fails, the expired addresses are kept for minBootstrapTTL
+// rather than failing the upstream.
+func (b *bootstrap) lookup(ctx context.Context, host string) ([]netip.Addr, time.Time, error) {
 	b.mu.Lock()
 	e, ok := b.cache[host]
 	b.mu.Unlock()
 	if ok && b.now().Before(e.expires) {
-		return e.addrs, nil
+		return e.addrs, e.expires, nil
 	}
 	addrs, ttl, err := b.resolve(ctx, host)
-	if err != nil {
-		if ok {
-			return e.addrs, nil
-		}
-		return nil, fmt.Errorf("bootstrap %q: %w", host, err)
+	if err != nil && !ok {
+		return nil, time.Time{}, fmt.Errorf("bootstrap %q: %w", host, err)
 	}
+	if err != nil {
+		// Keep the stale addresses a little longer rather than none, and
+		// without asking the failing bootstrap servers on every dial.
+		addrs, ttl = e.addrs, minBootstrapTTL
+	}
+	e = bootEntry{addrs: addrs, expires: b.now().Add(ttl)}
 	b.mu.Lock()
-	b.cache[host] = bootEntry{addrs: addrs, expires: b.now().Add(ttl)}
+	b.cache[host] = e
 	b.mu.Unlock()
-	return addrs, nil
+	return addrs, e.expires, nil
 }
 
 func (b *bootstrap) resolve(ctx context.Context, host string) ([]netip.Addr, time.Duration, error) {
@@ -131,43 +135,58 @@ type dialer struct {
 	net  net.Dialer
 }
 
-// resolve returns the addresses to try for host and port.
-func (d *dialer) resolve(ctx context.Context, host, port string) ([]netip.AddrPort, error) {
-	p, err := netip.ParseAddrPort(net.JoinHostPort("0.0.0.0", port))
-	if err != nil {
-		return nil, err
-	}
+// resolve returns the addresses to try for host and port, and when they
+// expire (zero for an IP address, which never does).
+func (d *dialer) resolve(ctx context.Context, host string, port uint16) ([]netip.AddrPort, time.Time, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
-		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), p.Port())}, nil
+		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), port)}, time.Time{}, nil
 	}
-	addrs, err := d.boot.lookup(ctx, host)
+	addrs, expires, err := d.boot.lookup(ctx, host)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	out := make([]netip.AddrPort, len(addrs))
 	for i, a := range addrs {
-		out[i] = netip.AddrPortFrom(a, p.Port())
+		out[i] = netip.AddrPortFrom(a, port)
 	}
-	return out, nil
+	return out, expires, nil
 }
 
-// dialContext dials addr ("host:port"), trying each resolved address in turn.
-func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
+// dial dials addr ("host:port"), trying each resolved address in turn, and
+// says when the address used stops being valid: a connection kept longer
+// than that should be replaced, so that a moved upstream is followed.
+func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, time.Time, error) {
+	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	aps, err := d.resolve(ctx, host, port)
+	port, err := parsePort(p)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
+	}
+	aps, expires, err := d.resolve(ctx, host, port)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
 	var errs []error
 	for _, ap := range aps {
 		c, err := d.net.DialContext(ctx, network, ap.String())
 		if err == nil {
-			return c, nil
+			return c, expires, nil
 		}
 		errs = append(errs, err)
 	}
-	return nil, errors.Join(errs...)
+	return nil, time.Time{}, errors.Join(errs...)
+}
+
+// dialContext is dial for callers that keep connections only briefly.
+func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, _, err := d.dial(ctx, network, addr)
+	return c, err
+}
+
+// expired reports whether an address valid until expires (zero: forever)
+// should no longer be used.
+func (d *dialer) expired(expires time.Time) bool {
+	return !expires.IsZero() && !d.boot.now().Before(expires)
 }

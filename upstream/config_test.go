@@ -8,27 +8,29 @@ import (
 
 func TestParseEndpoint(t *testing.T) {
 	tests := []struct {
-		in                         string
-		proto, host, port, srvName string
-		err                        string
+		in                   string
+		proto, host, srvName string
+		port                 uint16
+		err                  string
 	}{
-		{in: "1.1.1.1", proto: ProtoUDP, host: "1.1.1.1", port: "53"},
-		{in: "1.1.1.1:5353", proto: ProtoUDP, host: "1.1.1.1", port: "5353"},
-		{in: "[::1]:53", proto: ProtoUDP, host: "::1", port: "53"},
-		{in: "::1", proto: ProtoUDP, host: "::1", port: "53"},
-		{in: "udp://9.9.9.9", proto: ProtoUDP, host: "9.9.9.9", port: "53"},
-		{in: "tcp://9.9.9.9:54", proto: ProtoTCP, host: "9.9.9.9", port: "54"},
-		{in: "tls://dns.quad9.net:853", proto: ProtoDoT, host: "dns.quad9.net", port: "853", srvName: "dns.quad9.net"},
-		{in: "tls://9.9.9.9:853#dns.quad9.net", proto: ProtoDoT, host: "9.9.9.9", port: "853", srvName: "dns.quad9.net"},
-		{in: "tls://[2620:fe::fe]:853#dns.quad9.net", proto: ProtoDoT, host: "2620:fe::fe", port: "853", srvName: "dns.quad9.net"},
-		{in: "https://dns.example/dns-query", proto: ProtoDoH, host: "dns.example", port: "443", srvName: "dns.example"},
-		{in: "https://127.0.0.1:8443/q", proto: ProtoDoH, host: "127.0.0.1", port: "8443", srvName: "127.0.0.1"},
+		{in: "1.1.1.1", proto: ProtoUDP, host: "1.1.1.1", port: 53},
+		{in: "1.1.1.1:5353", proto: ProtoUDP, host: "1.1.1.1", port: 5353},
+		{in: "[::1]:53", proto: ProtoUDP, host: "::1", port: 53},
+		{in: "::1", proto: ProtoUDP, host: "::1", port: 53},
+		{in: "udp://9.9.9.9", proto: ProtoUDP, host: "9.9.9.9", port: 53},
+		{in: "tcp://9.9.9.9:54", proto: ProtoTCP, host: "9.9.9.9", port: 54},
+		{in: "tls://dns.quad9.net:853", proto: ProtoDoT, host: "dns.quad9.net", port: 853, srvName: "dns.quad9.net"},
+		{in: "tls://9.9.9.9:853#dns.quad9.net", proto: ProtoDoT, host: "9.9.9.9", port: 853, srvName: "dns.quad9.net"},
+		{in: "tls://[2620:fe::fe]:853#dns.quad9.net", proto: ProtoDoT, host: "2620:fe::fe", port: 853, srvName: "dns.quad9.net"},
+		{in: "https://dns.example/dns-query", proto: ProtoDoH, host: "dns.example", port: 443, srvName: "dns.example"},
+		{in: "https://127.0.0.1:8443/q", proto: ProtoDoH, host: "127.0.0.1", port: 8443, srvName: "127.0.0.1"},
 		{in: "tls://x", err: "missing port"},
 		{in: "ftp://1.1.1.1", err: "unknown scheme"},
 		{in: "1.1.1.1:0", err: "invalid port"},
 		{in: "1.1.1.1:99999", err: "invalid port"},
 		{in: "udp://", err: "missing host"},
 		{in: "https:///dns-query", err: "missing host"},
+		{in: "https://dns.example:70000/dns-query", err: "invalid port"},
 		{in: "bad host:53", err: "invalid host"},
 	}
 	for _, tt := range tests {
@@ -44,7 +46,7 @@ func TestParseEndpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 			if e.proto != tt.proto || e.host != tt.host || e.port != tt.port || e.serverName != tt.srvName {
-				t.Errorf("got %s %s %s %q, want %s %s %s %q", e.proto, e.host, e.port, e.serverName,
+				t.Errorf("got %s %s %d %q, want %s %s %d %q", e.proto, e.host, e.port, e.serverName,
 					tt.proto, tt.host, tt.port, tt.srvName)
 			}
 		})

@@ -11,4 +11,14 @@
 // every UDP query gets a fresh socket (random source port) and a
 // crypto-random ID, and a datagram whose source, ID or question does not
 // match is ignored while the read continues until the attempt's deadline.
+//
+// The query sent upstream is built afresh (question, RD, CD, AD, an OPT
+// with a 1232-byte buffer and the client's DO bit) so that no client EDNS
+// option, such as Client Subnet, leaves the host.
+//
+// Health: a timeout, network or TLS error, unusable reply or REFUSED is a
+// failure; SERVFAIL is not (it may concern one name), though another
+// upstream is tried before a SERVFAIL is returned. MaxFails failures in a
+// row mark an upstream down; it is then skipped and probed in the
+// background with back-off until it answers again.
 package upstream

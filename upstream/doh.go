@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -22,11 +24,16 @@ type dohTransport struct {
 	url    string
 	client *http.Client
 	tr     *http.Transport
+	d      *dialer
+
+	mu      sync.Mutex
+	expires time.Time // of the address last dialled; zero: never
 }
 
 func newDoH(ep endpoint, d *dialer, tlsConf *tls.Config) *dohTransport {
-	tr := &http.Transport{
-		DialContext:     d.dialContext,
+	t := &dohTransport{ep: ep, url: ep.url.String(), d: d}
+	t.tr = &http.Transport{
+		DialContext:     t.dial,
 		TLSClientConfig: tlsConf,
 		// A custom TLS config or dialer turns HTTP/2 off unless forced.
 		ForceAttemptHTTP2:   true,
@@ -35,10 +42,34 @@ func newDoH(ep endpoint, d *dialer, tlsConf *tls.Config) *dohTransport {
 		// Never through an environment proxy: upstream DNS goes direct.
 		Proxy: nil,
 	}
-	return &dohTransport{ep: ep, url: ep.url.String(), client: &http.Client{Transport: tr}, tr: tr}
+	t.client = &http.Client{Transport: t.tr}
+	return t
+}
+
+func (t *dohTransport) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, expires, err := t.d.dial(ctx, network, addr)
+	if err == nil {
+		t.mu.Lock()
+		t.expires = expires
+		t.mu.Unlock()
+	}
+	return c, err
+}
+
+// refresh closes idle connections once the host name's addresses expired,
+// so the next request dials (and resolves) afresh. Connections busy with
+// requests are left to finish; they are idle again soon.
+func (t *dohTransport) refresh() {
+	t.mu.Lock()
+	expired := t.d.expired(t.expires)
+	t.mu.Unlock()
+	if expired {
+		t.tr.CloseIdleConnections()
+	}
 }
 
 func (t *dohTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+	t.refresh()
 	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	m.Id = 0      // RFC 8484 section 4.1: ID 0 makes the wire form cache-friendly
 	out, err := m.Pack()

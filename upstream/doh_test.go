@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -81,9 +82,20 @@ func TestDoHHostNameThroughBootstrap(t *testing.T) {
 		_ = w.WriteMsg(m)
 	})
 	url := strings.Replace(srv.Addr, "127.0.0.1", "dns.test", 1)
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
 	f := newTestForwarder(t, Config{Servers: []string{url}, Bootstrap: []string{boot}}, nil,
-		Deps{TLSConfig: cert.ClientConfig()})
-	if ip, _ := mustExchange(t, f, "example.com"); ip != "192.0.2.11" {
-		t.Errorf("got %s", ip)
+		Deps{TLSConfig: cert.ClientConfig(), Now: clock.Now})
+	for range 3 {
+		if ip, _ := mustExchange(t, f, "example.com"); ip != "192.0.2.11" {
+			t.Errorf("got %s", ip)
+		}
+	}
+	if n := srv.Accepted.Load(); n != 1 {
+		t.Errorf("within TTL: %d connections, want 1", n)
+	}
+	clock.Advance(61 * time.Second) // past the bootstrap TTL: re-resolve, reconnect
+	mustExchange(t, f, "example.com")
+	if n := srv.Accepted.Load(); n != 2 {
+		t.Errorf("after TTL: %d connections, want 2", n)
 	}
 }

@@ -28,6 +28,9 @@ type dotTransport struct {
 // errConnLost wraps the error that ended a DoT connection.
 var errConnLost = errors.New("connection lost")
 
+// errAddrExpired ends a connection to an address whose bootstrap TTL ran out.
+var errAddrExpired = errors.New("upstream address expired")
+
 func (t *dotTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	c, fresh, err := t.get(ctx)
 	if err != nil {
@@ -53,10 +56,10 @@ func (t *dotTransport) get(ctx context.Context) (c *dotConn, fresh bool, err err
 	if t.closed {
 		return nil, false, errors.New("upstream closed")
 	}
-	if t.conn != nil && t.conn.alive() {
+	if t.conn != nil && t.conn.alive() && !t.d.expired(t.conn.expires) {
 		return t.conn, false, nil
 	}
-	raw, err := t.d.dialContext(ctx, "tcp", t.ep.hostPort())
+	raw, expires, err := t.d.dial(ctx, "tcp", t.ep.hostPort())
 	if err != nil {
 		return nil, false, err
 	}
@@ -65,7 +68,12 @@ func (t *dotTransport) get(ctx context.Context) (c *dotConn, fresh bool, err err
 		_ = raw.Close()
 		return nil, false, fmt.Errorf("tls handshake: %w", err)
 	}
-	t.conn = newDoTConn(tc)
+	if t.conn != nil {
+		// The host name's addresses expired: move to the new connection.
+		// Queries still waiting on the old one retry on the new one.
+		t.conn.fail(errAddrExpired)
+	}
+	t.conn = newDoTConn(tc, expires)
 	return t.conn, true, nil
 }
 
@@ -88,6 +96,7 @@ type dotConn struct {
 	err      error     // why the connection ended; nil while alive
 	lastRead time.Time // when a reply last arrived
 	done     chan struct{}
+	expires  time.Time // when the address dialled expires; zero: never
 }
 
 type dotQuery struct {
@@ -95,8 +104,8 @@ type dotQuery struct {
 	reply chan *dns.Msg // buffered, one reply
 }
 
-func newDoTConn(c net.Conn) *dotConn {
-	dc := &dotConn{conn: c, pending: map[uint16]*dotQuery{}, done: make(chan struct{})}
+func newDoTConn(c net.Conn, expires time.Time) *dotConn {
+	dc := &dotConn{conn: c, pending: map[uint16]*dotQuery{}, done: make(chan struct{}), expires: expires}
 	go dc.readLoop()
 	return dc
 }
@@ -142,7 +151,12 @@ func (c *dotConn) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	case r := <-pq.reply:
 		return r, nil
 	case <-c.done:
-		return nil, fmt.Errorf("%w: %w", errConnLost, c.reason())
+		select {
+		case r := <-pq.reply: // answered just before the server closed
+			return r, nil
+		default:
+			return nil, fmt.Errorf("%w: %w", errConnLost, c.reason())
+		}
 	case <-ctx.Done():
 		c.mu.Lock()
 		silent := c.lastRead.Before(sent)

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -163,5 +165,37 @@ func TestDoTRetriesWhenIdleConnectionClosed(t *testing.T) {
 	}
 	if !f.Upstreams()[0].Healthy {
 		t.Error("idle close counted against the upstream")
+	}
+}
+
+// TestDoTFollowsHostNameAfterTTL: a DoT upstream named by host name is
+// resolved through bootstrap; once the address's TTL has passed, the next
+// query re-resolves and moves to a new connection.
+func TestDoTFollowsHostNameAfterTTL(t *testing.T) {
+	cert := dnstest.NewCert(t, "dns.test")
+	srv := dnstest.NewDoTServer(t, cert, dnstest.A("192.0.2.8"))
+	var lookups atomic.Int64
+	boot := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg).SetReply(r)
+		if r.Question[0].Qtype == dns.TypeA {
+			rr, _ := dns.NewRR("dns.test. 30 IN A 127.0.0.1")
+			m.Answer = append(m.Answer, rr)
+		}
+		_ = w.WriteMsg(m)
+	}, dnstest.Count(&lookups))
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	f := newTestForwarder(t, Config{Servers: []string{"tls://dns.test:" + port}, Bootstrap: []string{boot}}, nil,
+		Deps{TLSConfig: cert.ClientConfig(), Now: clock.Now})
+	for range 3 {
+		mustExchange(t, f, "example.com")
+	}
+	if srv.Accepted.Load() != 1 || lookups.Load() != 2 {
+		t.Fatalf("within TTL: %d connections, %d lookups; want 1 and 2 (A, AAAA)", srv.Accepted.Load(), lookups.Load())
+	}
+	clock.Advance(31 * time.Second)
+	mustExchange(t, f, "example.com")
+	if srv.Accepted.Load() != 2 || lookups.Load() != 4 {
+		t.Errorf("after TTL: %d connections, %d lookups; want 2 and 4", srv.Accepted.Load(), lookups.Load())
 	}
 }

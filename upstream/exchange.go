@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -50,15 +51,17 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 		i += n
 	}
 	if res.reply == nil {
-		if res.err == nil || ctx.Err() != nil {
-			res.err = errors.Join(res.err, ctx.Err())
+		if err := ctx.Err(); err != nil {
+			res.err = errors.Join(res.err, err)
+		} else if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
+			// A socket deadline may fire a hair before the context's timer.
+			res.err = errors.Join(res.err, context.DeadlineExceeded)
 		}
 		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",
 			q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], res.err)
 	}
-	reply := res.reply.Copy()
-	reply.Id = q.Id
-	return reply, res.from, nil
+	res.reply.Id = q.Id // the reply was unpacked for us alone; no copy needed
+	return res.reply, res.from, nil
 }
 
 // result is the outcome of one or more attempts.

@@ -3,11 +3,10 @@ package upstream
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +41,7 @@ type Forwarder struct {
 	def       *group
 	zones     map[string]*group // by lowercased FQDN
 	all       []*upstream
+	bootstrap []netip.AddrPort
 	sem       chan struct{} // one token per query in flight
 	log       *zap.Logger
 	m         *metrics.Metrics
@@ -86,6 +86,7 @@ func NewForwarder(cfg Config, zones []Zone, deps Deps) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.bootstrap = boot.servers
 	d := &dialer{boot: boot}
 	if f.def, err = f.newGroup("", cfg.Strategy, cfg.Servers, d, tlsConf); err != nil {
 		return nil, err
@@ -110,56 +111,15 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 		if err != nil {
 			return nil, fmt.Errorf("upstream %q: %w", s, err)
 		}
-		u := &upstream{ep: ep, t: newTransport(ep, d, tlsConf)}
+		u := &upstream{ep: ep, t: newTransport(ep, d, tlsConf), probe: "."}
+		if zone != "" {
+			u.probe = zone
+		}
 		f.m.UpstreamHealthy.WithLabelValues(ep.raw).Set(1)
 		g.ups = append(g.ups, u)
 		f.all = append(f.all, u)
 	}
 	return g, nil
-}
-
-func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
-	switch ep.proto {
-	case ProtoTCP:
-		return &tcpTransport{ep: ep, d: d}
-	case ProtoDoT:
-		c := base.Clone()
-		c.ServerName = ep.serverName
-		return &dotTransport{ep: ep, d: d, tls: c}
-	case ProtoDoH:
-		c := base.Clone()
-		c.ServerName = ep.serverName
-		return newDoH(ep, d, c)
-	default:
-		return &udpTransport{ep: ep, d: d, tcp: &tcpTransport{ep: ep, d: d}}
-	}
-}
-
-// baseTLSConfig returns the client TLS configuration: the injected one, or
-// the system roots, plus caFile's certificates either way.
-func baseTLSConfig(injected *tls.Config, caFile string) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if injected != nil {
-		c = injected.Clone()
-	}
-	if caFile == "" {
-		return c, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("upstreams.ca_file: %w", err)
-	}
-	if c.RootCAs == nil {
-		if c.RootCAs, err = x509.SystemCertPool(); err != nil {
-			c.RootCAs = x509.NewCertPool()
-		}
-	} else {
-		c.RootCAs = c.RootCAs.Clone()
-	}
-	if !c.RootCAs.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("upstreams.ca_file: %q: no PEM certificates", caFile)
-	}
-	return c, nil
 }
 
 // Covers reports whether a forward zone covers name (at or under the zone),

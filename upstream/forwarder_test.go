@@ -254,3 +254,55 @@ func TestUpstreamsStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestExchangeRejectsBadQueries(t *testing.T) {
+	f := newTestForwarder(t, Config{Servers: []string{dnstest.NewServer(t, dnstest.A("192.0.2.1"))}}, nil, Deps{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		q    *dns.Msg
+		want error
+	}{
+		{"no question", context.Background(), new(dns.Msg), nil},
+		{"caller gone", ctx, query("a.example"), context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := f.Exchange(tt.ctx, tt.q)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHealthTransitions(t *testing.T) {
+	u := &upstream{}
+	steps := []struct {
+		name                string
+		fail                bool
+		wantDown, wantProbe bool
+	}{
+		{"first failure", true, false, false},
+		{"second failure marks down", true, true, true},
+		{"further failure: already down, probe running", true, false, false},
+		{"success brings it up", false, false, false},
+		{"fails again while old probe still winding down", true, false, false},
+		{"down again: gauge must drop, old probe continues", true, true, false},
+	}
+	for _, s := range steps {
+		if !s.fail {
+			u.succeeded(time.Millisecond)
+			continue
+		}
+		down, probe := u.failed(2)
+		if down != s.wantDown || probe != s.wantProbe {
+			t.Errorf("%s: wentDown %v startProbe %v, want %v %v", s.name, down, probe, s.wantDown, s.wantProbe)
+		}
+	}
+	if !u.probing || u.stopProbing() {
+		t.Error("the running probe must keep going while the upstream is down")
+	}
+}

@@ -16,8 +16,9 @@ const (
 
 // upstream is one configured server with its transport and health.
 type upstream struct {
-	ep endpoint
-	t  transport
+	ep    endpoint
+	t     transport
+	probe string // name whose SOA probes ask: the zone, or the root
 
 	mu      sync.Mutex
 	fails   int           // consecutive failures
@@ -55,19 +56,18 @@ func (u *upstream) succeeded(d time.Duration) (recovered bool) {
 }
 
 // failed records a failure and reports whether it marked the upstream down
-// and a probe must be started.
-func (u *upstream) failed(maxFails int) (startProbe bool) {
+// and whether a probe must be started (none may be running yet).
+func (u *upstream) failed(maxFails int) (wentDown, startProbe bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.fails++
-	if u.fails >= maxFails {
-		u.down = true
+	if u.fails >= maxFails && !u.down {
+		u.down, wentDown = true, true
 	}
 	if u.down && !u.probing {
-		u.probing = true
-		return true
+		u.probing, startProbe = true, true
 	}
-	return false
+	return wentDown, startProbe
 }
 
 // stopProbing ends probing when the upstream is up again, in one step with
@@ -85,13 +85,13 @@ func (u *upstream) stopProbing() bool {
 // markFailed records failure and, when the upstream goes down, starts probing
 // it in the background.
 func (f *Forwarder) markFailed(u *upstream) {
-	wasUp := u.healthy()
-	if !u.failed(f.cfg.MaxFails) {
-		return
-	}
-	if wasUp {
+	wentDown, startProbe := u.failed(f.cfg.MaxFails)
+	if wentDown {
 		f.m.UpstreamHealthy.WithLabelValues(u.ep.raw).Set(0)
 		f.log.Warn("upstream marked down", zapUpstream(u))
+	}
+	if !startProbe {
+		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -109,12 +109,14 @@ func (f *Forwarder) markSucceeded(u *upstream, d time.Duration) {
 	}
 }
 
-// probe asks a down upstream for the root NS, with doubling back-off, until
-// it answers with anything but REFUSED, or until the Forwarder closes.
+// probe asks a down upstream for the SOA of its zone (the root for default
+// upstreams: a server for corp.example need not answer for anything else),
+// with doubling back-off, until it answers with anything but REFUSED, or
+// until the Forwarder closes.
 func (f *Forwarder) probe(u *upstream) {
 	defer f.wg.Done()
 	backoff := f.probeBase
-	q := newQuery(new(dns.Msg).SetQuestion(".", dns.TypeNS))
+	q := newQuery(new(dns.Msg).SetQuestion(u.probe, dns.TypeSOA))
 	for {
 		timer := time.NewTimer(backoff)
 		select {

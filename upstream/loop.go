@@ -17,7 +17,7 @@ import (
 
 // CheckSelf returns an error naming every upstream that is one of listen,
 // cleandns's own listen addresses, so a configuration that forwards to
-// itself is refused at start-up. A wildcard listen address (`0.0.0.0:53`,
+// itself is refused at start-up. Bootstrap servers are checked too. A wildcard listen address (`0.0.0.0:53`,
 // `[::]:53`, `:53`) covers every local address on its port, loopback
 // included. Upstreams given by host name are left to ProbeLoop.
 func (f *Forwarder) CheckSelf(listen []string) error {
@@ -26,23 +26,22 @@ func (f *Forwarder) CheckSelf(listen []string) error {
 		return fmt.Errorf("upstream: list local addresses: %w", err)
 	}
 	var errs []error
-	for _, u := range f.all {
-		a, ok := u.ep.ip()
-		if !ok {
-			continue
-		}
+	check := func(what, name string, target netip.AddrPort) {
 		for _, l := range listen {
-			if listensOn(l, netip.AddrPortFrom(a, portOf(u.ep)), local) {
-				errs = append(errs, fmt.Errorf("upstream %q is this server's own listen address %q: queries would loop", u.ep.raw, l))
+			if listensOn(l, target, local) {
+				errs = append(errs, fmt.Errorf("%s %q is this server's own listen address %q: queries would loop", what, name, l))
 			}
 		}
 	}
+	for _, u := range f.all {
+		if a, ok := u.ep.ip(); ok {
+			check("upstream", u.ep.raw, netip.AddrPortFrom(a, u.ep.port))
+		}
+	}
+	for _, b := range f.bootstrap {
+		check("bootstrap", b.String(), b)
+	}
 	return errors.Join(errs...)
-}
-
-func portOf(e endpoint) uint16 {
-	ap, _ := netip.ParseAddrPort(net.JoinHostPort("0.0.0.0", e.port))
-	return ap.Port()
 }
 
 // listensOn reports whether the listen address l receives packets sent to

@@ -11,14 +11,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// transport sends one query to one upstream and returns the matching reply.
-// q is built by newQuery and shared: a transport copies it before setting
-// the ID it needs. A reply that is returned always matches q's question.
-type transport interface {
-	exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
-	close()
-}
-
 // udpTransport is plain DNS over UDP, retried over TCP when truncated.
 type udpTransport struct {
 	ep  endpoint
@@ -27,7 +19,7 @@ type udpTransport struct {
 }
 
 func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	addrs, err := t.d.resolve(ctx, t.ep.host, t.ep.port)
+	addrs, _, err := t.d.resolve(ctx, t.ep.host, t.ep.port)
 	if err != nil {
 		return nil, err
 	}
