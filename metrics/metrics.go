@@ -43,6 +43,8 @@ type Metrics struct {
 	BlocklistRefreshErrors *prometheus.CounterVec // list
 	BlocklistRegexRules    *prometheus.GaugeVec   // list
 
+	BlockingEnabled *prometheus.GaugeVec // group
+
 	CacheHits        prometheus.Counter
 	CacheMisses      prometheus.Counter
 	CacheStaleServed prometheus.Counter
@@ -115,6 +117,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "blocklist_regex_rules",
 			Help: "Regular-expression rules in each list (they are slower than domain rules).",
 		}, []string{"list"}),
+		BlockingEnabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "blocking_enabled",
+			Help: "1 while blocking applies to a client group, 0 while it is paused or switched off.",
+		}, []string{"group"}),
 		CacheHits:        counter("cache_hits_total", "Queries answered from the cache (fresh)."),
 		CacheMisses:      counter("cache_misses_total", "Queries not found fresh in the cache."),
 		CacheStaleServed: counter("cache_stale_served_total", "Expired answers served because upstreams failed (RFC 8767)."),
@@ -143,6 +149,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.Queries, m.BlockedQueries, m.RequestDuration,
 		m.UpstreamDuration, m.UpstreamErrors, m.UpstreamHealthy, m.UpstreamDedup, m.UpstreamRejected, m.UpstreamLoops,
 		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules,
+		m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
 		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
 		m.BuildInfo,

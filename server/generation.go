@@ -11,6 +11,7 @@ import (
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -166,7 +167,21 @@ func sameLists(a, b *config.Config) bool {
 }
 
 // policies turns the config's lists into blocklist policies: the implicit
-// default group's for now; client groups add theirs.
+// default group's, one per client group, and NAME@schedule for a group's
+// schedule lists. blocking.allow applies to every group; a group without
+// lists uses the default group's.
 func policies(cfg *config.Config) []blocklist.Policy {
-	return []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
+	out := []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
+	for _, g := range cfg.Groups {
+		lists := g.Lists
+		if len(lists) == 0 {
+			lists = cfg.Blocking.Lists
+		}
+		allow := append(append([]string(nil), cfg.Blocking.Allow...), g.Allow...)
+		out = append(out, blocklist.Policy{Name: g.Name, Lists: lists, Allow: allow})
+		if g.Schedule != nil {
+			out = append(out, blocklist.Policy{Name: groups.SchedulePolicy(g.Name), Lists: g.Schedule.Lists, Allow: allow})
+		}
+	}
+	return out
 }
