@@ -12,9 +12,9 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
-	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -118,7 +118,7 @@ func Default() Config {
 		LocalRecords: localrecords.Config{HostsPoll: 5 * time.Second, TTL: 5 * time.Minute},
 		Access:       policy.DefaultAccessConfig(),
 		RateLimit:    policy.DefaultRateLimitConfig(),
-		QueryLog:  QueryLog{Enabled: true},
-		Log:       Log{Level: "info", Format: "console"},
+		QueryLog:     QueryLog{Enabled: true},
+		Log:          Log{Level: "info", Format: "console"},
 	}
 }

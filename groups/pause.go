@@ -118,3 +118,27 @@ func (g *Groups) syncLocked() {
 		g.gauge.WithLabelValues(s.Group).Set(v)
 	}
 }
+
+// TakePauses carries the pauses still running in prev over to g, for the
+// groups both know, so a config reload does not end a pause early.
+func (g *Groups) TakePauses(prev *Groups) {
+	now := g.clock.Now()
+	carry := func(to *pause, from *pause) {
+		if until := from.until.Load(); until > now.UnixNano() {
+			if to.stop != nil {
+				to.stop()
+			}
+			to.until.Store(until)
+			to.stop = g.clock.AfterFunc(time.Duration(until-now.UnixNano()), g.sync)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	carry(&g.global, &prev.global)
+	for name, gr := range g.byName {
+		if old := prev.byName[name]; old != nil {
+			carry(&gr.pause, &old.pause)
+		}
+	}
+	g.syncLocked()
+}

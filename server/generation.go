@@ -10,8 +10,9 @@ import (
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
-	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/localrecords"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -27,6 +28,9 @@ type generation struct {
 	cache     *cache.Cache
 	cacheLink *resolver.CacheLink
 	limiter   *policy.Limiter // nil when rate limiting is off
+	groups    *groups.Groups
+	local     *localrecords.Records // nil when there are none
+	stopLocal context.CancelFunc
 	handler   resolver.Handler
 }
 
@@ -73,6 +77,20 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 			return nil, err
 		}
 	}
+	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Enabled: s.metrics.BlockingEnabled})
+	if err != nil {
+		fwd.Close()
+		return nil, err
+	}
+	if prev != nil {
+		g.groups.TakePauses(prev.groups)
+	}
+	if cfg.LocalRecords.Enabled() {
+		if g.local, err = localrecords.New(cfg.LocalRecords, s.log.Named("local")); err != nil {
+			fwd.Close()
+			return nil, err
+		}
+	}
 	parts, err := g.parts(s)
 	if err != nil {
 		fwd.Close()
@@ -105,14 +123,21 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		bypass = cfg.Blocking.Bypass
 	}
 	p.Special = resolver.NewSpecialLink(bypass, g.upstream.Covers)
+	if len(cfg.Groups) > 0 {
+		p.Group = resolver.NewGroupLink(g.groups.Select)
+	}
+	if g.local != nil {
+		p.Local = resolver.NewLocalLink(g.local)
+	}
 	if cfg.Blocking.Enabled {
 		mode, err := resolver.ParseBlockMode(cfg.Blocking.BlockConfig)
 		if err != nil {
 			return p, err
 		}
-		block := resolver.NewBlockLink(g.lists.Matcher, mode)
+		// The groups' matcher honours blocking: false, pauses and schedules.
+		block := resolver.NewBlockLink(g.groups.Matcher, mode)
 		p.Block = block
-		p.ResponseFilter = resolver.NewResponseFilter(block, g.lists.Matcher)
+		p.ResponseFilter = resolver.NewResponseFilter(block, g.groups.Matcher)
 	}
 	if g.cacheLink != nil {
 		p.Cache = g.cacheLink
@@ -120,8 +145,14 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	return p, nil
 }
 
-// start loads the lists if this generation brought new ones.
+// start loads the lists if this generation brought new ones, and starts
+// watching the local hosts file.
 func (g *generation) start(ctx context.Context) error {
+	if g.local != nil {
+		var lctx context.Context
+		lctx, g.stopLocal = context.WithCancel(ctx)
+		go g.local.Run(lctx)
+	}
 	if g.stopLists != nil {
 		return nil // taken over from the previous generation, already running
 	}
@@ -140,6 +171,9 @@ func (g *generation) retire(next *generation, log *zap.Logger) {
 				g.stopLists()
 			}
 		}
+		if g.stopLocal != nil {
+			g.stopLocal()
+		}
 		if g.cacheLink != nil {
 			g.cacheLink.Wait()
 		}
@@ -153,6 +187,9 @@ func (g *generation) retire(next *generation, log *zap.Logger) {
 func (g *generation) close() error {
 	if g.stopLists != nil {
 		g.stopLists()
+	}
+	if g.stopLocal != nil {
+		g.stopLocal()
 	}
 	if g.cacheLink != nil {
 		g.cacheLink.Wait()
