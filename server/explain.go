@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/groups"
@@ -49,4 +50,18 @@ func (s *Server) Lists() []blocklist.ListStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gen.lists.Status()
+}
+
+// Pause switches blocking off for group (groups.All: everyone) for d.
+func (s *Server) Pause(group string, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen.groups.Pause(group, d)
+}
+
+// Resume switches blocking back on for group (groups.All: the global pause).
+func (s *Server) Resume(group string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen.groups.Resume(group)
 }
