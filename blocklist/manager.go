@@ -33,6 +33,9 @@ type Manager struct {
 	fetcher  *fetcher
 	store    store
 	jitter   func() float64 // in [0,1)
+	// wait sleeps between refreshes; tests replace it to run the loop
+	// without waiting.
+	wait func(ctx context.Context, d time.Duration) error
 	sources  []*source
 	policies map[string]*policyState
 	// allowLists are the sources some policy uses as an allowlist.
@@ -65,6 +68,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 		now:      deps.Now,
 		store:    store{dir: cfg.StoreDir},
 		jitter:   rand.Float64,
+		wait:     sleepCtx,
 		policies: map[string]*policyState{},
 		done:     make(chan struct{}),
 	}
@@ -134,7 +138,7 @@ func (m *Manager) loop(ctx context.Context) {
 	}
 	for {
 		wait := time.Duration(float64(m.cfg.Refresh) * (0.9 + 0.2*m.jitter()))
-		if sleepCtx(ctx, wait) != nil {
+		if m.wait(ctx, wait) != nil {
 			return
 		}
 		_ = m.Refresh(ctx)

@@ -76,6 +76,9 @@ func parseLine(line string, emit func(Entry)) error {
 	if line == "" {
 		return nil
 	}
+	if isRegexRule(line) {
+		return parseRegex(line, allow, emit)
+	}
 	switch {
 	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.ContainsRune(line, '$'):
 		return parseAdblock(line, allow, emit)
