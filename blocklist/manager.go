@@ -26,16 +26,16 @@ type Deps struct {
 // Manager loads the lists of every policy, keeps them fresh, and answers
 // lookups from one immutable Set that a refresh replaces whole.
 type Manager struct {
-	cfg      Config
-	log      *zap.Logger
-	metrics  *metrics.Metrics
-	now      func() time.Time
-	fetcher  *fetcher
-	store    store
-	jitter   func() float64 // in [0,1)
+	cfg     Config
+	log     *zap.Logger
+	metrics *metrics.Metrics
+	now     func() time.Time
+	fetcher *fetcher
+	store   store
+	jitter  func() float64 // in [0,1)
 	// wait sleeps between refreshes; tests replace it to run the loop
 	// without waiting.
-	wait func(ctx context.Context, d time.Duration) error
+	wait     func(ctx context.Context, d time.Duration) error
 	sources  []*source
 	policies map[string]*policyState
 	// allowLists are the sources some policy uses as an allowlist.
