@@ -82,7 +82,7 @@ func (m mapSet) match(name string) bool {
 	}
 }
 
-func buildBenchSet(text []byte) *Set {
+func buildBenchSet(text []byte) *domainSet {
 	p, _ := parseList(text, 0)
 	return buildSet(nil, 1, 0, map[int]*part{0: p})
 }

@@ -24,7 +24,7 @@ type Deps struct {
 }
 
 // Manager loads the lists of every policy, keeps them fresh, and answers
-// lookups from one immutable Set that a refresh replaces whole.
+// lookups from one immutable set that a refresh replaces whole.
 type Manager struct {
 	cfg     Config
 	log     *zap.Logger
@@ -41,7 +41,7 @@ type Manager struct {
 	// allowLists are the sources some policy uses as an allowlist.
 	allowLists uint64
 
-	set atomic.Pointer[Set]
+	set atomic.Pointer[domainSet]
 
 	mu sync.Mutex // serialises loads and refreshes
 
@@ -93,7 +93,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	for i, s := range m.sources {
 		m.status[i] = ListStatus{Name: s.name, Kind: string(s.kind)}
 	}
-	m.set.Store(&Set{})
+	m.set.Store(&domainSet{})
 	return m, nil
 }
 
@@ -158,7 +158,7 @@ func (m *Manager) hasRemote() bool {
 }
 
 // Refresh reloads every list now (remote lists conditionally) and swaps in
-// a new Set if any changed. Lists that fail keep their previous entries; the
+// a new set if any changed. Lists that fail keep their previous entries; the
 // error joins their failures.
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Lock()
@@ -167,7 +167,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 }
 
 // load gets every source's content, parses those that changed and builds
-// the next Set from the current one. remote=false is the start-up pass: URLs
+// the next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
 func (m *Manager) load(ctx context.Context, remote bool) error {
 	old := m.set.Load()
@@ -205,7 +205,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 // listContent is what loading one source found.
 type listContent struct {
 	data      []byte
-	changed   bool      // data differs from what the Set holds
+	changed   bool      // data differs from what the set holds
 	checked   bool      // the source was read or asked, even if unchanged
 	fromStore bool      // data is the disk copy of a remote list
 	at        time.Time // when data was fetched
