@@ -118,6 +118,10 @@ func FuzzParseNetworks(f *testing.F) {
 		la := netip.AddrFrom16(last)
 		if p.Addr().Is4() {
 			la = la.Unmap()
+		} else if la.Is4In6() {
+			// An IPv4-mapped address is an IPv4 client (Contains unmaps it):
+			// an IPv6 rule such as ::/80 is not meant to cover it.
+			return
 		}
 		if !n.Contains(la) {
 			t.Errorf("%q does not contain its last address %s", s, la)
