@@ -42,6 +42,7 @@ type Metrics struct {
 	BlocklistLastSuccess   *prometheus.GaugeVec   // list
 	BlocklistRefreshErrors *prometheus.CounterVec // list
 	BlocklistRegexRules    *prometheus.GaugeVec   // list
+	BlockingEnabled        *prometheus.GaugeVec   // group
 
 	CacheHits        prometheus.Counter
 	CacheMisses      prometheus.Counter
@@ -50,6 +51,9 @@ type Metrics struct {
 	CacheEvictions   prometheus.Counter
 	CacheEntries     prometheus.Gauge
 	CacheBytes       prometheus.Gauge
+
+	ConfigReloadSuccess   prometheus.Gauge
+	ConfigReloadTimestamp prometheus.Gauge
 
 	BuildInfo *prometheus.GaugeVec // version, goversion
 }
@@ -112,6 +116,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "blocklist_regex_rules",
 			Help: "Regular-expression rules in each list (they are slower than domain rules).",
 		}, []string{"list"}),
+		BlockingEnabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "blocking_enabled",
+			Help: "1 while blocking is on for a client group, 0 while it is switched off (blocking.enabled or a timed pause).",
+		}, []string{"group"}),
 		CacheHits:        counter("cache_hits_total", "Queries answered from the cache (fresh)."),
 		CacheMisses:      counter("cache_misses_total", "Queries not found fresh in the cache."),
 		CacheStaleServed: counter("cache_stale_served_total", "Expired answers served because upstreams failed (RFC 8767)."),
@@ -123,6 +131,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		CacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "cache_bytes", Help: "Approximate bytes held by the cache.",
 		}),
+		ConfigReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_successful",
+			Help: "1 when the last config load or reload succeeded, 0 when it was rejected.",
+		}),
+		ConfigReloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "config_last_reload_timestamp_seconds",
+			Help: "Unix time of the last successful config load or reload.",
+		}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "build_info",
 			Help: "Always 1; labels say which build is running.",
@@ -131,8 +147,9 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(
 		m.Queries, m.BlockedQueries, m.RequestDuration,
 		m.UpstreamDuration, m.UpstreamErrors, m.UpstreamHealthy, m.UpstreamDedup, m.UpstreamRejected, m.UpstreamLoops,
-		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules,
+		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules, m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
+		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
 		m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
