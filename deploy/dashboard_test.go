@@ -78,3 +78,10 @@ func TestMetricNames(t *testing.T) {
 		})
 	}
 }
+
+func TestLabelNames(t *testing.T) {
+	got := labelNames(`sum by (list, group) (rate(x{job=~"$job", result!="a,b"}[5m])) / ignoring(list) group_left() sum(y)`)
+	if want := []string{"list", "group", "list", "job", "result"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

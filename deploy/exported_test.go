@@ -18,7 +18,16 @@ func (c *capture) Register(col prometheus.Collector) error { c.cs = append(c.cs,
 func (c *capture) MustRegister(cs ...prometheus.Collector) { c.cs = append(c.cs, cs...) }
 func (c *capture) Unregister(prometheus.Collector) bool    { return false }
 
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+var (
+	fqName         = regexp.MustCompile(`fqName: "([^"]+)"`)
+	variableLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
+)
+
+// A family is what a descriptor says: its name and label names.
+type family struct {
+	name   string
+	labels []string
+}
 
 // exportedSeries returns every series name cleandns can export: the
 // families metrics.New registers, histograms expanded to their _bucket,
@@ -26,10 +35,18 @@ var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
 // from their descriptors (they export nothing until first used); the Go and
 // process collectors are gathered, which also says which are summaries.
 func exportedSeries(t *testing.T) map[string]bool {
+	series, _ := exported(t)
+	return series
+}
+
+// exported returns exportedSeries and every label name those series carry,
+// with the ones Prometheus adds (job, instance) and le, quantile.
+func exported(t *testing.T) (series, labels map[string]bool) {
 	t.Helper()
 	var c capture
 	metrics.New(&c)
 	out := map[string]bool{}
+	labels = map[string]bool{"job": true, "instance": true, "le": true, "quantile": true}
 	others := prometheus.NewRegistry()
 	for _, col := range c.cs {
 		var suffixes []string
@@ -44,9 +61,12 @@ func exportedSeries(t *testing.T) map[string]bool {
 			others.MustRegister(col)
 			continue
 		}
-		for _, name := range describe(t, col) {
+		for _, d := range describe(t, col) {
 			for _, s := range suffixes {
-				out[name+s] = true
+				out[d.name+s] = true
+			}
+			for _, l := range d.labels {
+				labels[l] = true
 			}
 		}
 	}
@@ -56,6 +76,11 @@ func exportedSeries(t *testing.T) map[string]bool {
 	}
 	for _, f := range fams {
 		name := f.GetName()
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = true
+			}
+		}
 		switch f.GetType().String() {
 		case "HISTOGRAM", "GAUGE_HISTOGRAM":
 			out[name+"_bucket"], out[name+"_sum"], out[name+"_count"] = true, true, true
@@ -65,22 +90,26 @@ func exportedSeries(t *testing.T) map[string]bool {
 			out[name] = true
 		}
 	}
-	return out
+	return out, labels
 }
 
-func describe(t *testing.T, col prometheus.Collector) []string {
+func describe(t *testing.T, col prometheus.Collector) []family {
 	t.Helper()
 	ch := make(chan *prometheus.Desc, 16)
 	go func() { col.Describe(ch); close(ch) }()
-	var names []string
+	var out []family
 	for d := range ch {
-		m := fqName.FindStringSubmatch(d.String())
-		if m == nil {
-			t.Fatalf("no fqName in %s", d)
+		name, vars := fqName.FindStringSubmatch(d.String()), variableLabels.FindStringSubmatch(d.String())
+		if name == nil || vars == nil {
+			t.Fatalf("cannot read %s", d)
 		}
-		names = append(names, m[1])
+		f := family{name: name[1]}
+		if vars[1] != "" {
+			f.labels = strings.Split(vars[1], ",")
+		}
+		out = append(out, f)
 	}
-	return names
+	return out
 }
 
 func TestExportedSeriesIncludeTheContract(t *testing.T) {
@@ -126,5 +155,44 @@ func TestExpressionsNameExportedSeries(t *testing.T) {
 	}
 	if len(unused) > 0 {
 		t.Logf("cleandns series on no panel and in no alert: %v", unused)
+	}
+}
+
+var (
+	grouping = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)`)
+	matcher  = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)`)
+	braces   = regexp.MustCompile(`\{[^}]*\}`)
+)
+
+// labelNames returns the label names an expression groups, joins or
+// matches on.
+func labelNames(promQL string) []string {
+	s := stringLiteral.ReplaceAllString(promQL, `""`)
+	var out []string
+	for _, m := range grouping.FindAllStringSubmatch(s, -1) {
+		for _, l := range strings.Split(m[1], ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	for _, b := range braces.FindAllString(s, -1) {
+		for _, m := range matcher.FindAllStringSubmatch(b, -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// TestExpressionsUseExportedLabels catches a misspelt label: sum by (lists)
+// parses and returns data, but one unlabelled line.
+func TestExpressionsUseExportedLabels(t *testing.T) {
+	_, labels := exported(t)
+	for _, e := range append(dashboardExprs(t), alertExprs(t)...) {
+		for _, l := range labelNames(e.promQL) {
+			if !labels[l] {
+				t.Errorf("%s: label %q is on no series cleandns exports", e.where, l)
+			}
+		}
 	}
 }
