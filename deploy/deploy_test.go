@@ -12,17 +12,20 @@ import (
 	"testing"
 )
 
-// promtool returns the path of promtool. Without it the promtool tests
-// skip on a developer's machine but fail in CI (CI=true), where .ci/run
-// installs Debian's prometheus package: a proof that silently skips
-// proves nothing.
-func promtool(t *testing.T) string {
+// promtool returns the path of promtool; see tool.
+func promtool(t *testing.T) string { return tool(t, "promtool") }
+
+// tool returns the path of a program of Debian's prometheus package.
+// Without it the test skips on a developer's machine but fails in CI
+// (CI=true), where .ci/run installs the package: a proof that silently
+// skips proves nothing.
+func tool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
+	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
 	}
-	msg := "promtool not found (apt-get install prometheus): dashboard and alert expressions not checked"
+	msg := name + " not found (apt-get install prometheus): dashboard and alert expressions not checked"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg + "; CI=true, so this fails instead of skipping")
 	}
