@@ -10,7 +10,11 @@ package config
 import (
 	"time"
 
+	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // Config is the whole file.
@@ -20,18 +24,18 @@ type Config struct {
 	// HTTP is the metrics, health and admin API listener.
 	HTTP HTTP `mapstructure:"http"`
 	// Upstreams are the default resolvers queries are forwarded to.
-	Upstreams upstreamConfig `mapstructure:"upstreams"`
+	Upstreams upstream.Config `mapstructure:"upstreams"`
 	// ForwardZones send names under a zone to other resolvers (conditional
 	// forwarding). A list, not a map: viper splits map keys on dots.
-	ForwardZones []upstreamZone `mapstructure:"forward_zones"`
+	ForwardZones []upstream.Zone `mapstructure:"forward_zones"`
 	// Blocking is the default group's lists and how blocks are answered.
 	Blocking Blocking `mapstructure:"blocking"`
 	// Cache holds upstream answers.
-	Cache cacheConfig `mapstructure:"cache"`
+	Cache cache.Config `mapstructure:"cache"`
 	// Access says which client networks are answered at all.
-	Access Access `mapstructure:"access"`
+	Access policy.AccessConfig `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
-	RateLimit RateLimit `mapstructure:"ratelimit"`
+	RateLimit policy.RateLimitConfig `mapstructure:"ratelimit"`
 	// Groups give client networks their own lists.
 	Groups []Group `mapstructure:"groups"`
 	// QueryLog records queries for search and audit.
@@ -55,47 +59,33 @@ type Blocking struct {
 	// Enabled switches blocking off for everyone when false.
 	Enabled bool `mapstructure:"enabled"`
 	// Lists are the default group's blocklists: builtin:NAME, a file or a URL.
-	Lists []listSpec `mapstructure:"lists"`
+	Lists []blocklist.ListSpec `mapstructure:"lists"`
 	// Allow lists names that are never blocked, whatever the lists say.
 	Allow []string `mapstructure:"allow"`
+	// Bypass switches the answers that keep clients from going around the
+	// filter (Firefox's DoH canary, iCloud Private Relay).
+	Bypass resolver.BypassConfig `mapstructure:"bypass"`
 
 	resolver.BlockConfig `mapstructure:",squash"`
-	blocklistConfig      `mapstructure:",squash"`
-}
-
-// Access is the `access` section.
-type Access struct {
-	// Allow lists the client networks that are answered.
-	Allow []string `mapstructure:"allow"`
-	// Action is what other clients get: refuse (REFUSED, EDE 18) or drop.
-	Action string `mapstructure:"action"`
-}
-
-// RateLimit is the `ratelimit` section.
-type RateLimit struct {
-	Enabled bool     `mapstructure:"enabled"`
-	QPS     float64  `mapstructure:"qps"`
-	Burst   int      `mapstructure:"burst"`
-	Slip    int      `mapstructure:"slip"`
-	Exempt  []string `mapstructure:"exempt"`
+	blocklist.Config     `mapstructure:",squash"`
 }
 
 // Group is one entry of the `groups` list.
 type Group struct {
-	Name     string     `mapstructure:"name"`
-	Clients  []string   `mapstructure:"clients"`
-	Lists    []listSpec `mapstructure:"lists"`
-	Allow    []string   `mapstructure:"allow"`
-	Blocking *bool      `mapstructure:"blocking"`
-	Schedule *Schedule  `mapstructure:"schedule"`
+	Name     string               `mapstructure:"name"`
+	Clients  []string             `mapstructure:"clients"`
+	Lists    []blocklist.ListSpec `mapstructure:"lists"`
+	Allow    []string             `mapstructure:"allow"`
+	Blocking *bool                `mapstructure:"blocking"`
+	Schedule *Schedule            `mapstructure:"schedule"`
 }
 
 // Schedule blocks extra lists at certain times of day.
 type Schedule struct {
-	Lists []listSpec `mapstructure:"lists"`
-	Days  []string   `mapstructure:"days"`
-	From  string     `mapstructure:"from"`
-	To    string     `mapstructure:"to"`
+	Lists []blocklist.ListSpec `mapstructure:"lists"`
+	Days  []string             `mapstructure:"days"`
+	From  string               `mapstructure:"from"`
+	To    string               `mapstructure:"to"`
 }
 
 // QueryLog is the `querylog` section.
@@ -114,29 +104,23 @@ type Log struct {
 // Default returns the built-in defaults: what a key is when neither the file
 // nor the environment nor a flag sets it.
 func Default() Config {
+	up := upstream.Config{Servers: []string{"9.9.9.9", "1.1.1.1"}}
+	up.SetDefaults()
+	var c cache.Config
+	c.SetDefaults()
 	return Config{
-		Listen: []string{"127.0.0.1:5353"},
-		HTTP:   HTTP{Listen: "127.0.0.1:9153"},
-		Upstreams: upstreamConfig{
-			Servers:  []string{"9.9.9.9", "1.1.1.1"},
-			Strategy: "failover",
-			Timeout:  2 * time.Second,
-			Deadline: 5 * time.Second,
-		},
+		Listen:    []string{"127.0.0.1:5353"},
+		HTTP:      HTTP{Listen: "127.0.0.1:9153"},
+		Upstreams: up,
 		Blocking: Blocking{
-			Enabled:         true,
-			BlockConfig:     resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
-			blocklistConfig: blocklistConfig{Refresh: 24 * time.Hour},
+			Enabled:     true,
+			Bypass:      resolver.DefaultBypassConfig(),
+			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
+			Config:      blocklist.DefaultConfig(),
 		},
-		Cache: cacheConfig{Enabled: true, MaxBytes: 64 << 20},
-		Access: Access{
-			Allow: []string{
-				"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-				"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10",
-			},
-			Action: "refuse",
-		},
-		RateLimit: RateLimit{Enabled: true, QPS: 1000, Burst: 2000, Slip: 2, Exempt: []string{"127.0.0.0/8", "::1/128"}},
+		Cache:     c,
+		Access:    policy.DefaultAccessConfig(),
+		RateLimit: policy.DefaultRateLimitConfig(),
 		QueryLog:  QueryLog{Enabled: true},
 		Log:       Log{Level: "info", Format: "console"},
 	}

@@ -39,6 +39,17 @@ func TestEnvironmentOverridesNestedAndListKeys(t *testing.T) {
 	}
 }
 
+func TestBypassSwitches(t *testing.T) {
+	t.Setenv("CLEANDNS_BLOCKING_BYPASS_PRIVATE_RELAY", "false")
+	cfg, err := load(t, "blocking:\n  bypass:\n    firefox_canary: false\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Blocking.Bypass.FirefoxCanary || cfg.Blocking.Bypass.PrivateRelay {
+		t.Errorf("bypass = %+v, want both off (file, environment)", cfg.Blocking.Bypass)
+	}
+}
+
 func TestOverridesReplaceOrAdd(t *testing.T) {
 	cfg, err := load(t, "listen: [127.0.0.1:5353]\nupstreams:\n  servers: [9.9.9.9]\nblocking:\n  lists: [builtin:clean-apps]\n",
 		Overrides{Listen: []string{"127.0.0.1:1053"}, Upstreams: []string{"127.0.0.1:5300"}, Blocklists: []string{"hosts.txt"}, HTTP: "127.0.0.1:0"})
@@ -71,6 +82,10 @@ func TestErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad duration", "blocking:\n  ttl: soon\n", []string{"test.yaml", "blocking.ttl"}},
 		{"bad listen", "listen: [localhost]\n", []string{"test.yaml", "listen[0]", "localhost"}},
 		{"bad network", "access:\n  allow: [10.0.0.0/33]\n", []string{"access.allow[0]", "not a network"}},
+		{"bad access action", "access:\n  action: ignore\n", []string{"test.yaml", "access.action", "ignore"}},
+		{"bad ratelimit qps", "ratelimit:\n  qps: 0\n", []string{"test.yaml", "ratelimit.qps"}},
+		{"bad ratelimit exempt", "ratelimit:\n  exempt: [10.0.0.0/8, x]\n", []string{"ratelimit.exempt[1]"}},
+		{"unknown bypass key", "blocking:\n  bypass:\n    firefox: false\n", []string{"blocking.bypass.firefox", "unknown key"}},
 		{"bad block response", "blocking:\n  response: [sinkhole]\n", []string{"blocking.response[0]", "sinkhole"}},
 		{"bad yaml", "listen: [\n", []string{"test.yaml"}},
 		{"wrong shape", "http: 5\n", []string{"http", "mapping"}},
@@ -97,6 +112,18 @@ func TestDefaultsApplyToAnEmptyFile(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Listen, Default().Listen) || cfg.Blocking.TTL != 10*time.Second || !cfg.Blocking.Enabled {
 		t.Errorf("defaults not applied: %+v", cfg)
+	}
+	wantAllow := []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+		"100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10"}
+	if !reflect.DeepEqual(cfg.Access.Allow, wantAllow) || cfg.Access.Action != "refuse" {
+		t.Errorf("access defaults = %+v", cfg.Access)
+	}
+	if !cfg.Blocking.Bypass.FirefoxCanary || !cfg.Blocking.Bypass.PrivateRelay {
+		t.Errorf("bypass protection is off by default: %+v", cfg.Blocking.Bypass)
+	}
+	rl := cfg.RateLimit
+	if !rl.Enabled || rl.QPS != 1000 || rl.Burst != 2000 || rl.Slip != 2 || !reflect.DeepEqual(rl.Exempt, []string{"127.0.0.0/8", "::1/128"}) {
+		t.Errorf("ratelimit defaults = %+v", rl)
 	}
 }
 

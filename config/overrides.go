@@ -1,5 +1,7 @@
 package config
 
+import "github.com/cleandns/cleandns/blocklist"
+
 // Overrides are the command line's say over the file. They are kept apart
 // from the file so that a reload re-applies them on top of the new file.
 type Overrides struct {
@@ -21,7 +23,7 @@ func (o Overrides) apply(c *Config) {
 		c.Upstreams.Servers = append([]string(nil), o.Upstreams...)
 	}
 	for _, b := range o.Blocklists {
-		c.Blocking.Lists = append(c.Blocking.Lists, listSpec{Source: b})
+		c.Blocking.Lists = append(c.Blocking.Lists, blocklist.ListSpec{Source: b})
 	}
 	if o.HTTP != "" {
 		c.HTTP.Listen = o.HTTP

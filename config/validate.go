@@ -3,10 +3,10 @@ package config
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"strings"
 
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // Validate checks every section, naming the key of the first problem.
@@ -24,18 +24,26 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err)
 		}
 	}
+	if err := c.Upstreams.Validate(); err != nil {
+		return err
+	}
+	if err := upstream.ValidateZones(c.ForwardZones, c.Upstreams.Bootstrap); err != nil {
+		return err
+	}
+	if err := c.Blocking.Config.Validate(); err != nil {
+		return err
+	}
+	if err := c.Cache.Validate(); err != nil {
+		return err
+	}
 	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {
 		return err
 	}
-	for i, n := range c.Access.Allow {
-		if _, err := netip.ParsePrefix(n); err != nil {
-			return fmt.Errorf("access.allow[%d]: %q is not a network (want CIDR, e.g. 10.0.0.0/8)", i, n)
-		}
+	if err := c.Access.Validate(); err != nil {
+		return err
 	}
-	switch strings.ToLower(c.Access.Action) {
-	case "refuse", "drop":
-	default:
-		return fmt.Errorf("access.action: %q is neither refuse nor drop", c.Access.Action)
+	if err := c.RateLimit.Validate(); err != nil {
+		return err
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -10,6 +10,7 @@ type Parts struct {
 	Local          Link
 	Block          Link
 	ResponseFilter Link
+	Any            Link
 	Cache          Link
 	Dedup          Link
 	Forward        Handler
@@ -44,6 +45,10 @@ func Build(p Parts) Handler {
 	// way back: wired here it sees every answer, cached or forwarded, and
 	// blocks those whose CNAME chain reaches a name the client's group blocks.
 	add(p.ResponseFilter)
+	// ANY over UDP gets the RFC 8482 answer here: after the blocklist, so a
+	// blocked name still gets its block answer, and before the cache, so the
+	// made-up HINFO is never cached and never asked upstream.
+	add(p.Any)
 	// The cache answers repeats, and serves stale answers when upstreams fail.
 	add(p.Cache)
 	// In-flight dedup: identical concurrent misses share one exchange.

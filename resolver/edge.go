@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -38,7 +39,7 @@ func (c EdgeConfig) Validate() error {
 // happen exactly once per query: header checks, panic recovery, SERVFAIL on
 // error, EDNS and Extended DNS Errors, truncation, compression and metrics.
 type Edge struct {
-	next    Handler
+	next    atomic.Pointer[handlerBox] // swapped whole on reload
 	metrics *metrics.Metrics
 	logger  *zap.Logger
 	maxUDP  int
@@ -51,8 +52,18 @@ func NewEdge(cfg EdgeConfig, next Handler, m *metrics.Metrics, logger *zap.Logge
 	if size == 0 {
 		size = MaxUDPSize
 	}
-	return &Edge{next: next, metrics: m, logger: logger, maxUDP: size, now: time.Now}
+	e := &Edge{metrics: m, logger: logger, maxUDP: size, now: time.Now}
+	e.Swap(next)
+	return e
 }
+
+// handlerBox lets an interface value sit behind an atomic pointer.
+type handlerBox struct{ h Handler }
+
+// Swap replaces the pipeline behind the edge. Queries already inside the
+// old pipeline finish there; the next query takes the new one. This is how
+// a reload changes everything but the sockets without losing a query.
+func (e *Edge) Swap(next Handler) { e.next.Store(&handlerBox{h: next}) }
 
 // For returns the dns.Handler a listener of the given protocol ("udp",
 // "tcp", "dot", "doh") serves with.
@@ -113,7 +124,7 @@ func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start 
 		Group:    DefaultGroup,
 		Start:    start,
 	}
-	resp, err := e.next.Resolve(context.Background(), req)
+	resp, err := e.next.Load().h.Resolve(context.Background(), req)
 	if err != nil {
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
 		return servfail(r, err.Error())

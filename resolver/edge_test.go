@@ -64,7 +64,7 @@ func exchange(t *testing.T, net, addr string, m *dns.Msg) *dns.Msg {
 	return r
 }
 
-func query(name string, qtype uint16, edns int) *dns.Msg {
+func newQuery(name string, qtype uint16, edns int) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	if edns > 0 {
@@ -90,7 +90,7 @@ func TestEdgeTruncation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := exchange(t, tt.net, addr, query("big.example.", dns.TypeA, tt.edns))
+			r := exchange(t, tt.net, addr, newQuery("big.example.", dns.TypeA, tt.edns))
 			if r.Truncated != tt.wantTC {
 				t.Errorf("TC = %v, want %v", r.Truncated, tt.wantTC)
 			}
@@ -116,13 +116,13 @@ func TestEdgeHeaderChecks(t *testing.T) {
 	}))
 	noQuestion := new(dns.Msg)
 	noQuestion.Id = dns.Id()
-	twoQuestions := query("a.example.", dns.TypeA, 0)
+	twoQuestions := newQuery("a.example.", dns.TypeA, 0)
 	twoQuestions.Question = append(twoQuestions.Question, dns.Question{Name: "b.example.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
-	notify := query("a.example.", dns.TypeSOA, 0)
+	notify := newQuery("a.example.", dns.TypeSOA, 0)
 	notify.Opcode = dns.OpcodeNotify
-	update := query("a.example.", dns.TypeSOA, 0)
+	update := newQuery("a.example.", dns.TypeSOA, 0)
 	update.Opcode = dns.OpcodeUpdate
-	badvers := query("a.example.", dns.TypeA, 1232)
+	badvers := newQuery("a.example.", dns.TypeA, 1232)
 	badvers.IsEdns0().SetVersion(1)
 	tests := []struct {
 		name      string
@@ -169,12 +169,12 @@ func TestEdgeErrorsBecomeServfail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := serveEdge(t, tt.h)
-			r := exchange(t, "udp", addr, query("x.example.", dns.TypeA, 1232))
+			r := exchange(t, "udp", addr, newQuery("x.example.", dns.TypeA, 1232))
 			if r.Rcode != dns.RcodeServerFailure {
 				t.Errorf("rcode = %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
 			}
 			// The server survived: it still answers.
-			if r := exchange(t, "tcp", addr, query("y.example.", dns.TypeA, 0)); r.Rcode != dns.RcodeServerFailure {
+			if r := exchange(t, "tcp", addr, newQuery("y.example.", dns.TypeA, 0)); r.Rcode != dns.RcodeServerFailure {
 				t.Errorf("second query rcode = %s", dns.RcodeToString[r.Rcode])
 			}
 		})
@@ -190,7 +190,7 @@ func TestEdgeADAndEDE(t *testing.T) {
 		m.AuthenticatedData = true
 		return &Response{Msg: m, Result: Result(result.Load()), EDE: &dns.EDNS0_EDE{InfoCode: EDEBlocked, ExtraText: "blocked by test"}}, nil
 	}))
-	q := query("MiXeD.Example.", dns.TypeA, 1232)
+	q := newQuery("MiXeD.Example.", dns.TypeA, 1232)
 	q.AuthenticatedData = true
 	r := exchange(t, "udp", addr, q)
 	if r.AuthenticatedData {
@@ -213,7 +213,7 @@ func TestEdgeADAndEDE(t *testing.T) {
 	if r := exchange(t, "udp", addr, q); !r.AuthenticatedData {
 		t.Error("AD from upstream dropped on a forwarded answer")
 	}
-	if r := exchange(t, "udp", addr, query("x.example.", dns.TypeA, 0)); r.IsEdns0() != nil {
+	if r := exchange(t, "udp", addr, newQuery("x.example.", dns.TypeA, 0)); r.IsEdns0() != nil {
 		t.Error("OPT in the answer to a query without EDNS")
 	}
 }
@@ -225,14 +225,14 @@ func TestEdgeMalformedPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	good, _ := query("ok.example.", dns.TypeA, 0).Pack()
+	good, _ := newQuery("ok.example.", dns.TypeA, 0).Pack()
 	for _, junk := range [][]byte{{0}, good[:14], append(good[:12:12], 0xff, 0xff, 0xff), {0xde, 0xad, 0xbe, 0xef, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0}} {
 		if _, err := conn.Write(junk); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Still serving.
-	if r := exchange(t, "udp", addr, query("ok.example.", dns.TypeA, 0)); len(r.Answer) != 1 {
+	if r := exchange(t, "udp", addr, newQuery("ok.example.", dns.TypeA, 0)); len(r.Answer) != 1 {
 		t.Errorf("after junk: %v", r)
 	}
 }

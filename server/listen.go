@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -74,6 +75,8 @@ func (l *listener) serve(errc chan<- error) {
 // Addr is the bound address (the real port when 0 was configured).
 func (l *listener) Addr() string { return l.udp.PacketConn.LocalAddr().String() }
 
-func (l *listener) shutdown() error {
-	return errors.Join(l.udp.Shutdown(), l.tcp.Shutdown())
+// shutdown stops reading, waits (within ctx) for queries being answered,
+// then closes the sockets.
+func (l *listener) shutdown(ctx context.Context) error {
+	return errors.Join(l.udp.ShutdownContext(ctx), l.tcp.ShutdownContext(ctx))
 }

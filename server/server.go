@@ -14,12 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/blocklist"
-	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/resolver"
-	"github.com/cleandns/cleandns/upstream"
 )
 
 // Deps are what the process gives the server.
@@ -30,21 +27,20 @@ type Deps struct {
 
 // Server is a configured cleandns: pipeline, DNS listeners, HTTP listener.
 type Server struct {
-	cfg      *config.Config
 	log      *zap.Logger
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
-	lists    *blocklist.Manager
-	upstream *upstream.Forwarder
-	cache    *cache.Cache
 	edge     *resolver.Edge
 
-	listeners []*listener
+	mu        sync.Mutex // guards what reload changes below
+	gen       *generation
+	listeners map[string]*listener // by configured address
 	http      *http.Server
 	httpAddr  string
-	errc      chan error
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	ctx       context.Context // Start's context, for the lists of later generations
+
+	errc chan error
+	wg   sync.WaitGroup
 }
 
 // New builds every component from cfg. It opens no socket and loads no list.
@@ -54,101 +50,72 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		log = zap.NewNop()
 	}
 	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	m.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
-	s := &Server{cfg: cfg, log: log, registry: reg, metrics: m, errc: make(chan error, 8)}
-
-	fwd, err := upstream.NewForwarder(cfg.Upstreams, cfg.ForwardZones, upstream.Deps{Logger: log.Named("upstream"), Metrics: m})
+	s := &Server{log: log, registry: reg, metrics: metrics.New(reg), errc: make(chan error, 8), listeners: map[string]*listener{}}
+	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
+	g, err := s.build(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := fwd.CheckSelf(cfg.Listen); err != nil {
-		fwd.Close()
-		return nil, err
-	}
-	s.upstream = fwd
-
-	s.lists, err = blocklist.New(cfg.Blocking.Config, policies(cfg), blocklist.Deps{Logger: log.Named("blocklist"), Metrics: m})
-	if err != nil {
-		fwd.Close()
-		return nil, err
-	}
-	parts, err := s.parts()
-	if err != nil {
-		fwd.Close()
-		return nil, err
-	}
-	s.edge = resolver.NewEdge(resolver.EdgeConfig{}, resolver.Build(parts), m, log.Named("edge"))
+	s.gen = g
+	s.edge = resolver.NewEdge(resolver.EdgeConfig{}, g.handler, s.metrics, log.Named("edge"))
 	return s, nil
-}
-
-// parts builds the links the config switches on.
-func (s *Server) parts() (resolver.Parts, error) {
-	cfg := s.cfg
-	p := resolver.Parts{
-		Forward: resolver.NewForward(s.upstream),
-		Dedup:   resolver.NewDedup(s.metrics.UpstreamDedup),
-	}
-	if cfg.Blocking.Enabled {
-		mode, err := resolver.ParseBlockMode(cfg.Blocking.BlockConfig)
-		if err != nil {
-			return p, err
-		}
-		block := resolver.NewBlockLink(s.lists.Matcher, mode)
-		p.Block = block
-		p.ResponseFilter = resolver.NewResponseFilter(block, s.lists.Matcher)
-	}
-	if cfg.Cache.Enabled {
-		c, err := cache.New(cfg.Cache, cache.Deps{Metrics: s.metrics})
-		if err != nil {
-			return p, err
-		}
-		s.cache = c
-		p.Cache = resolver.NewCacheLink(c, cfg.Cache, s.log.Named("cache"))
-	}
-	return p, nil
-}
-
-// policies turns the config's lists into blocklist policies: the implicit
-// default group's for now; client groups add theirs.
-func policies(cfg *config.Config) []blocklist.Policy {
-	return []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
 }
 
 // Start loads the lists (local ones before the first query is answered,
 // remote ones in the background), then opens the DNS and HTTP listeners.
 func (s *Server) Start(ctx context.Context) error {
-	ctx, s.cancel = context.WithCancel(ctx)
-	if err := s.lists.Start(ctx); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx = ctx
+	if err := s.gen.start(ctx); err != nil {
 		return fmt.Errorf("blocklists: %w", err)
 	}
-	for _, addr := range s.cfg.Listen {
+	if err := s.openListeners(s.gen.cfg.Listen); err != nil {
+		s.closeListeners(context.Background(), nil)
+		return err
+	}
+	if err := s.openHTTP(s.gen.cfg.HTTP.Listen); err != nil {
+		s.closeListeners(context.Background(), nil)
+		return err
+	}
+	s.metrics.ConfigReloadSuccess.Set(1)
+	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
+	s.logStart()
+	return nil
+}
+
+// openListeners binds every address in addrs that is not open yet.
+func (s *Server) openListeners(addrs []string) error {
+	for _, addr := range addrs {
+		if _, ok := s.listeners[addr]; ok {
+			continue
+		}
 		l, err := listen(addr, s.edge)
 		if err != nil {
-			s.closeListeners()
 			return err
 		}
-		s.listeners = append(s.listeners, l)
-	}
-	for _, l := range s.listeners {
 		l.serve(s.errc)
+		s.listeners[addr] = l
 	}
-	if s.cfg.HTTP.Listen != "" {
-		srv, l, err := listenHTTP(s.cfg.HTTP.Listen, httpHandler(s.registry))
-		if err != nil {
-			s.closeListeners()
-			return fmt.Errorf("http.listen %s: %w", s.cfg.HTTP.Listen, err)
+	return nil
+}
+
+func (s *Server) openHTTP(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry))
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	s.http, s.httpAddr = srv, l.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errc <- fmt.Errorf("http: %w", err)
 		}
-		s.http, s.httpAddr = srv, l.Addr().String()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.errc <- fmt.Errorf("http: %w", err)
-			}
-		}()
-	}
-	s.logStart()
+	}()
 	return nil
 }
 
@@ -157,53 +124,69 @@ func (s *Server) Errors() <-chan error { return s.errc }
 
 // Addrs are the bound DNS addresses, in config order.
 func (s *Server) Addrs() []string {
-	out := make([]string, len(s.listeners))
-	for i, l := range s.listeners {
-		out[i] = l.Addr()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.gen.cfg.Listen {
+		if l, ok := s.listeners[a]; ok {
+			out = append(out, l.Addr())
+		}
 	}
 	return out
 }
 
 // HTTPAddr is the bound HTTP address, or "" when it is off.
-func (s *Server) HTTPAddr() string { return s.httpAddr }
+func (s *Server) HTTPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.httpAddr
+}
 
 // Shutdown stops accepting queries, lets in-flight ones finish, and stops
 // the background work, within ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.closeListeners()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.closeListeners(ctx, nil)
 	if s.http != nil {
 		err = errors.Join(err, s.http.Shutdown(ctx))
 	}
-	if s.cancel != nil {
-		s.cancel()
-	}
 	s.wg.Wait()
-	return errors.Join(err, s.upstream.Close())
+	return errors.Join(err, s.gen.close())
 }
 
-func (s *Server) closeListeners() error {
+// closeListeners shuts down every listener whose address is not in keep.
+func (s *Server) closeListeners(ctx context.Context, keep map[string]bool) error {
 	var err error
-	for _, l := range s.listeners {
-		err = errors.Join(err, l.shutdown())
+	for addr, l := range s.listeners {
+		if keep[addr] {
+			continue
+		}
+		err = errors.Join(err, l.shutdown(ctx))
+		delete(s.listeners, addr)
 	}
-	s.listeners = nil
 	return err
 }
 
 func (s *Server) logStart() {
 	var lists []zap.Field
 	total := 0
-	for _, st := range s.lists.Status() {
+	for _, st := range s.gen.lists.Status() {
 		total += st.Entries
 		lists = append(lists, zap.Int(st.Name, st.Entries))
 	}
+	cfg := s.gen.cfg
+	var addrs []string
+	for _, l := range s.listeners {
+		addrs = append(addrs, l.Addr())
+	}
 	s.log.Info("cleandns started",
-		zap.Strings("listen", s.Addrs()),
+		zap.Strings("listen", addrs),
 		zap.String("http", s.httpAddr),
 		zap.Int("domains", total),
 		zap.Dict("lists", lists...),
-		zap.Strings("upstreams", s.cfg.Upstreams.Servers),
-		zap.Bool("blocking", s.cfg.Blocking.Enabled),
-		zap.Bool("cache", s.cfg.Cache.Enabled),
+		zap.Strings("upstreams", cfg.Upstreams.Servers),
+		zap.Bool("blocking", cfg.Blocking.Enabled),
+		zap.Bool("cache", cfg.Cache.Enabled),
 	)
 }

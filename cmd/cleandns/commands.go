@@ -16,6 +16,7 @@ import (
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/server"
 )
 
 func newCheckConfig() *cobra.Command {
@@ -28,9 +29,17 @@ func newCheckConfig() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := config.Load(src, config.Overrides{}); err != nil {
+			cfg, err := config.Load(src, config.Overrides{})
+			if err != nil {
 				return err
 			}
+			// Building the server checks what the schema cannot: list
+			// sources, upstream addresses, forwarding to itself.
+			srv, err := server.New(cfg, server.Deps{Logger: zap.NewNop(), Version: version})
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			_ = srv.Shutdown(cmd.Context())
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", args[0])
 			return nil
 		},
@@ -104,7 +113,7 @@ func newExplain(f *flags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), m.Explain(resolver.DefaultGroup, args[0]))
+			printExplanation(cmd.OutOrStdout(), m.Explain(resolver.DefaultGroup, args[0]))
 			return nil
 		},
 	}
@@ -127,6 +136,30 @@ func startLists(ctx context.Context, cfg *config.Config) (*blocklist.Manager, er
 	}
 	_ = m.Refresh(ctx) // remote lists: a failure is shown in the status
 	return m, nil
+}
+
+func printExplanation(out io.Writer, ex blocklist.Explanation) {
+	verdict := "not blocked"
+	switch {
+	case ex.Blocked:
+		verdict = "BLOCKED"
+	case ex.Rule.Allow:
+		verdict = "allowed by an exception"
+	}
+	fmt.Fprintf(out, "%s: %s (group %s)\n", ex.Name, verdict, ex.Policy)
+	if ex.Rule.List != "" {
+		fmt.Fprintf(out, "  decided by %s line %d: %q\n", ex.Rule.List, ex.Rule.Line, ex.Rule.Text)
+	}
+	for _, r := range ex.Matches {
+		kind := "blocks"
+		if r.Allow {
+			kind = "allows"
+		}
+		fmt.Fprintf(out, "  %s line %d %s: %q\n", r.List, r.Line, kind, r.Text)
+	}
+	if ex.Note != "" {
+		fmt.Fprintf(out, "  note: %s\n", ex.Note)
+	}
 }
 
 func newHealthcheck(f *flags) *cobra.Command {

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/server"
 )
 
@@ -34,17 +35,35 @@ func serve(ctx context.Context, f *flags) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", zap.Duration("grace", shutdownGrace))
-	case runErr = <-srv.Errors():
-		log.Error("listener failed", zap.Error(runErr))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	changed := make(<-chan struct{})
+	if f.config != "" {
+		if changed, err = watchFile(ctx, f.config, log); err != nil {
+			log.Warn("not watching the config file; reload with SIGHUP", zap.Error(err))
+		}
+	}
+	reload := func() (*config.Config, error) { return loadConfig(f) } // flags re-applied on top
+	for {
+		select {
+		case <-hup:
+			_ = srv.Reload(reload)
+			continue
+		case <-changed:
+			_ = srv.Reload(reload)
+			continue
+		case <-ctx.Done():
+			log.Info("shutting down", zap.Duration("grace", shutdownGrace))
+		case err = <-srv.Errors():
+			log.Error("listener failed", zap.Error(err))
+		}
+		break
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown", zap.Error(err))
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("shutdown", zap.Error(serr))
 	}
-	return runErr
+	return err
 }

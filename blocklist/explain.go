@@ -1,0 +1,111 @@
+package blocklist
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Explanation says why a name is or is not blocked under a policy, for
+// `cleandns explain` and the API.
+type Explanation struct {
+	Name    string // the name as asked, normalised
+	Policy  string
+	Blocked bool
+	Rule    Rule   // the deciding rule; zero when nothing matched
+	Matches []Rule // every rule of the policy's lists that names Name, in list order
+	// Note says what could not be looked at, such as a remote list with no
+	// stored copy whose line numbers are unknown.
+	Note string
+}
+
+// Explain decides name like the policy's Matcher, then reads the policy's
+// lists again to find every rule naming it, with its text and line number.
+// It is meant for people, not for the query path: it re-parses lists.
+func (m *Manager) Explain(policy, name string) Explanation {
+	ex := Explanation{Name: strings.ToLower(strings.TrimSuffix(name, ".")), Policy: policy}
+	ps, ok := m.policies[policy]
+	if !ok {
+		ex.Note = fmt.Sprintf("no policy %q", policy)
+		return ex
+	}
+	ex.Rule, ex.Blocked = m.Matcher(policy).Match(name)
+	var unreadable []string
+	for _, s := range m.sources {
+		bit := uint64(1) << s.idx
+		if (ps.mask.block|ps.mask.allow)&bit == 0 {
+			continue
+		}
+		data, err := m.explainData(s)
+		if err != nil {
+			unreadable = append(unreadable, s.name)
+			continue
+		}
+		ex.Matches = append(ex.Matches, rulesNaming(data, s, ex.Name, ps)...)
+	}
+	for _, r := range ex.Matches {
+		if ex.Rule.List != "" && r.List == ex.Rule.List && r.Domain == ex.Rule.Domain && r.Allow == ex.Rule.Allow {
+			ex.Rule.Text, ex.Rule.Line = r.Text, r.Line
+			break
+		}
+	}
+	if len(unreadable) > 0 {
+		ex.Note = "could not re-read (no stored copy): " + strings.Join(unreadable, ", ")
+	}
+	return ex
+}
+
+// explainData returns the text of a list as it was last loaded, as far as
+// it can be had again: a file may have changed since.
+func (m *Manager) explainData(s *source) ([]byte, error) {
+	switch s.kind {
+	case kindBuiltin, kindInline:
+		return s.inline, nil
+	case kindFile:
+		return readFile(s.name, m.cfg.MaxBytes)
+	}
+	data, _, err := m.store.load(s.name)
+	return data, err
+}
+
+// rulesNaming returns the rules of one list that cover name, with the
+// effect they have under the policy.
+func rulesNaming(data []byte, s *source, name string, ps *policyState) []Rule {
+	var out []Rule
+	asAllowList := ps.mask.allow&(1<<s.idx) != 0
+	text := string(data)
+	for n := 1; text != ""; n++ {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		entries, err := ParseLine(line)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			domain, ok := covers(e, name)
+			if !ok {
+				continue
+			}
+			r := Rule{List: s.name, Domain: domain, Text: strings.TrimSpace(line), Line: n, Allow: e.Allow || asAllowList}
+			if !r.Allow {
+				r.EDE = ps.ede[s.idx]
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// covers reports whether entry e applies to name, and the domain it names
+// (for a regex rule, name itself, as Match reports it).
+func covers(e Entry, name string) (string, bool) {
+	if e.Regex != "" {
+		re, err := regexp.Compile(e.Regex)
+		return name, err == nil && re.MatchString(name)
+	}
+	scope := e.scope()
+	if name == e.Domain {
+		return e.Domain, scope&scopeSelf != 0
+	}
+	return e.Domain, scope&scopeBelow != 0 && strings.HasSuffix(name, "."+e.Domain)
+}

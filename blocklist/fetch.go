@@ -1,0 +1,107 @@
+package blocklist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// fetched is the outcome of a download.
+type fetched struct {
+	data               []byte
+	notModified        bool // 304: the copy in hand is current
+	etag, lastModified string
+}
+
+// fetcher downloads lists with a timeout per attempt, bounded retries with
+// exponential backoff, a size cap and conditional requests.
+type fetcher struct {
+	client   *http.Client
+	timeout  time.Duration
+	maxBytes int64
+	retries  int
+	// sleep waits between attempts; tests replace it to run instantly.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// permanentError marks a failure that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+func (f *fetcher) fetch(ctx context.Context, url, etag, lastModified string) (fetched, error) {
+	var err error
+	for attempt := 0; attempt <= max(f.retries, 0); attempt++ {
+		if attempt > 0 {
+			backoff := min(time.Second<<(attempt-1), 30*time.Second)
+			if serr := f.sleep(ctx, backoff); serr != nil {
+				return fetched{}, fmt.Errorf("%w (after: %w)", serr, err)
+			}
+		}
+		var res fetched
+		res, err = f.once(ctx, url, etag, lastModified)
+		if err == nil {
+			return res, nil
+		}
+		var perm permanentError
+		if errors.As(err, &perm) || ctx.Err() != nil {
+			break
+		}
+	}
+	return fetched{}, err
+}
+
+func (f *fetcher) once(ctx context.Context, url, etag, lastModified string) (fetched, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fetched{}, permanentError{err}
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return fetched{}, err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return fetched{notModified: true, etag: etag, lastModified: lastModified}, nil
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusRequestTimeout:
+		return fetched{}, fmt.Errorf("HTTP %s", resp.Status)
+	case resp.StatusCode != http.StatusOK:
+		return fetched{}, permanentError{fmt.Errorf("HTTP %s", resp.Status)}
+	}
+	if resp.ContentLength > f.maxBytes {
+		return fetched{}, permanentError{fmt.Errorf("%d bytes, over the %d-byte cap", resp.ContentLength, f.maxBytes)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	if err != nil {
+		return fetched{}, fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(data)) > f.maxBytes {
+		return fetched{}, permanentError{fmt.Errorf("over the %d-byte cap", f.maxBytes)}
+	}
+	return fetched{data: data, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

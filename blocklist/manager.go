@@ -1,0 +1,254 @@
+package blocklist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/metrics"
+)
+
+// Deps are the Manager's collaborators, injected so tests can replace them.
+type Deps struct {
+	Logger     *zap.Logger      // nil: no logging
+	Metrics    *metrics.Metrics // nil: no metrics
+	HTTPClient *http.Client     // nil: a client with no overall timeout (Config.Timeout applies per attempt)
+	Now        func() time.Time // nil: time.Now
+}
+
+// Manager loads the lists of every policy, keeps them fresh, and answers
+// lookups from one immutable Set that a refresh replaces whole.
+type Manager struct {
+	cfg      Config
+	log      *zap.Logger
+	metrics  *metrics.Metrics
+	now      func() time.Time
+	fetcher  *fetcher
+	store    store
+	jitter   func() float64 // in [0,1)
+	sources  []*source
+	policies map[string]*policyState
+	// allowLists are the sources some policy uses as an allowlist.
+	allowLists uint64
+
+	set atomic.Pointer[Set]
+
+	mu sync.Mutex // serialises loads and refreshes
+
+	statusMu sync.Mutex
+	status   []ListStatus // by source index
+
+	done chan struct{} // closed when the refresh loop ends
+	// afterRefresh, when set by a test, runs after each background refresh.
+	afterRefresh func()
+}
+
+// New checks the configuration and the policies' sources (an unknown
+// built-in list is an error naming it) and returns a Manager that has loaded
+// nothing yet: call Start.
+func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		cfg:      cfg,
+		log:      deps.Logger,
+		metrics:  deps.Metrics,
+		now:      deps.Now,
+		store:    store{dir: cfg.StoreDir},
+		jitter:   rand.Float64,
+		policies: map[string]*policyState{},
+		done:     make(chan struct{}),
+	}
+	if m.log == nil {
+		m.log = zap.NewNop()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	client := deps.HTTPClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	m.fetcher = &fetcher{client: client, timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, retries: cfg.Retries, sleep: sleepCtx}
+	index := map[string]*source{}
+	for _, p := range policies {
+		if err := m.addPolicy(p, index); err != nil {
+			return nil, err
+		}
+	}
+	m.status = make([]ListStatus, len(m.sources))
+	for i, s := range m.sources {
+		m.status[i] = ListStatus{Name: s.name, Kind: string(s.kind)}
+	}
+	m.set.Store(&Set{})
+	return m, nil
+}
+
+// addSource returns the source named name, creating it on first use.
+func (m *Manager) addSource(name string, kind sourceKind, index map[string]*source) (*source, error) {
+	if s, ok := index[name]; ok {
+		return s, nil
+	}
+	if len(m.sources) == maxSources {
+		return nil, fmt.Errorf("more than %d distinct lists", maxSources)
+	}
+	s := &source{idx: len(m.sources), name: name, kind: kind}
+	m.sources = append(m.sources, s)
+	index[name] = s
+	return s, nil
+}
+
+// Start loads the built-in lists, local files and the stored copies of
+// remote lists before it returns, then downloads the remote lists and
+// refreshes everything on the configured interval in the background until
+// ctx is done. A list that fails to load is logged and reported by Status;
+// it does not stop the others.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	m.load(ctx, false)
+	m.mu.Unlock()
+	m.log.Info("blocklists loaded", zap.Int("domains", m.set.Load().Len()), zap.Int("lists", len(m.sources)))
+	go m.loop(ctx)
+	return nil
+}
+
+// Wait blocks until the refresh loop started by Start has ended.
+func (m *Manager) Wait() { <-m.done }
+
+func (m *Manager) loop(ctx context.Context) {
+	defer close(m.done)
+	if m.hasRemote() {
+		_ = m.Refresh(ctx)
+		if m.afterRefresh != nil {
+			m.afterRefresh()
+		}
+	}
+	for {
+		wait := time.Duration(float64(m.cfg.Refresh) * (0.9 + 0.2*m.jitter()))
+		if sleepCtx(ctx, wait) != nil {
+			return
+		}
+		_ = m.Refresh(ctx)
+		if m.afterRefresh != nil {
+			m.afterRefresh()
+		}
+	}
+}
+
+func (m *Manager) hasRemote() bool {
+	for _, s := range m.sources {
+		if s.kind == kindURL {
+			return true
+		}
+	}
+	return false
+}
+
+// Refresh reloads every list now (remote lists conditionally) and swaps in
+// a new Set if any changed. Lists that fail keep their previous entries; the
+// error joins their failures.
+func (m *Manager) Refresh(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.load(ctx, true)
+}
+
+// load gets every source's content, parses those that changed and builds
+// the next Set from the current one. remote=false is the start-up pass: URLs
+// come from the store instead of the network.
+func (m *Manager) load(ctx context.Context, remote bool) error {
+	old := m.set.Load()
+	parts := map[int]*part{}
+	var replaced uint64
+	var errs []error
+	for _, s := range m.sources {
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
+		}
+		c, err := m.content(ctx, s, remote)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
+			m.recordFailure(s, err)
+			continue
+		}
+		if c.checked && !c.changed {
+			m.recordUnchanged(s, c.at)
+		}
+		if !c.changed {
+			continue
+		}
+		p, st := parseList(c.data, s.idx)
+		parts[s.idx] = p
+		replaced |= 1 << s.idx
+		m.recordSuccess(s, st, c.at, c.fromStore)
+	}
+	if replaced != 0 {
+		m.set.Store(buildSet(old, replaced, m.allowLists, parts))
+	}
+	return errors.Join(errs...)
+}
+
+// listContent is what loading one source found.
+type listContent struct {
+	data      []byte
+	changed   bool      // data differs from what the Set holds
+	checked   bool      // the source was read or asked, even if unchanged
+	fromStore bool      // data is the disk copy of a remote list
+	at        time.Time // when data was fetched
+}
+
+// content returns a source's list text and whether it changed since the
+// last successful load.
+func (m *Manager) content(ctx context.Context, s *source, remote bool) (listContent, error) {
+	loaded := m.isLoaded(s)
+	now := m.now()
+	switch s.kind {
+	case kindBuiltin, kindInline:
+		return listContent{data: s.inline, changed: !loaded, at: now}, nil
+	case kindFile:
+		data, err := readFile(s.name, m.cfg.MaxBytes)
+		if err != nil {
+			return listContent{}, err
+		}
+		fp := fingerprint(data)
+		changed := !loaded || fp != s.fingerprint
+		s.fingerprint = fp
+		return listContent{data: data, changed: changed, checked: true, at: now}, nil
+	}
+	if !remote {
+		data, meta, err := m.store.load(s.name)
+		if err != nil {
+			// Nothing stored: the background download will load it.
+			return listContent{}, nil
+		}
+		s.etag, s.lastModified = meta.ETag, meta.LastModified
+		return listContent{data: data, changed: true, fromStore: true, at: meta.Fetched}, nil
+	}
+	etag, lastModified := s.etag, s.lastModified
+	if !loaded {
+		etag, lastModified = "", "" // validators without content are useless
+	}
+	res, err := m.fetcher.fetch(ctx, s.name, etag, lastModified)
+	if err != nil {
+		return listContent{}, err
+	}
+	if res.notModified {
+		return listContent{checked: true, at: now}, nil
+	}
+	s.etag, s.lastModified = res.etag, res.lastModified
+	meta := storeMeta{URL: s.name, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
+	if err := m.store.save(res.data, meta); err != nil {
+		m.log.Warn("could not keep a copy of the list", zap.String("list", s.name), zap.Error(err))
+	}
+	return listContent{data: res.data, changed: true, checked: true, at: now}, nil
+}

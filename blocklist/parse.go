@@ -1,0 +1,172 @@
+package blocklist
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// Match scopes of a domain rule. A plain entry covers both; RPZ and adblock
+// syntax can name only one.
+const (
+	scopeSelf  uint8 = 1 << iota // the name itself
+	scopeBelow                   // every name below it
+	scopeBoth  = scopeSelf | scopeBelow
+)
+
+// Entry is one rule parsed from a list line.
+type Entry struct {
+	Domain string // normalised domain; empty for a regex rule
+	Regex  string // RE2 pattern of a /regex/ rule; empty for a domain rule
+	Exact  bool   // the rule names Domain only, not its subdomains
+	Below  bool   // the rule names the subdomains of Domain only (RPZ "*.name")
+	Allow  bool   // an exception (@@ or rpz-passthru.)
+}
+
+// scope returns which names relative to Domain the entry covers.
+func (e Entry) scope() uint8 {
+	switch {
+	case e.Exact:
+		return scopeSelf
+	case e.Below:
+		return scopeBelow
+	}
+	return scopeBoth
+}
+
+// ErrUnsupported marks a line in a format cleandns recognises but cannot honour
+// (adblock modifiers, cosmetic filters, RPZ actions other than NXDOMAIN and
+// passthru, dnsmasq forwarding): counted as skipped rather than misread.
+var ErrUnsupported = errors.New("unsupported rule")
+
+// maxRegexLen bounds a regex rule; RE2 is linear in the input, but compiling a
+// huge pattern still costs memory.
+const maxRegexLen = 1024
+
+// ParseLine parses one list line, auto-detecting its format. It returns no
+// entries and a nil error for blank and comment lines, an error wrapping
+// ErrUnsupported for rules it deliberately skips, and another error for lines
+// it cannot read.
+func ParseLine(line string) ([]Entry, error) {
+	var out []Entry
+	err := parseLine(line, func(e Entry) { out = append(out, e) })
+	return out, err
+}
+
+// parseLine is ParseLine without the slice: emit is called once per entry, so
+// loading a million-line list allocates nothing per line.
+func parseLine(line string, emit func(Entry)) error {
+	line = strings.TrimPrefix(line, "\ufeff")
+	line = strings.TrimSpace(line)
+	if line == "" || strings.ContainsRune("#!;[$", rune(line[0])) {
+		// Comments of every format, the "[Adblock Plus 2.0]" header and zone
+		// file directives ($TTL, $ORIGIN) carry no rule.
+		return nil
+	}
+	allow := false
+	if rest, ok := strings.CutPrefix(line, "@@"); ok {
+		line, allow = rest, true
+	}
+	if isRegexRule(line) {
+		return parseRegex(line, allow, emit)
+	}
+	line = stripInlineComment(line)
+	if line == "" {
+		return nil
+	}
+	switch {
+	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.ContainsRune(line, '$'):
+		return parseAdblock(line, allow, emit)
+	case strings.HasPrefix(line, "address=/"), strings.HasPrefix(line, "server=/"), strings.HasPrefix(line, "local=/"):
+		return parseDnsmasq(line, emit)
+	case strings.Contains(line, "##") || strings.Contains(line, "#@#") || strings.Contains(line, "#?#"):
+		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
+	}
+	if !strings.ContainsAny(line, " \t") {
+		return parsePlain(line, emit) // the common case, without allocating fields
+	}
+	fields := strings.Fields(line)
+	if len(fields) > 1 {
+		if _, err := netip.ParseAddr(fields[0]); err == nil {
+			return parseHosts(fields[1:], emit)
+		}
+		return parseRPZ(fields, emit)
+	}
+	return parsePlain(fields[0], emit)
+}
+
+// stripInlineComment drops a trailing "# ..." or "; ..." comment. A comment
+// needs whitespace before it, so the "#" of cosmetic filters is kept.
+func stripInlineComment(line string) string {
+	for i := 1; i < len(line); i++ {
+		if (line[i] == '#' || line[i] == ';') && (line[i-1] == ' ' || line[i-1] == '\t') {
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return line
+}
+
+func parsePlain(name string, emit func(Entry)) error {
+	e := Entry{}
+	if rest, ok := strings.CutPrefix(name, "*."); ok {
+		// A wildcard line in a plain list means the name and its subdomains,
+		// as blocky and AdGuard Home read it; only RPZ gives "*." its stricter
+		// subdomains-only meaning.
+		name = rest
+	}
+	if isLocalName(name) {
+		return nil
+	}
+	if isZoneNumber(name) {
+		return nil
+	}
+	d, err := normalizeDomain(name)
+	if err != nil {
+		return err
+	}
+	e.Domain = d
+	emit(e)
+	return nil
+}
+
+// isZoneNumber reports the bare numbers and parentheses of a multi-line SOA
+// record in an RPZ file.
+func isZoneNumber(s string) bool {
+	return strings.Trim(s, "0123456789()") == ""
+}
+
+func parseHosts(names []string, emit func(Entry)) error {
+	var first error
+	for _, name := range names {
+		if isLocalName(name) {
+			continue
+		}
+		d, err := normalizeDomain(name)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("hosts entry %q: %w", name, err)
+			}
+			continue
+		}
+		emit(Entry{Domain: d})
+	}
+	return first
+}
+
+func isRegexRule(line string) bool {
+	return len(line) >= 3 && line[0] == '/' && line[len(line)-1] == '/'
+}
+
+func parseRegex(line string, allow bool, emit func(Entry)) error {
+	pattern := line[1 : len(line)-1]
+	if len(pattern) > maxRegexLen {
+		return fmt.Errorf("regex longer than %d characters", maxRegexLen)
+	}
+	if _, err := regexp.Compile(pattern); err != nil {
+		return fmt.Errorf("regex: %w", err)
+	}
+	emit(Entry{Regex: pattern, Allow: allow})
+	return nil
+}

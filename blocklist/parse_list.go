@@ -1,0 +1,76 @@
+package blocklist
+
+import (
+	"bytes"
+	"errors"
+	"regexp"
+	"strings"
+)
+
+// maxReportedInvalid is how many invalid lines a list status keeps verbatim.
+const maxReportedInvalid = 5
+
+// InvalidLine is a line a list could not use, kept so users can fix it.
+type InvalidLine struct {
+	Line   int    // 1-based line number
+	Text   string // the line, truncated to 200 characters
+	Reason string
+}
+
+// ParseStats counts what a list held.
+type ParseStats struct {
+	Entries      int           // domain and regex rules loaded
+	Regexes      int           // of which regex rules
+	Skipped      int           // rules in a format cleandns recognises but cannot honour
+	Invalid      int           // lines that could not be read
+	InvalidLines []InvalidLine // the first few invalid lines
+}
+
+// parseList parses a whole list for source src. One bad line never fails a
+// list: it is counted and the first few are reported.
+func parseList(data []byte, src int) (*part, ParseStats) {
+	var st ParseStats
+	lines := bytes.Count(data, []byte{'\n'}) + 1
+	p := &part{keys: make([]uint64, 0, lines), flags: make([]uint8, 0, lines)}
+	text := string(data)
+	var lineErr error
+	emit := func(e Entry) {
+		st.Entries++
+		if e.Regex != "" {
+			re, err := regexp.Compile(e.Regex)
+			if err != nil { // parseLine compiled it already
+				lineErr = err
+				st.Entries--
+				return
+			}
+			st.Regexes++
+			p.regexes = append(p.regexes, regexRule{re: re, src: src, allow: e.Allow})
+			return
+		}
+		p.keys = append(p.keys, nameKey(e.Domain))
+		p.flags = append(p.flags, entryFlags(e))
+	}
+	for n := 1; text != ""; n++ {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		lineErr = parseLine(line, emit)
+		switch {
+		case lineErr == nil:
+		case errors.Is(lineErr, ErrUnsupported):
+			st.Skipped++
+		default:
+			st.Invalid++
+			if len(st.InvalidLines) < maxReportedInvalid {
+				st.InvalidLines = append(st.InvalidLines, InvalidLine{Line: n, Text: truncate(strings.TrimSpace(line), 200), Reason: lineErr.Error()})
+			}
+		}
+	}
+	return p, st
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,188 @@
+package blocklist
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// buildTestSet builds a Set from list texts; list i is source i.
+func buildTestSet(t testing.TB, lists ...string) *Set {
+	t.Helper()
+	parts := map[int]*part{}
+	var replaced uint64
+	for i, l := range lists {
+		p, _ := parseList([]byte(l), i)
+		parts[i] = p
+		replaced |= 1 << i
+	}
+	return buildSet(nil, replaced, 1<<2, parts)
+}
+
+func TestSetLookup(t *testing.T) {
+	s := buildTestSet(t,
+		"tiktok.com\n|exact.example^\n*.below.example CNAME .\n@@||good.tiktok.com^\n/^ad[0-9]+\\.track\\.net$/\n@@/^ad7\\./\n",
+		"qq.com\nwx.qq.com CNAME rpz-passthru.\n",
+		"weixin.qq.com\n",
+	)
+	block := policyMask{block: 0b011}
+	withAllowList := policyMask{block: 0b011, allow: 0b100}
+	tests := []struct {
+		name    string
+		p       policyMask
+		q       string
+		blocked bool
+		allowed bool
+		src     int
+		domain  string
+	}{
+		{"listed", block, "tiktok.com", true, false, 0, "tiktok.com"},
+		{"subdomain", block, "www.tiktok.com", true, false, 0, "tiktok.com"},
+		{"case", block, "WWW.TikTok.COM", true, false, 0, "TikTok.COM"},
+		{"parent not blocked", block, "com", false, false, 0, ""},
+		{"sibling not blocked", block, "nottiktok.com", false, false, 0, ""},
+		{"exception", block, "a.good.tiktok.com", false, true, 0, "good.tiktok.com"},
+		{"exact", block, "exact.example", true, false, 0, "exact.example"},
+		{"exact not below", block, "a.exact.example", false, false, 0, ""},
+		{"below only", block, "a.below.example", true, false, 0, "below.example"},
+		{"below not self", block, "below.example", false, false, 0, ""},
+		{"regex", block, "ad12.track.net", true, false, 0, ""},
+		{"regex exception", block, "ad7.track.net", false, true, 0, ""},
+		{"second list", block, "mail.qq.com", true, false, 1, "qq.com"},
+		{"rpz passthru exact", block, "wx.qq.com", false, true, 1, "wx.qq.com"},
+		{"rpz passthru not below", block, "a.wx.qq.com", true, false, 1, "qq.com"},
+		{"allow list", withAllowList, "weixin.qq.com", false, true, 2, "weixin.qq.com"},
+		{"allow list unused", block, "weixin.qq.com", true, false, 1, "qq.com"},
+		{"list not in policy", policyMask{block: 0b10}, "tiktok.com", false, false, 0, ""},
+		{"empty", block, "", false, false, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := s.lookup(tt.q, tt.p)
+			if v.blocked != tt.blocked || v.allowed != tt.allowed {
+				t.Fatalf("lookup(%q) = %+v, want blocked=%v allowed=%v", tt.q, v, tt.blocked, tt.allowed)
+			}
+			if !v.blocked && !v.allowed {
+				return
+			}
+			if v.src != tt.src {
+				t.Errorf("lookup(%q) source %d, want %d", tt.q, v.src, tt.src)
+			}
+			if tt.domain != "" && tt.q[v.start:] != tt.domain {
+				t.Errorf("lookup(%q) domain %q, want %q", tt.q, tt.q[v.start:], tt.domain)
+			}
+		})
+	}
+}
+
+// oracle decides like Set.lookup with maps of names, the obviously right way.
+type oracle struct {
+	rules []map[string]uint8 // per source: name -> flags
+}
+
+func (o oracle) decide(name string, p policyMask) (blocked, allowed bool) {
+	labels := strings.Split(name, ".")
+	for i := range labels {
+		suffix := strings.Join(labels[i:], ".")
+		for src, m := range o.rules {
+			f, ok := m[suffix]
+			if !ok {
+				continue
+			}
+			bit := uint64(1) << src
+			blockScope, allowScope := f&flagBlockBelow != 0, f&flagAllowBelow != 0
+			if i == 0 {
+				blockScope, allowScope = f&flagBlockSelf != 0, f&flagAllowSelf != 0
+			}
+			if allowScope && (p.block|p.allow)&bit != 0 || blockScope && p.allow&bit != 0 {
+				allowed = true
+			}
+			if blockScope && p.block&bit != 0 {
+				blocked = true
+			}
+		}
+	}
+	return blocked && !allowed, allowed
+}
+
+func randomName(r *rand.Rand, labels int, alphabet string) string {
+	parts := make([]string, labels)
+	for i := range parts {
+		b := make([]byte, 1+r.IntN(3))
+		for j := range b {
+			b[j] = alphabet[r.IntN(len(alphabet))]
+		}
+		parts[i] = string(b)
+	}
+	return strings.Join(parts, ".")
+}
+
+// TestSetMatchesOracle checks the hash table against maps on random rules and
+// names drawn from a tiny alphabet, so that names share suffixes often.
+func TestSetMatchesOracle(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	prefixes := []string{"", "||", "|", "@@||", "@@|", "*."}
+	for round := range 20 {
+		o := oracle{}
+		var lists []string
+		for range 3 {
+			m := map[string]uint8{}
+			var sb strings.Builder
+			for range 200 {
+				name := randomName(r, 1+r.IntN(3), "ab")
+				pre := prefixes[r.IntN(len(prefixes))]
+				if pre == "*." && r.IntN(2) == 0 {
+					fmt.Fprintf(&sb, "*.%s CNAME .\n", name)
+				} else {
+					sb.WriteString(pre + name + "\n")
+				}
+				es, err := ParseLine(strings.TrimSuffix(lastLine(sb.String()), "\n"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range es {
+					m[e.Domain] |= entryFlags(e)
+				}
+			}
+			o.rules = append(o.rules, m)
+			lists = append(lists, sb.String())
+		}
+		s := buildTestSet(t, lists...)
+		for _, p := range []policyMask{{block: 0b111}, {block: 0b011, allow: 0b100}, {block: 0b001}} {
+			for range 2000 {
+				name := randomName(r, 1+r.IntN(5), "ab")
+				v := s.lookup(name, p)
+				wantBlocked, wantAllowed := o.decide(name, p)
+				if v.blocked != wantBlocked || v.allowed != wantAllowed {
+					t.Fatalf("round %d policy %+v name %q: got %+v, oracle blocked=%v allowed=%v", round, p, name, v, wantBlocked, wantAllowed)
+				}
+			}
+		}
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSuffix(s, "\n")
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+// TestBuildSetKeepsUnreplaced checks the refresh rule: a list not replaced
+// keeps its entries, a replaced one has only its new entries.
+func TestBuildSetKeepsUnreplaced(t *testing.T) {
+	old := buildTestSet(t, "a.com\nshared.com\n", "b.com\nshared.com\n")
+	p, _ := parseList([]byte("c.com\n"), 1)
+	s := buildSet(old, 1<<1, 0, map[int]*part{1: p})
+	all := policyMask{block: 0b11}
+	for name, want := range map[string]bool{"a.com": true, "shared.com": true, "b.com": false, "c.com": true} {
+		if got := s.lookup(name, all).blocked; got != want {
+			t.Errorf("%s blocked = %v, want %v", name, got, want)
+		}
+	}
+	if got := s.lookup("shared.com", policyMask{block: 0b10}).blocked; got {
+		t.Error("shared.com still blocked by the replaced list")
+	}
+	if s.Len() != 3 {
+		t.Errorf("Len = %d, want 3", s.Len())
+	}
+}

@@ -1,0 +1,90 @@
+package blocklist
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// regexWarnThreshold is the number of regex rules in one list above which
+// cleandns warns: each is tried on every query the domain set lets through.
+const regexWarnThreshold = 100
+
+// ListStatus is the health of one list, for `cleandns lists` and the API.
+type ListStatus struct {
+	Name         string // the source as configured (a builtin group shows as its members)
+	Kind         string // "builtin", "file", "url" or "inline"
+	Loaded       bool   // the list has entries in the served set
+	FromStore    bool   // the entries come from the disk copy, not yet refreshed
+	Entries      int    // rules loaded
+	Regexes      int    // of which regex rules
+	Skipped      int    // rules cleandns recognised but cannot honour
+	Invalid      int    // lines it could not read
+	InvalidLines []InvalidLine
+	LastSuccess  time.Time // when the served entries were fetched or read, or last confirmed unchanged
+	LastError    string    // the last failure, cleared by a success
+	LastErrorAt  time.Time
+}
+
+// Status returns the status of every list, in configuration order.
+func (m *Manager) Status() []ListStatus {
+	m.statusMu.Lock()
+	defer m.statusMu.Unlock()
+	out := make([]ListStatus, len(m.status))
+	copy(out, m.status)
+	return out
+}
+
+func (m *Manager) isLoaded(s *source) bool {
+	m.statusMu.Lock()
+	defer m.statusMu.Unlock()
+	return m.status[s.idx].Loaded
+}
+
+func (m *Manager) recordSuccess(s *source, st ParseStats, at time.Time, fromStore bool) {
+	m.statusMu.Lock()
+	ls := &m.status[s.idx]
+	ls.Loaded, ls.FromStore = true, fromStore
+	ls.Entries, ls.Regexes, ls.Skipped, ls.Invalid, ls.InvalidLines = st.Entries, st.Regexes, st.Skipped, st.Invalid, st.InvalidLines
+	ls.LastSuccess, ls.LastError = at, ""
+	m.statusMu.Unlock()
+
+	if m.metrics != nil {
+		m.metrics.BlocklistEntries.WithLabelValues(s.name).Set(float64(st.Entries))
+		m.metrics.BlocklistRegexRules.WithLabelValues(s.name).Set(float64(st.Regexes))
+		m.metrics.BlocklistLastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
+	}
+	if st.Regexes > regexWarnThreshold {
+		m.log.Warn("list holds many regex rules; each is tried on every name the domain set does not match",
+			zap.String("list", s.name), zap.Int("regexes", st.Regexes))
+	}
+	if st.Invalid > 0 {
+		m.log.Warn("list has invalid lines", zap.String("list", s.name), zap.Int("invalid", st.Invalid),
+			zap.Int("first_line", st.InvalidLines[0].Line), zap.String("reason", st.InvalidLines[0].Reason))
+	}
+}
+
+// recordUnchanged notes a check that found the list as it was (HTTP 304,
+// same file content): the served copy is confirmed current.
+func (m *Manager) recordUnchanged(s *source, at time.Time) {
+	m.statusMu.Lock()
+	ls := &m.status[s.idx]
+	ls.LastSuccess, ls.LastError, ls.FromStore = at, "", false
+	m.statusMu.Unlock()
+	if m.metrics != nil {
+		m.metrics.BlocklistLastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
+	}
+}
+
+func (m *Manager) recordFailure(s *source, err error) {
+	m.statusMu.Lock()
+	ls := &m.status[s.idx]
+	ls.LastError, ls.LastErrorAt = err.Error(), m.now()
+	loaded := ls.Loaded
+	m.statusMu.Unlock()
+	if m.metrics != nil {
+		m.metrics.BlocklistRefreshErrors.WithLabelValues(s.name).Inc()
+	}
+	m.log.Warn("list load failed; its previous entries keep serving",
+		zap.String("list", s.name), zap.Bool("ever_loaded", loaded), zap.Error(err))
+}

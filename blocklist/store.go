@@ -1,0 +1,96 @@
+package blocklist
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// store keeps the last good copy of each remote list on disk, with the
+// validators needed for a conditional request, so that a restart during an
+// outage blocks from the copy.
+type store struct {
+	dir string // "" = keep nothing
+}
+
+// storeMeta is written beside each copy.
+type storeMeta struct {
+	URL          string    `json:"url"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Fetched      time.Time `json:"fetched"`
+}
+
+func (s store) paths(url string) (data, meta string) {
+	sum := sha256.Sum256([]byte(url))
+	base := filepath.Join(s.dir, hex.EncodeToString(sum[:12]))
+	return base + ".list", base + ".json"
+}
+
+// load returns the stored copy of url; os.ErrNotExist when there is none.
+func (s store) load(url string) ([]byte, storeMeta, error) {
+	var meta storeMeta
+	if s.dir == "" {
+		return nil, meta, os.ErrNotExist
+	}
+	dataPath, metaPath := s.paths(url)
+	raw, err := os.ReadFile(metaPath)
+	if err != nil {
+		return nil, meta, err
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, meta, fmt.Errorf("stored metadata %s: %w", metaPath, err)
+	}
+	data, err := os.ReadFile(dataPath)
+	return data, meta, err
+}
+
+// save replaces the stored copy. The list is written before its metadata, so
+// a crash between the two leaves old validators, which only cost a full
+// download, never new validators beside old content.
+func (s store) save(data []byte, meta storeMeta) error {
+	if s.dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+		return fmt.Errorf("store dir: %w", err)
+	}
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	dataPath, metaPath := s.paths(meta.URL)
+	if err := writeAtomic(dataPath, data); err != nil {
+		return err
+	}
+	return writeAtomic(metaPath, raw)
+}
+
+// writeAtomic writes to a temporary file in the same directory and renames
+// it over path, so readers see the old or the new file, never a torn one.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer os.Remove(f.Name()) // no-op after the rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("store %s: %w", path, err)
+	}
+	return nil
+}

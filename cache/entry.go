@@ -1,0 +1,83 @@
+package cache
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+)
+
+// Kind says what sort of answer an entry holds; each has its own TTL rule.
+type Kind uint8
+
+// The kinds of cached answer.
+const (
+	Positive Kind = iota // NOERROR with records: smallest TTL, clamped
+	Negative             // NXDOMAIN or NODATA: RFC 2308 §5 from the SOA
+	Failure              // SERVFAIL: remembered briefly (RFC 9520)
+)
+
+// StaleTTL is the TTL of every record in a stale answer (RFC 8767 §4).
+const StaleTTL = 30
+
+// Entry is one cached answer. Its answer is immutable; only the counters
+// that drive prefetch and the failure-recheck timer change.
+type Entry struct {
+	wire    []byte // packed: ID 0, question lowercased, TTL fields hold the stored TTLs
+	layout  layout
+	targets []string
+	kind    Kind
+	stored  int64 // unix nanoseconds
+	expires int64 // unix nanoseconds
+	size    int64 // bytes accounted against max_bytes
+
+	hits       atomic.Uint32
+	prefetched atomic.Bool
+	failedAt   atomic.Int64 // last failed refresh, unix nanoseconds; 0 if none
+}
+
+// Kind returns what sort of answer the entry holds.
+func (e *Entry) Kind() Kind { return e.kind }
+
+// Targets returns the CNAME targets in the answer, lowercased, so the
+// response filter can check them against each client's group on a hit
+// without unpacking. The caller must not modify the slice.
+func (e *Entry) Targets() []string { return e.targets }
+
+// Expires returns when the entry stops being fresh.
+func (e *Entry) Expires() time.Time { return time.Unix(0, e.expires) }
+
+// Len returns the length of the packed answer AppendWire produces.
+func (e *Entry) Len() int { return len(e.wire) }
+
+// AppendWire appends the answer, packed, for a client whose query had the
+// given ID and question spelling, with TTLs decreased by the time spent in
+// the cache. It allocates nothing when dst has room.
+func (e *Entry) AppendWire(dst []byte, id uint16, qname string, now time.Time) []byte {
+	age := now.UnixNano() - e.stored
+	if age < 0 {
+		age = 0
+	}
+	return e.appendWire(dst, id, qname, uint32(min(age/int64(time.Second), 1<<32-1)), false)
+}
+
+// AppendStale is AppendWire for an expired entry: every TTL is StaleTTL.
+func (e *Entry) AppendStale(dst []byte, id uint16, qname string) []byte {
+	return e.appendWire(dst, id, qname, 0, true)
+}
+
+func (e *Entry) appendWire(dst []byte, id uint16, qname string, age uint32, stale bool) []byte {
+	start := len(dst)
+	dst = append(dst, e.wire...)
+	w := dst[start:]
+	binary.BigEndian.PutUint16(w, id)
+	patchCase(w[12:e.layout.qnameEnd], qname)
+	for _, off := range e.layout.ttlOffs {
+		t := uint32(StaleTTL)
+		if !stale {
+			t = binary.BigEndian.Uint32(w[off:])
+			t -= min(t, age)
+		}
+		binary.BigEndian.PutUint32(w[off:], t)
+	}
+	return dst
+}

@@ -1,0 +1,123 @@
+package cache
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/miekg/dns"
+)
+
+// layout is where a packed answer keeps the fields a hit rewrites.
+type layout struct {
+	qnameEnd int      // the question name spans wire[12:qnameEnd]
+	ttlOffs  []uint16 // every RR's TTL field, except OPT's (it holds EDNS flags)
+}
+
+var errShort = errors.New("message truncated")
+
+// scan walks a packed message once, at store time, so that a hit can patch
+// the answer in place instead of unpacking it.
+func scan(wire []byte) (layout, error) {
+	var l layout
+	if len(wire) < 12 {
+		return l, errShort
+	}
+	qd := binary.BigEndian.Uint16(wire[4:])
+	rrs := int(binary.BigEndian.Uint16(wire[6:])) + int(binary.BigEndian.Uint16(wire[8:])) +
+		int(binary.BigEndian.Uint16(wire[10:]))
+	if qd != 1 {
+		return l, fmt.Errorf("%d questions, want 1", qd)
+	}
+	off, err := skipName(wire, 12)
+	if err != nil {
+		return l, fmt.Errorf("question: %w", err)
+	}
+	l.qnameEnd = off
+	off += 4
+	l.ttlOffs = make([]uint16, 0, rrs)
+	for i := 0; i < rrs; i++ {
+		if off, err = skipName(wire, off); err != nil {
+			return l, fmt.Errorf("record %d: %w", i, err)
+		}
+		if off+10 > len(wire) {
+			return l, errShort
+		}
+		if binary.BigEndian.Uint16(wire[off:]) != dns.TypeOPT {
+			l.ttlOffs = append(l.ttlOffs, uint16(off+4))
+		}
+		off += 10 + int(binary.BigEndian.Uint16(wire[off+8:]))
+	}
+	if off > len(wire) {
+		return l, errShort
+	}
+	return l, nil
+}
+
+// skipName returns the offset just past the (possibly compressed) name at off.
+func skipName(wire []byte, off int) (int, error) {
+	for {
+		if off >= len(wire) {
+			return 0, errShort
+		}
+		c := int(wire[off])
+		switch c & 0xC0 {
+		case 0x00:
+			if c == 0 {
+				return off + 1, nil
+			}
+			off += 1 + c
+		case 0xC0:
+			return off + 2, nil
+		default:
+			return 0, fmt.Errorf("bad label type %#x", c)
+		}
+	}
+}
+
+// patchCase writes the client's spelling of the question name over the
+// stored lowercase one (DNS 0x20 clients check it). Names with escapes keep
+// the stored spelling: they are rare and not worth decoding on a hit.
+func patchCase(w []byte, name string) {
+	if !sameName(w, name) {
+		return
+	}
+	j := 0
+	for i := 0; w[i] != 0; {
+		n := int(w[i])
+		copy(w[i+1:i+1+n], name[j:j+n])
+		i += 1 + n
+		j += n + 1
+	}
+}
+
+// sameName reports whether the presentation name spells the wire name w,
+// ignoring case, without escapes.
+func sameName(w []byte, name string) bool {
+	j := 0
+	for i := 0; i < len(w); {
+		n := int(w[i])
+		if n == 0 {
+			return j == len(name) || (j == 0 && name == ".")
+		}
+		if i+1+n > len(w) || j+n >= len(name) || name[j+n] != '.' {
+			return false
+		}
+		for k := 0; k < n; k++ {
+			c := name[j+k]
+			if c == '\\' || lowerByte(c) != lowerByte(w[i+1+k]) {
+				return false
+			}
+		}
+		i += 1 + n
+		j += n + 1
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

@@ -1,0 +1,39 @@
+package resolver
+
+import (
+	"context"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/policy"
+)
+
+// AccessLink answers only the client networks the access policy allows;
+// others are refused with Extended DNS Error 18 "Prohibited", or dropped.
+// It runs first, so a client we do not serve costs nothing more.
+type AccessLink struct {
+	access *policy.Access
+}
+
+var _ Link = (*AccessLink)(nil)
+
+// NewAccessLink returns the access-control link for a.
+func NewAccessLink(a *policy.Access) *AccessLink { return &AccessLink{access: a} }
+
+// Resolve passes allowed clients on and refuses or drops the rest.
+func (l *AccessLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if l.access.Allowed(req.Client) {
+		return next.Resolve(ctx, req)
+	}
+	if l.access.Drop() {
+		return &Response{Result: Dropped, Reason: "access"}, nil
+	}
+	m := new(dns.Msg)
+	m.SetRcode(req.Msg, dns.RcodeRefused)
+	return &Response{
+		Msg:    m,
+		Result: Refused,
+		Reason: "access",
+		EDE:    &dns.EDNS0_EDE{InfoCode: EDEProhibited, ExtraText: "Prohibited"},
+	}, nil
+}

@@ -1,0 +1,34 @@
+package resolver
+
+import (
+	"context"
+
+	"github.com/miekg/dns"
+)
+
+// anyTTL is the TTL of the RFC 8482 answer: short, as the RFC suggests, so
+// a client that insists can soon ask again over TCP.
+const anyTTL = 60
+
+// AnyLink answers qtype ANY over UDP with the minimal RFC 8482 answer (one
+// HINFO "RFC8482" ""). ANY is the classic amplification query, and a full
+// answer over UDP serves attackers rather than clients; over TCP, where the
+// source is verified, ANY is passed on and forwarded.
+type AnyLink struct{}
+
+var _ Link = AnyLink{}
+
+// Resolve answers ANY over UDP and passes everything else on.
+func (AnyLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if req.Type != dns.TypeANY || req.Protocol != "udp" {
+		return next.Resolve(ctx, req)
+	}
+	m := new(dns.Msg)
+	m.SetReply(req.Msg)
+	m.Answer = []dns.RR{&dns.HINFO{
+		Hdr: dns.RR_Header{Name: req.Msg.Question[0].Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: anyTTL},
+		Cpu: "RFC8482",
+		Os:  "",
+	}}
+	return &Response{Msg: m, Result: Local, Reason: "any"}, nil
+}

@@ -1,0 +1,105 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/metrics"
+)
+
+// backgroundTimeout bounds a refresh that outlives its client's request. It
+// is longer than any upstream deadline: it only stops a next that never returns.
+const backgroundTimeout = 10 * time.Second
+
+// CacheLink answers repeated queries from the cache and stores what the
+// rest of the chain resolved upstream. It sits after blocking, so blocked
+// answers never reach it, and before in-flight dedup and the forwarder.
+//
+// When an expired answer is still within cache.stale_max_age it serves it
+// (RFC 8767) if upstream fails or is slower than cache.client_timeout, while
+// the fetch carries on in the background and refreshes the entry. Popular
+// entries near expiry are refreshed in the background before clients miss.
+type CacheLink struct {
+	cache   *cache.Cache
+	cfg     cache.Config
+	metrics *metrics.Metrics
+	log     *zap.Logger
+	wg      sync.WaitGroup // background fetches
+}
+
+var _ Link = (*CacheLink)(nil)
+
+// NewCacheLink returns the link over c. Background refresh failures are
+// logged at debug level to log.
+func NewCacheLink(c *cache.Cache, m *metrics.Metrics, log *zap.Logger) *CacheLink {
+	return &CacheLink{cache: c, cfg: c.Config(), metrics: m, log: log}
+}
+
+// Wait blocks until background fetches have finished, for shutdown and tests.
+func (l *CacheLink) Wait() { l.wg.Wait() }
+
+// Resolve implements Link.
+func (l *CacheLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if len(req.Msg.Question) != 1 {
+		return next.Resolve(ctx, req)
+	}
+	q := req.Msg.Question[0]
+	k := cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled)
+	now := l.cache.Now()
+	e, st := l.cache.Get(k, now)
+	switch st {
+	case cache.Fresh:
+		if l.cache.Prefetch(e, now) {
+			l.metrics.CachePrefetches.Inc()
+			l.refresh(ctx, req, next, k, e)
+		}
+		if resp, err := answer(e, req, now, false); err == nil {
+			return resp, nil
+		}
+	case cache.Stale:
+		return l.staleOrFresh(ctx, req, next, k, e, now)
+	}
+	resp, err := next.Resolve(ctx, req)
+	if err == nil {
+		l.store(k, resp)
+	}
+	return resp, err
+}
+
+// answer builds the client's copy of a cached answer.
+func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response, error) {
+	buf := make([]byte, 0, e.Len())
+	id, qname := req.Msg.Id, req.Msg.Question[0].Name
+	if stale {
+		buf = e.AppendStale(buf, id, qname)
+	} else {
+		buf = e.AppendWire(buf, id, qname, now)
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(buf); err != nil {
+		return nil, fmt.Errorf("cached answer for %s: %w", req.Name, err)
+	}
+	resp := &Response{Msg: m, Result: Cached}
+	if stale {
+		resp.Reason = "stale"
+		resp.EDE = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer}
+	}
+	return resp, nil
+}
+
+// store caches what the forwarder got; anything else (a local or
+// synthesized answer passed back through) is not an upstream answer.
+func (l *CacheLink) store(k cache.Key, resp *Response) {
+	if resp == nil || resp.Result != Forwarded || resp.Msg == nil {
+		return
+	}
+	if _, err := l.cache.Set(k, resp.Msg); err != nil {
+		l.log.Debug("not cached", zap.Error(err))
+	}
+}

@@ -1,0 +1,39 @@
+package resolver
+
+import (
+	"context"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/policy"
+)
+
+// RateLimitLink limits each client's UDP queries. UDP only: a spoofed
+// source can flood over UDP and aim our answers at a victim, but not over
+// TCP, and a real client sent to TCP by a slip (TC=1) must get through.
+type RateLimitLink struct {
+	limiter *policy.Limiter
+}
+
+var _ Link = (*RateLimitLink)(nil)
+
+// NewRateLimitLink returns the rate-limit link for l.
+func NewRateLimitLink(l *policy.Limiter) *RateLimitLink { return &RateLimitLink{limiter: l} }
+
+// Resolve passes queries within the limit on; a limited one gets an empty
+// TC=1 answer (a slip) or nothing.
+func (l *RateLimitLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if req.Protocol != "udp" {
+		return next.Resolve(ctx, req)
+	}
+	switch l.limiter.Allow(req.Client) {
+	case policy.Allow:
+		return next.Resolve(ctx, req)
+	case policy.Slip:
+		m := new(dns.Msg)
+		m.SetReply(req.Msg)
+		m.Truncated = true
+		return &Response{Msg: m, Result: RateLimited, Reason: "ratelimit"}, nil
+	}
+	return &Response{Result: Dropped, Reason: "ratelimit"}, nil
+}

@@ -1,0 +1,197 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// BypassConfig is `blocking.bypass`: answers that keep clients from
+// slipping past the filter. Both are on by default. The public DoH/DoT
+// resolver names are a blocklist category instead (builtin:doh-resolvers),
+// opt-in because some networks rely on them.
+type BypassConfig struct {
+	// FirefoxCanary answers use-application-dns.net with NXDOMAIN, which
+	// tells Firefox to keep using the network's resolver instead of its own
+	// DNS over HTTPS.
+	FirefoxCanary bool `mapstructure:"firefox_canary"`
+	// PrivateRelay answers mask.icloud.com and mask-h2.icloud.com with
+	// NXDOMAIN, which turns iCloud Private Relay off on this network.
+	PrivateRelay bool `mapstructure:"private_relay"`
+}
+
+// DefaultBypassConfig returns the bypass defaults: everything on.
+func DefaultBypassConfig() BypassConfig {
+	return BypassConfig{FirefoxCanary: true, PrivateRelay: true}
+}
+
+// TTLs of locally made answers: long enough to spare the server, short
+// enough that adding a forward zone for, say, corp.local soon takes effect.
+const (
+	specialTTL = 300
+	bypassTTL  = 60
+)
+
+type zoneKind uint8
+
+const (
+	kindEmpty     zoneKind = iota // an empty zone: the apex exists, nothing below it
+	kindLocalhost                 // localhost and every name below it are loopback
+	kindBypass                    // bypass protection: NXDOMAIN, with an EDE
+)
+
+// SpecialLink answers special-use names locally (RFC 6761 and the RFCs
+// after it, and RFC 6303's private reverse zones), so they never leak
+// upstream, and the bypass-protection names. A forward zone that covers a
+// special-use name wins: an Active Directory domain under .local is
+// forwarded to its domain controllers.
+type SpecialLink struct {
+	zones   map[string]zoneKind
+	covered func(name string) bool
+}
+
+var _ Link = (*SpecialLink)(nil)
+
+// NewSpecialLink returns the link. covered reports whether a forward zone
+// covers a name (upstream.Forwarder.Covers); nil means none does.
+func NewSpecialLink(bypass BypassConfig, covered func(name string) bool) *SpecialLink {
+	if covered == nil {
+		covered = func(string) bool { return false }
+	}
+	l := &SpecialLink{zones: make(map[string]zoneKind), covered: covered}
+	l.zones["localhost."] = kindLocalhost
+	for _, z := range specialZones() {
+		l.zones[z] = kindEmpty
+	}
+	if bypass.FirefoxCanary {
+		l.zones["use-application-dns.net."] = kindBypass
+	}
+	if bypass.PrivateRelay {
+		l.zones["mask.icloud.com."] = kindBypass
+		l.zones["mask-h2.icloud.com."] = kindBypass
+	}
+	return l
+}
+
+// specialZones are the zones answered as empty, apex first.
+func specialZones() []string {
+	zones := []string{
+		"invalid.", "test.", // RFC 6761
+		"onion.",         // RFC 7686: Tor names must not leak to DNS
+		"local.",         // RFC 6762: multicast DNS names
+		"home.arpa.",     // RFC 8375: homenet names
+		"resolver.arpa.", // RFC 9462: we offer no designated resolvers
+		// RFC 6303 reverse zones: private, loopback, link-local and
+		// documentation ranges, whose PTR queries only leak upstream.
+		"0.in-addr.arpa.", "10.in-addr.arpa.", "127.in-addr.arpa.", "254.169.in-addr.arpa.",
+		"168.192.in-addr.arpa.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
+		"113.0.203.in-addr.arpa.", "255.255.255.255.in-addr.arpa.",
+		"d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.", "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.",
+		"8.b.d.0.1.0.0.2.ip6.arpa.",
+		strings.Repeat("0.", 32) + "ip6.arpa.",        // ::
+		"1." + strings.Repeat("0.", 31) + "ip6.arpa.", // ::1
+	}
+	for i := 16; i <= 31; i++ {
+		zones = append(zones, fmt.Sprintf("%d.172.in-addr.arpa.", i))
+	}
+	for i := 64; i <= 127; i++ { // 100.64.0.0/10, shared address space (RFC 7793)
+		zones = append(zones, fmt.Sprintf("%d.100.in-addr.arpa.", i))
+	}
+	return zones
+}
+
+// loopbackPTR are the reverse names of 127.0.0.1 and ::1.
+var loopbackPTR = map[string]bool{
+	"1.0.0.127.in-addr.arpa.":                     true,
+	"1." + strings.Repeat("0.", 31) + "ip6.arpa.": true,
+}
+
+// Resolve answers special-use and bypass names and passes the rest on.
+func (l *SpecialLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	apex, kind, ok := l.match(req.Name)
+	if !ok || (kind != kindBypass && l.covered(req.Name)) {
+		return next.Resolve(ctx, req)
+	}
+	m := new(dns.Msg)
+	m.SetReply(req.Msg)
+	m.Authoritative = true
+	switch kind {
+	case kindBypass:
+		m.Rcode = dns.RcodeNameError
+		m.Ns = []dns.RR{localSOA(apex, bypassTTL)}
+		return &Response{Msg: m, Result: Local, Reason: "bypass",
+			EDE: &dns.EDNS0_EDE{InfoCode: EDEBlocked, ExtraText: "bypass protection (" + strings.TrimSuffix(apex, ".") + ")"}}, nil
+	case kindLocalhost:
+		m.Answer = loopback(req.Msg.Question[0])
+	default:
+		l.empty(m, req, apex)
+	}
+	if len(m.Answer) == 0 {
+		m.Ns = []dns.RR{localSOA(apex, specialTTL)}
+	}
+	return &Response{Msg: m, Result: Local, Reason: "special-use"}, nil
+}
+
+// empty answers as an empty zone would: the apex has its SOA, names below it
+// do not exist, except the loopback addresses' PTR names.
+func (l *SpecialLink) empty(m *dns.Msg, req *Request, apex string) {
+	q := req.Msg.Question[0]
+	switch {
+	case loopbackPTR[req.Name]:
+		if req.Type == dns.TypePTR {
+			m.Answer = []dns.RR{&dns.PTR{Hdr: hdr(q, specialTTL), Ptr: "localhost."}}
+		}
+	case req.Name == apex:
+		if req.Type == dns.TypeSOA {
+			m.Answer = []dns.RR{localSOA(apex, specialTTL)}
+		}
+	default:
+		m.Rcode = dns.RcodeNameError
+	}
+}
+
+// match finds the most specific special zone holding name.
+func (l *SpecialLink) match(name string) (string, zoneKind, bool) {
+	for off := 0; off < len(name); {
+		if kind, ok := l.zones[name[off:]]; ok {
+			return name[off:], kind, true
+		}
+		i := strings.IndexByte(name[off:], '.')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return "", 0, false
+}
+
+func loopback(q dns.Question) []dns.RR {
+	switch q.Qtype {
+	case dns.TypeA:
+		return []dns.RR{&dns.A{Hdr: hdr(q, specialTTL), A: net.IPv4(127, 0, 0, 1).To4()}}
+	case dns.TypeAAAA:
+		return []dns.RR{&dns.AAAA{Hdr: hdr(q, specialTTL), AAAA: net.IPv6loopback}}
+	}
+	return nil
+}
+
+func hdr(q dns.Question, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: q.Name, Rrtype: q.Qtype, Class: dns.ClassINET, Ttl: ttl}
+}
+
+// localSOA is the SOA of a zone cleandns answers for itself, after RFC 6303.
+func localSOA(zone string, ttl uint32) *dns.SOA {
+	return &dns.SOA{
+		Hdr:     dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns:      zone,
+		Mbox:    "nobody.invalid.",
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   1200,
+		Expire:  604800,
+		Minttl:  ttl,
+	}
+}

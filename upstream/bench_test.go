@@ -1,0 +1,27 @@
+package upstream
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/metrics"
+)
+
+// BenchmarkExchangeUDP measures one forwarded query over loopback UDP,
+// socket set-up and the fake server's work included.
+func BenchmarkExchangeUDP(b *testing.B) {
+	addr := dnstest.NewServer(b, dnstest.A("192.0.2.1"))
+	f, err := NewForwarder(Config{Servers: []string{addr}}, nil, Deps{Metrics: metrics.NewUnregistered()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	q := query("example.com")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := f.Exchange(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

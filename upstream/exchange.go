@@ -1,0 +1,140 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Exchange forwards q (exactly one question) and returns the reply, with
+// q's ID, and the name of the upstream that gave it. A SERVFAIL reply is
+// returned only when no upstream gave anything better. The error is
+// ErrOverloaded at once when MaxConcurrent queries are in flight,
+// ErrAllDown with FailFast, and otherwise says why no upstream answered
+// before the deadline; the caller answers SERVFAIL.
+func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string, error) {
+	if len(q.Question) != 1 {
+		return nil, "", fmt.Errorf("upstream: query has %d questions, want 1", len(q.Question))
+	}
+	select {
+	case f.sem <- struct{}{}:
+		defer func() { <-f.sem }()
+	default:
+		f.m.UpstreamRejected.Inc()
+		return nil, "", ErrOverloaded
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Deadline)
+	defer cancel()
+
+	g := f.zoneFor(q.Question[0].Name)
+	if g == nil {
+		g = f.def
+	}
+	plan := g.plan(f.cfg.FailFast)
+	if len(plan) == 0 {
+		return nil, "", ErrAllDown
+	}
+	uq := newQuery(q)
+	var res result
+	for i := 0; i < len(plan) && ctx.Err() == nil; {
+		n := 1
+		if i == 0 && g.strategy == StrategyFastest && len(plan) > 1 {
+			n = 2
+		}
+		res = res.better(f.race(ctx, uq, plan[i:i+n]))
+		if res.final() {
+			break
+		}
+		i += n
+	}
+	if res.reply == nil {
+		if err := ctx.Err(); err != nil {
+			res.err = errors.Join(res.err, err)
+		} else if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
+			// A socket deadline may fire a hair before the context's timer.
+			res.err = errors.Join(res.err, context.DeadlineExceeded)
+		}
+		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",
+			q.Question[0].Name, dns.TypeToString[q.Question[0].Qtype], res.err)
+	}
+	res.reply.Id = q.Id // the reply was unpacked for us alone; no copy needed
+	return res.reply, res.from, nil
+}
+
+// result is the outcome of one or more attempts.
+type result struct {
+	reply *dns.Msg
+	from  string
+	err   error
+}
+
+// final reports whether the result ends the query: a reply other than
+// SERVFAIL (another upstream might still answer a SERVFAIL'd name).
+func (r result) final() bool { return r.reply != nil && r.reply.Rcode != dns.RcodeServerFailure }
+
+// better keeps a reply over an error and a final reply over SERVFAIL.
+func (r result) better(o result) result {
+	switch {
+	case o.final(), r.reply == nil && o.reply != nil:
+		return o
+	case r.reply == nil && o.err != nil:
+		return o
+	}
+	return r
+}
+
+// race runs one attempt per upstream concurrently and returns the first
+// final result, cancelling the others, or the best when none is final.
+func (f *Forwarder) race(ctx context.Context, q *dns.Msg, ups []*upstream) result {
+	if len(ups) == 1 {
+		return f.attempt(ctx, q, ups[0])
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan result, len(ups))
+	for _, u := range ups {
+		go func() { ch <- f.attempt(ctx, q, u) }()
+	}
+	var best result
+	for range ups {
+		best = best.better(<-ch)
+		if best.final() {
+			return best
+		}
+	}
+	return best
+}
+
+// attempt asks one upstream within the per-attempt timeout and records the
+// outcome in its health and the metrics. An attempt cancelled because
+// another upstream won the race, or the caller gave up, is not held against
+// the upstream; one cut short by the overall deadline is, as the upstream
+// had its chance.
+func (f *Forwarder) attempt(ctx context.Context, q *dns.Msg, u *upstream) result {
+	actx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	start := f.now()
+	r, err := u.t.exchange(actx, q)
+	elapsed := f.now().Sub(start)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
+	}
+	f.m.UpstreamDuration.WithLabelValues(u.ep.raw, u.ep.proto).Observe(elapsed.Seconds())
+	if err == nil && r.Rcode == dns.RcodeRefused {
+		err = errRefused
+	}
+	if err != nil {
+		f.m.UpstreamErrors.WithLabelValues(u.ep.raw, reason(err)).Inc()
+		f.markFailed(u)
+		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
+	}
+	if r.Rcode == dns.RcodeServerFailure {
+		// Counted, but not a health failure: it may concern this name only.
+		f.m.UpstreamErrors.WithLabelValues(u.ep.raw, reasonServfail).Inc()
+	}
+	f.markSucceeded(u, elapsed)
+	return result{reply: r, from: u.ep.raw}
+}

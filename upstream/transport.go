@@ -1,0 +1,63 @@
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"github.com/miekg/dns"
+)
+
+// transport sends one query to one upstream and returns the matching reply.
+// q is built by newQuery and shared: a transport copies it before setting
+// the ID it needs. A reply that is returned always matches q's question.
+type transport interface {
+	exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+	close()
+}
+
+func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
+	switch ep.proto {
+	case ProtoTCP:
+		return &tcpTransport{ep: ep, d: d}
+	case ProtoDoT:
+		c := base.Clone()
+		c.ServerName = ep.serverName
+		return &dotTransport{ep: ep, d: d, tls: c}
+	case ProtoDoH:
+		c := base.Clone()
+		c.ServerName = ep.serverName
+		return newDoH(ep, d, c)
+	default:
+		return &udpTransport{ep: ep, d: d, tcp: &tcpTransport{ep: ep, d: d}}
+	}
+}
+
+// baseTLSConfig returns the client TLS configuration: the injected one, or
+// the system roots, plus caFile's certificates either way.
+func baseTLSConfig(injected *tls.Config, caFile string) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if injected != nil {
+		c = injected.Clone()
+	}
+	if caFile == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("upstreams.ca_file: %w", err)
+	}
+	if c.RootCAs == nil {
+		if c.RootCAs, err = x509.SystemCertPool(); err != nil {
+			c.RootCAs = x509.NewCertPool()
+		}
+	} else {
+		c.RootCAs = c.RootCAs.Clone()
+	}
+	if !c.RootCAs.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("upstreams.ca_file: %q: no PEM certificates", caFile)
+	}
+	return c, nil
+}
