@@ -12,6 +12,8 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
@@ -36,8 +38,13 @@ type Config struct {
 	Access policy.AccessConfig `mapstructure:"access"`
 	// RateLimit bounds each client's UDP query rate.
 	RateLimit policy.RateLimitConfig `mapstructure:"ratelimit"`
-	// Groups give client networks their own lists.
+	// Groups give client networks their own lists, schedules and pauses.
 	Groups []Group `mapstructure:"groups"`
+	// GroupsIdentity says which forwarders may name their clients (EDNS
+	// Client Subnet, EDNS0 MAC) to select a group.
+	GroupsIdentity groups.Identity `mapstructure:"groups_identity"`
+	// LocalRecords are the LAN's own names, answered without going upstream.
+	LocalRecords localrecords.Config `mapstructure:"local_records"`
 	// QueryLog records queries for search and audit.
 	QueryLog QueryLog `mapstructure:"querylog"`
 	// Log configures cleandns's own log.
@@ -70,23 +77,12 @@ type Blocking struct {
 	blocklist.Config     `mapstructure:",squash"`
 }
 
-// Group is one entry of the `groups` list.
-type Group struct {
-	Name     string               `mapstructure:"name"`
-	Clients  []string             `mapstructure:"clients"`
-	Lists    []blocklist.ListSpec `mapstructure:"lists"`
-	Allow    []string             `mapstructure:"allow"`
-	Blocking *bool                `mapstructure:"blocking"`
-	Schedule *Schedule            `mapstructure:"schedule"`
-}
+// Group is one entry of the `groups` list; the groups package owns it. Its
+// lists are the same type as blocking.lists.
+type Group = groups.Group[blocklist.ListSpec]
 
-// Schedule blocks extra lists at certain times of day.
-type Schedule struct {
-	Lists []blocklist.ListSpec `mapstructure:"lists"`
-	Days  []string             `mapstructure:"days"`
-	From  string               `mapstructure:"from"`
-	To    string               `mapstructure:"to"`
-}
+// Schedule is a group's `schedule`.
+type Schedule = groups.Schedule[blocklist.ListSpec]
 
 // QueryLog is the `querylog` section.
 type QueryLog struct {
@@ -118,10 +114,11 @@ func Default() Config {
 			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			Config:      blocklist.DefaultConfig(),
 		},
-		Cache:     c,
-		Access:    policy.DefaultAccessConfig(),
-		RateLimit: policy.DefaultRateLimitConfig(),
-		QueryLog:  QueryLog{Enabled: true},
-		Log:       Log{Level: "info", Format: "console"},
+		Cache:        c,
+		LocalRecords: localrecords.Config{HostsPoll: 5 * time.Second, TTL: 5 * time.Minute},
+		Access:       policy.DefaultAccessConfig(),
+		RateLimit:    policy.DefaultRateLimitConfig(),
+		QueryLog:     QueryLog{Enabled: true},
+		Log:          Log{Level: "info", Format: "console"},
 	}
 }

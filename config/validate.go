@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -40,6 +41,15 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Access.Validate(); err != nil {
+		return err
+	}
+	if err := groups.Validate(c.Groups); err != nil {
+		return err
+	}
+	if err := c.GroupsIdentity.Validate(); err != nil {
+		return err
+	}
+	if err := c.LocalRecords.Validate(); err != nil {
 		return err
 	}
 	if err := c.RateLimit.Validate(); err != nil {

@@ -42,7 +42,8 @@ type Metrics struct {
 	BlocklistLastSuccess   *prometheus.GaugeVec   // list
 	BlocklistRefreshErrors *prometheus.CounterVec // list
 	BlocklistRegexRules    *prometheus.GaugeVec   // list
-	BlockingEnabled        *prometheus.GaugeVec   // group
+
+	BlockingEnabled *prometheus.GaugeVec // group
 
 	CacheHits        prometheus.Counter
 	CacheMisses      prometheus.Counter
@@ -118,7 +119,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"list"}),
 		BlockingEnabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "blocking_enabled",
-			Help: "1 while blocking is on for a client group, 0 while it is switched off (blocking.enabled or a timed pause).",
+			Help: "1 while blocking applies to a client group, 0 while it is paused or switched off.",
 		}, []string{"group"}),
 		CacheHits:        counter("cache_hits_total", "Queries answered from the cache (fresh)."),
 		CacheMisses:      counter("cache_misses_total", "Queries not found fresh in the cache."),
@@ -147,7 +148,8 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(
 		m.Queries, m.BlockedQueries, m.RequestDuration,
 		m.UpstreamDuration, m.UpstreamErrors, m.UpstreamHealthy, m.UpstreamDedup, m.UpstreamRejected, m.UpstreamLoops,
-		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules, m.BlockingEnabled,
+		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules,
+		m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
 		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
 		m.BuildInfo,

@@ -3,6 +3,7 @@ package resolver
 // Parts are the pipeline's links. A nil part is a feature switched off: it
 // is left out of the chain rather than checked on every query.
 type Parts struct {
+	Loop           Link
 	Access         Link
 	RateLimit      Link
 	Group          Link
@@ -25,7 +26,10 @@ func Build(p Parts) Handler {
 			links = append(links, l)
 		}
 	}
-	// Access control first: a client we do not serve costs nothing more and
+	// Our own loop probes first: one that comes back may come from an
+	// upstream outside access.allow, and must never be forwarded again.
+	add(p.Loop)
+	// Access control next: a client we do not serve costs nothing more and
 	// learns nothing (RFC 5358: never an open resolver).
 	add(p.Access)
 	// Rate limiting next, before any work is spent on a flooding client.

@@ -23,14 +23,14 @@ func TestBuildOrder(t *testing.T) {
 	var trace []string
 	tr := func(name string) Link { return tracer{name, &trace} }
 	h := Build(Parts{
-		Access: tr("access"), RateLimit: tr("ratelimit"), Group: tr("group"), Special: tr("special"),
+		Loop: tr("loop"), Access: tr("access"), RateLimit: tr("ratelimit"), Group: tr("group"), Special: tr("special"),
 		Local: tr("local"), Block: tr("block"), ResponseFilter: tr("responsefilter"), Any: tr("any"),
 		Cache: tr("cache"), Dedup: tr("dedup"), Forward: &countingUpstream{},
 	})
 	if _, err := h.Resolve(context.Background(), policyReq("example.com.", dns.TypeA, "udp", "10.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"access", "ratelimit", "group", "special", "local", "block", "responsefilter", "any", "cache", "dedup"}
+	want := []string{"loop", "access", "ratelimit", "group", "special", "local", "block", "responsefilter", "any", "cache", "dedup"}
 	if !reflect.DeepEqual(trace, want) {
 		t.Errorf("order %v, want %v", trace, want)
 	}

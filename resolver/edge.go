@@ -93,7 +93,7 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
 	start := e.now()
 	resp := e.resolve(w, r, protocol, start)
-	if resp.Result != Dropped && resp.Msg != nil {
+	if resp.Msg != nil { // a nil message is a drop: nothing is sent
 		out := e.finish(r, resp, protocol)
 		if err := w.WriteMsg(out); err != nil {
 			e.logger.Debug("write answer", zap.Error(err))
@@ -129,7 +129,7 @@ func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start 
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
 		return servfail(r, err.Error())
 	}
-	if resp == nil || (resp.Msg == nil && resp.Result != Dropped) {
+	if resp == nil || (resp.Msg == nil && resp.Result != Dropped && resp.Result != RateLimited) {
 		return servfail(r, "no answer")
 	}
 	return resp

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -19,14 +20,7 @@ import (
 func serveEdge(t *testing.T, h Handler) string {
 	t.Helper()
 	edge := NewEdge(EdgeConfig{}, h, metrics.NewUnregistered(), zap.NewNop())
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, l := dnstest.ListenPair(t)
 	for _, s := range []*dns.Server{
 		{PacketConn: pc, Handler: edge.For("udp"), MsgAcceptFunc: AcceptFunc},
 		{Listener: l, Handler: edge.For("tcp"), MsgAcceptFunc: AcceptFunc},

@@ -46,7 +46,7 @@ func (r *Request) EDNS() bool { return r.Msg.IsEdns0() != nil }
 // Response is an answer plus its provenance. Metrics, the query log and
 // Extended DNS Errors all read the provenance; nothing re-derives it.
 type Response struct {
-	Msg    *dns.Msg // the answer; nil only when Result is Dropped
+	Msg    *dns.Msg // the answer; nil only when nothing is sent (Dropped, or a RateLimited drop)
 	Result Result
 
 	List     string // blocked, allowed or filtered: the list whose rule matched

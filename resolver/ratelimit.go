@@ -35,5 +35,6 @@ func (l *RateLimitLink) Resolve(ctx context.Context, req *Request, next Handler)
 		m.Truncated = true
 		return &Response{Msg: m, Result: RateLimited, Reason: "ratelimit"}, nil
 	}
-	return &Response{Result: Dropped, Reason: "ratelimit"}, nil
+	// No message: the edge sends nothing, and counts it as ratelimited.
+	return &Response{Result: RateLimited, Reason: "ratelimit"}, nil
 }

@@ -49,9 +49,9 @@ func TestRateLimitLink(t *testing.T) {
 	}{
 		{"first in burst", "udp", "10.0.0.1", Forwarded, false},
 		{"second in burst", "udp", "10.0.0.1", Forwarded, false},
-		{"limited, dropped", "udp", "10.0.0.1", Dropped, false},
+		{"limited, dropped", "udp", "10.0.0.1", RateLimited, false},
 		{"limited, slipped", "udp", "10.0.0.1", RateLimited, true},
-		{"limited, dropped again", "udp", "10.0.0.1", Dropped, false},
+		{"limited, dropped again", "udp", "10.0.0.1", RateLimited, false},
 		{"tcp always passes", "tcp", "10.0.0.1", Forwarded, false},
 		{"another client passes", "udp", "10.0.0.2", Forwarded, false},
 		{"exempt passes", "udp", "10.9.1.1", Forwarded, false},

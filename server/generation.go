@@ -10,6 +10,9 @@ import (
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/localrecords"
+	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -24,6 +27,10 @@ type generation struct {
 	stopLists context.CancelFunc // nil until the lists are started
 	cache     *cache.Cache
 	cacheLink *resolver.CacheLink
+	limiter   *policy.Limiter // nil when rate limiting is off
+	groups    *groups.Groups
+	local     *localrecords.Records // nil when there are none
+	stopLocal context.CancelFunc
 	handler   resolver.Handler
 }
 
@@ -60,6 +67,30 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 		}
 		g.cacheLink = resolver.NewCacheLink(g.cache, s.metrics, s.log.Named("cache"))
 	}
+	if cfg.RateLimit.Enabled {
+		// Keep the buckets across a reload that does not change the limits,
+		// so a flooding client is not forgiven by an unrelated edit.
+		if prev != nil && prev.limiter != nil && reflect.DeepEqual(prev.cfg.RateLimit, cfg.RateLimit) {
+			g.limiter = prev.limiter
+		} else if g.limiter, err = policy.NewLimiter(cfg.RateLimit, policy.LimiterDeps{}); err != nil {
+			fwd.Close()
+			return nil, err
+		}
+	}
+	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Enabled: s.metrics.BlockingEnabled})
+	if err != nil {
+		fwd.Close()
+		return nil, err
+	}
+	if prev != nil {
+		g.groups.TakePauses(prev.groups)
+	}
+	if cfg.LocalRecords.Enabled() {
+		if g.local, err = localrecords.New(cfg.LocalRecords, s.log.Named("local")); err != nil {
+			fwd.Close()
+			return nil, err
+		}
+	}
 	parts, err := g.parts(s)
 	if err != nil {
 		fwd.Close()
@@ -72,18 +103,41 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 // parts picks the links the config switches on.
 func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	cfg := g.cfg
+	access, err := policy.NewAccess(cfg.Access)
+	if err != nil {
+		return resolver.Parts{}, err
+	}
 	p := resolver.Parts{
+		Loop:    resolver.NewLoopLink(upstream.LoopProbeZone, s.loops.Observe),
+		Access:  resolver.NewAccessLink(access),
+		Any:     resolver.AnyLink{},
 		Forward: resolver.NewForward(g.upstream),
 		Dedup:   resolver.NewDedup(s.metrics.UpstreamDedup),
+	}
+	if g.limiter != nil {
+		p.RateLimit = resolver.NewRateLimitLink(g.limiter)
+	}
+	// Bypass protection is part of blocking: off when blocking is off.
+	bypass := resolver.BypassConfig{}
+	if cfg.Blocking.Enabled {
+		bypass = cfg.Blocking.Bypass
+	}
+	p.Special = resolver.NewSpecialLink(bypass, g.upstream.Covers)
+	if len(cfg.Groups) > 0 {
+		p.Group = resolver.NewGroupLink(g.groups.Select)
+	}
+	if g.local != nil {
+		p.Local = resolver.NewLocalLink(g.local)
 	}
 	if cfg.Blocking.Enabled {
 		mode, err := resolver.ParseBlockMode(cfg.Blocking.BlockConfig)
 		if err != nil {
 			return p, err
 		}
-		block := resolver.NewBlockLink(g.lists.Matcher, mode)
+		// The groups' matcher honours blocking: false, pauses and schedules.
+		block := resolver.NewBlockLink(g.groups.Matcher, mode)
 		p.Block = block
-		p.ResponseFilter = resolver.NewResponseFilter(block, g.lists.Matcher)
+		p.ResponseFilter = resolver.NewResponseFilter(block, g.groups.Matcher)
 	}
 	if g.cacheLink != nil {
 		p.Cache = g.cacheLink
@@ -91,8 +145,14 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	return p, nil
 }
 
-// start loads the lists if this generation brought new ones.
+// start loads the lists if this generation brought new ones, and starts
+// watching the local hosts file.
 func (g *generation) start(ctx context.Context) error {
+	if g.local != nil {
+		var lctx context.Context
+		lctx, g.stopLocal = context.WithCancel(ctx)
+		go g.local.Run(lctx)
+	}
 	if g.stopLists != nil {
 		return nil // taken over from the previous generation, already running
 	}
@@ -111,6 +171,9 @@ func (g *generation) retire(next *generation, log *zap.Logger) {
 				g.stopLists()
 			}
 		}
+		if g.stopLocal != nil {
+			g.stopLocal()
+		}
 		if g.cacheLink != nil {
 			g.cacheLink.Wait()
 		}
@@ -125,6 +188,9 @@ func (g *generation) close() error {
 	if g.stopLists != nil {
 		g.stopLists()
 	}
+	if g.stopLocal != nil {
+		g.stopLocal()
+	}
 	if g.cacheLink != nil {
 		g.cacheLink.Wait()
 	}
@@ -138,7 +204,21 @@ func sameLists(a, b *config.Config) bool {
 }
 
 // policies turns the config's lists into blocklist policies: the implicit
-// default group's for now; client groups add theirs.
+// default group's, one per client group, and NAME@schedule for a group's
+// schedule lists. blocking.allow applies to every group; a group without
+// lists uses the default group's.
 func policies(cfg *config.Config) []blocklist.Policy {
-	return []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
+	out := []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
+	for _, g := range cfg.Groups {
+		lists := g.Lists
+		if len(lists) == 0 {
+			lists = cfg.Blocking.Lists
+		}
+		allow := append(append([]string(nil), cfg.Blocking.Allow...), g.Allow...)
+		out = append(out, blocklist.Policy{Name: g.Name, Lists: lists, Allow: allow})
+		if g.Schedule != nil {
+			out = append(out, blocklist.Policy{Name: groups.SchedulePolicy(g.Name), Lists: g.Schedule.Lists, Allow: allow})
+		}
+	}
+	return out
 }

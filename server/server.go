@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -17,6 +18,7 @@ import (
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // Deps are what the process gives the server.
@@ -31,6 +33,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	edge     *resolver.Edge
+	loops    *upstream.LoopDetector // shared by every generation
 
 	mu        sync.Mutex // guards what reload changes below
 	gen       *generation
@@ -38,6 +41,7 @@ type Server struct {
 	http      *http.Server
 	httpAddr  string
 	ctx       context.Context // Start's context, for the lists of later generations
+	stop      context.CancelFunc
 
 	errc chan error
 	wg   sync.WaitGroup
@@ -50,7 +54,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		log = zap.NewNop()
 	}
 	reg := prometheus.NewRegistry()
-	s := &Server{log: log, registry: reg, metrics: metrics.New(reg), errc: make(chan error, 8), listeners: map[string]*listener{}}
+	s := &Server{
+		log: log, registry: reg, metrics: metrics.New(reg), loops: upstream.NewLoopDetector(),
+		errc: make(chan error, 8), listeners: map[string]*listener{},
+	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
 	g, err := s.build(cfg, nil)
 	if err != nil {
@@ -66,6 +73,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ctx, s.stop = context.WithCancel(ctx)
 	s.ctx = ctx
 	if err := s.gen.start(ctx); err != nil {
 		return fmt.Errorf("blocklists: %w", err)
@@ -81,6 +89,15 @@ func (s *Server) Start(ctx context.Context) error {
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
 	s.logStart()
+	// With the listeners up, send one probe through every upstream: one that
+	// comes back is a loop, logged and counted, never fatal.
+	s.wg.Add(1)
+	go func(fwd *upstream.Forwarder) {
+		defer s.wg.Done()
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		fwd.ProbeLoop(pctx, s.loops)
+	}(s.gen.upstream)
 	return nil
 }
 
@@ -148,6 +165,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.closeListeners(ctx, nil)
+	if s.stop != nil {
+		s.stop() // background work: list refreshes, the loop probe
+	}
 	if s.http != nil {
 		err = errors.Join(err, s.http.Shutdown(ctx))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/upstream"
 )
 
 // boot starts the real wiring from a YAML config, with listen and http on
@@ -43,7 +44,9 @@ func boot(t *testing.T, yaml string) *Server {
 // answerA answers every A query with 192.0.2.1 and counts what it got.
 func answerA(n *atomic.Int64) dns.HandlerFunc {
 	return func(w dns.ResponseWriter, r *dns.Msg) {
-		n.Add(1)
+		if !isProbe(r) {
+			n.Add(1)
+		}
 		m := new(dns.Msg)
 		m.SetReply(r)
 		if r.Question[0].Qtype == dns.TypeA {
@@ -52,6 +55,11 @@ func answerA(n *atomic.Int64) dns.HandlerFunc {
 		}
 		_ = w.WriteMsg(m)
 	}
+}
+
+// isProbe tells the start-up loop probe, which is not a client's query.
+func isProbe(r *dns.Msg) bool {
+	return dns.IsSubDomain(upstream.LoopProbeZone, strings.ToLower(r.Question[0].Name))
 }
 
 func ask(t *testing.T, network, addr, name string, qtype uint16, edns bool) *dns.Msg {
@@ -242,5 +250,39 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	hr, err := http.Get("http://" + s.HTTPAddr() + "/healthz")
 	if err != nil || hr.StatusCode != 200 {
 		t.Errorf("/healthz: %v %v", hr, err)
+	}
+}
+
+// TestCNAMEChainIntoBlockedName: a first-party name that is an alias of a
+// blocked host is blocked, fresh from upstream and again from the cache.
+func TestCNAMEChainIntoBlockedName(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		if !isProbe(r) {
+			hits.Add(1)
+		}
+		m := new(dns.Msg)
+		m.SetReply(r)
+		name := r.Question[0].Name
+		if strings.HasPrefix(name, "cdn.") {
+			for _, s := range []string{name + " 300 IN CNAME edge.example.net.", "edge.example.net. 300 IN CNAME v16.tiktokcdn.com.", "v16.tiktokcdn.com. 60 IN A 192.0.2.9"} {
+				rr, _ := dns.NewRR(s)
+				m.Answer = append(m.Answer, rr)
+			}
+		}
+		_ = w.WriteMsg(m)
+	})
+	s := boot(t, upstreamYAML(up))
+	for i, from := range []string{"fresh", "cached"} {
+		r := ask(t, "udp", s.Addrs()[0], "cdn.shop.example.", dns.TypeA, true)
+		if r.Rcode != dns.RcodeNameError {
+			t.Fatalf("%s: rcode = %s, want NXDOMAIN for a chain into tiktokcdn.com", from, dns.RcodeToString[r.Rcode])
+		}
+		if ede := findEDE(r); ede == nil || !strings.Contains(ede.ExtraText, "v16.tiktokcdn.com") {
+			t.Errorf("%s: EDE should name the blocked chain name, got %v", from, ede)
+		}
+		if got := hits.Load(); got != 1 {
+			t.Errorf("after query %d the upstream saw %d queries, want 1 (the second from the cache)", i+1, got)
+		}
 	}
 }

@@ -53,7 +53,7 @@ func NewServer(t testing.TB, h dns.HandlerFunc, opts ...Option) string {
 		o(b)
 	}
 	handler := b.wrap(h)
-	pc, l := listenPair(t)
+	pc, l := ListenPair(t)
 	Serve(t, &dns.Server{PacketConn: pc, Handler: handler})
 	Serve(t, &dns.Server{Listener: l, Handler: handler})
 	return pc.LocalAddr().String()
@@ -79,16 +79,16 @@ func Serve(t testing.TB, srv *dns.Server) {
 // upstream that is down: UDP queries to it fail at once (port unreachable).
 func ClosedAddr(t testing.TB) string {
 	t.Helper()
-	pc, l := listenPair(t)
+	pc, l := ListenPair(t)
 	addr := pc.LocalAddr().String()
 	_ = pc.Close()
 	_ = l.Close()
 	return addr
 }
 
-// listenPair binds UDP and TCP on the same free loopback port, retrying when
+// ListenPair binds UDP and TCP on the same free loopback port, retrying when
 // the TCP side of a free UDP port happens to be taken.
-func listenPair(t testing.TB) (net.PacketConn, net.Listener) {
+func ListenPair(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
 	for range 20 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")

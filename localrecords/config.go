@@ -1,0 +1,112 @@
+// Package localrecords answers the admin's own LAN names: A, AAAA and CNAME
+// records from the config and an optional hosts file, with PTR records
+// generated for every address. The table is immutable and swapped whole
+// when the hosts file changes, so lookups take no lock.
+package localrecords
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Config is the `local_records` section.
+type Config struct {
+	// Records are the names to answer, in config order.
+	Records []Record `mapstructure:"records"`
+	// HostsFile is a hosts(5)-format file ("IP name [alias...]") read at
+	// start and again whenever its modification time or size changes.
+	HostsFile string `mapstructure:"hosts_file"`
+	// HostsPoll is how often the hosts file is checked for changes; 5s by
+	// default. Polling, unlike inotify, survives editors that replace the
+	// file and bind mounts in containers.
+	HostsPoll time.Duration `mapstructure:"hosts_poll"`
+	// TTL of answers whose record sets none, hosts-file ones included; 5m by
+	// default.
+	TTL time.Duration `mapstructure:"ttl"`
+}
+
+// Record is one entry of `local_records.records`.
+type Record struct {
+	// Name is the owner name, e.g. nas.home.arpa.
+	Name string `mapstructure:"name"`
+	// Type is A, AAAA or CNAME.
+	Type string `mapstructure:"type"`
+	// Value is the address (A, AAAA) or the target name (CNAME).
+	Value string `mapstructure:"value"`
+	// TTL overrides local_records.ttl for this record.
+	TTL time.Duration `mapstructure:"ttl"`
+}
+
+// SetDefaults fills the zero fields with the defaults.
+func (c *Config) SetDefaults() {
+	if c.HostsPoll == 0 {
+		c.HostsPoll = 5 * time.Second
+	}
+	if c.TTL == 0 {
+		c.TTL = 5 * time.Minute
+	}
+}
+
+// Enabled reports whether there is anything to answer.
+func (c Config) Enabled() bool { return len(c.Records) > 0 || c.HostsFile != "" }
+
+// Validate checks the section, naming the key of the first problem. It does
+// not read the hosts file: New does.
+func (c Config) Validate() error {
+	if c.HostsPoll < 0 {
+		return fmt.Errorf("local_records.hosts_poll: %v is negative", c.HostsPoll)
+	}
+	if c.TTL < 0 {
+		return fmt.Errorf("local_records.ttl: %v is negative", c.TTL)
+	}
+	_, err := build(c.Records, nil, c.TTL)
+	return err
+}
+
+// parse turns a record into a dns.RR.
+func (r Record) parse(defTTL time.Duration) (dns.RR, error) {
+	name := strings.ToLower(dns.Fqdn(strings.TrimSpace(r.Name)))
+	if _, ok := dns.IsDomainName(name); !ok || name == "." {
+		return nil, fmt.Errorf("name: %q is not a domain name", r.Name)
+	}
+	if r.TTL < 0 {
+		return nil, fmt.Errorf("ttl: %v is negative", r.TTL)
+	}
+	ttl := r.TTL
+	if ttl == 0 {
+		ttl = defTTL
+	}
+	hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: uint32(ttl / time.Second)}
+	switch strings.ToUpper(r.Type) {
+	case "A", "AAAA":
+		ip, err := netip.ParseAddr(strings.TrimSpace(r.Value))
+		if err != nil {
+			return nil, fmt.Errorf("value: %q is not an IP address", r.Value)
+		}
+		return addrRR(hdr, ip.Unmap(), strings.ToUpper(r.Type))
+	case "CNAME":
+		target := strings.ToLower(dns.Fqdn(strings.TrimSpace(r.Value)))
+		if _, ok := dns.IsDomainName(target); !ok || target == "." {
+			return nil, fmt.Errorf("value: %q is not a domain name", r.Value)
+		}
+		hdr.Rrtype = dns.TypeCNAME
+		return &dns.CNAME{Hdr: hdr, Target: target}, nil
+	}
+	return nil, fmt.Errorf("type: %q is not A, AAAA or CNAME", r.Type)
+}
+
+func addrRR(hdr dns.RR_Header, ip netip.Addr, typ string) (dns.RR, error) {
+	switch {
+	case ip.Is4() && typ != "AAAA":
+		hdr.Rrtype = dns.TypeA
+		return &dns.A{Hdr: hdr, A: ip.AsSlice()}, nil
+	case ip.Is6() && typ != "A":
+		hdr.Rrtype = dns.TypeAAAA
+		return &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()}, nil
+	}
+	return nil, fmt.Errorf("value: %s is not an IPv%s address", ip, map[string]string{"A": "4", "AAAA": "6"}[typ])
+}

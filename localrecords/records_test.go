@@ -1,0 +1,164 @@
+package localrecords
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func answers(rrs []dns.RR) string {
+	var s []string
+	for _, rr := range rrs {
+		s = append(s, strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+	return strings.Join(s, "; ")
+}
+
+func TestLookup(t *testing.T) {
+	r, err := New(Config{Records: []Record{
+		{Name: "NAS.home.arpa", Type: "A", Value: "192.168.1.10"},
+		{Name: "nas.home.arpa", Type: "aaaa", Value: "fd00::10", TTL: time.Minute},
+		{Name: "files.home.arpa", Type: "CNAME", Value: "nas.home.arpa"},
+		{Name: "docs.home.arpa", Type: "CNAME", Value: "files.home.arpa"},
+		{Name: "cdn.home.arpa", Type: "CNAME", Value: "example.com"},
+		{Name: "printer.home.arpa", Type: "A", Value: "192.168.1.10"},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		qtype uint16
+		local bool
+		want  string
+	}{
+		{"nas.home.arpa.", dns.TypeA, true, "nas.home.arpa. 300 IN A 192.168.1.10"},
+		{"nas.home.arpa.", dns.TypeAAAA, true, "nas.home.arpa. 60 IN AAAA fd00::10"},
+		{"nas.home.arpa.", dns.TypeMX, true, ""}, // NODATA
+		{"files.home.arpa.", dns.TypeA, true, "files.home.arpa. 300 IN CNAME nas.home.arpa.; nas.home.arpa. 300 IN A 192.168.1.10"},
+		{"docs.home.arpa.", dns.TypeAAAA, true, "docs.home.arpa. 300 IN CNAME files.home.arpa.; files.home.arpa. 300 IN CNAME nas.home.arpa.; nas.home.arpa. 60 IN AAAA fd00::10"},
+		{"files.home.arpa.", dns.TypeCNAME, true, "files.home.arpa. 300 IN CNAME nas.home.arpa."},
+		{"cdn.home.arpa.", dns.TypeA, true, "cdn.home.arpa. 300 IN CNAME example.com."},
+		{"10.1.168.192.in-addr.arpa.", dns.TypePTR, true, "10.1.168.192.in-addr.arpa. 300 IN PTR nas.home.arpa.; 10.1.168.192.in-addr.arpa. 300 IN PTR printer.home.arpa."},
+		{"0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.", dns.TypePTR, true, "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. 60 IN PTR nas.home.arpa."},
+		{"11.1.168.192.in-addr.arpa.", dns.TypePTR, false, ""},
+		{"example.com.", dns.TypeA, false, ""},
+		{"home.arpa.", dns.TypeA, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"/"+dns.TypeToString[tt.qtype], func(t *testing.T) {
+			rrs, ok := r.Lookup(tt.name, tt.qtype)
+			if ok != tt.local || answers(rrs) != tt.want {
+				t.Errorf("Lookup = %v %q, want %v %q", ok, answers(rrs), tt.local, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		rec  []Record
+		want string
+	}{
+		{[]Record{{Name: "a.lan", Type: "A", Value: "fd00::1"}}, "local_records.records[0].value: "},
+		{[]Record{{Name: "a.lan", Type: "AAAA", Value: "10.0.0.1"}}, "local_records.records[0].value: "},
+		{[]Record{{Name: "a.lan", Type: "MX", Value: "x"}}, "local_records.records[0].type: "},
+		{[]Record{{Name: "", Type: "A", Value: "10.0.0.1"}}, "local_records.records[0].name: "},
+		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1"}, {Name: "a.lan", Type: "CNAME", Value: "b.lan"}}, "local_records.records[1]: "},
+		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1", TTL: -time.Second}}, "local_records.records[0].ttl: "},
+	}
+	for _, tt := range tests {
+		err := Config{Records: tt.rec}.Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%+v: Validate = %v, want prefix %q", tt.rec, err, tt.want)
+		}
+	}
+}
+
+func TestHostsFileReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	write := func(s string, mod time.Time) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Now().Add(-time.Hour)
+	write("# LAN\n192.168.1.20 tv.lan tv-alias.lan\n0.0.0.0 ads.example\nbogus\n", t0)
+	r, err := New(Config{HostsFile: path, HostsPoll: 5 * time.Millisecond,
+		Records: []Record{{Name: "tv.lan", Type: "AAAA", Value: "fd00::20"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rrs, _ := r.Lookup("tv-alias.lan.", dns.TypeA); answers(rrs) != "tv-alias.lan. 300 IN A 192.168.1.20" {
+		t.Fatalf("alias: %q", answers(rrs))
+	}
+	if rrs, _ := r.Lookup("tv.lan.", dns.TypeAAAA); len(rrs) != 1 {
+		t.Fatal("the config's record is not merged with the hosts file's")
+	}
+	if _, ok := r.Lookup("ads.example.", dns.TypeA); ok {
+		t.Fatal("a 0.0.0.0 blocklist line became a local name")
+	}
+	if changed, err := r.Reload(); changed || err != nil {
+		t.Fatalf("unchanged file reloaded: %v %v", changed, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	write("192.168.1.21 tv.lan\n", t0.Add(time.Minute))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rrs, _ := r.Lookup("tv.lan.", dns.TypeA)
+		if answers(rrs) == "tv.lan. 300 IN A 192.168.1.21" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hosts file change not picked up: %q", answers(rrs))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, ok := r.Lookup("tv-alias.lan.", dns.TypeA); ok {
+		t.Error("a name removed from the hosts file is still answered")
+	}
+	if rrs, _ := r.Lookup("21.1.168.192.in-addr.arpa.", dns.TypePTR); len(rrs) != 1 {
+		t.Error("no PTR for the reloaded address")
+	}
+
+	// A vanished file keeps the last good copy.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reload(); err == nil {
+		t.Error("Reload of a missing file succeeded")
+	}
+	if _, ok := r.Lookup("tv.lan.", dns.TypeA); !ok {
+		t.Error("the last good copy was dropped")
+	}
+	if _, err := New(Config{HostsFile: path}, nil); err == nil {
+		t.Error("New with a missing hosts file succeeded")
+	}
+}
+
+func FuzzParseHosts(f *testing.F) {
+	f.Add("192.168.1.1 a.lan b.lan # c\n::1 localhost\n0.0.0.0 x\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		rrs, _, err := parseHosts(strings.NewReader(s), time.Minute)
+		if err != nil {
+			return
+		}
+		if _, err := build(nil, rrs, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

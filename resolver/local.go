@@ -1,0 +1,42 @@
+package resolver
+
+import (
+	"context"
+
+	"github.com/miekg/dns"
+)
+
+// LocalLookup finds the admin's own names: the records answering name and
+// qtype, and whether name is local at all (true with no records is NODATA).
+// localrecords.(*Records) implements it.
+type LocalLookup interface {
+	Lookup(name string, qtype uint16) ([]dns.RR, bool)
+}
+
+// LocalLink answers local names (LAN hosts and their PTRs) without going
+// upstream. It sits before the blocklist: the admin's own names win.
+type LocalLink struct {
+	records LocalLookup
+}
+
+var _ Link = (*LocalLink)(nil)
+
+// NewLocalLink returns the link.
+func NewLocalLink(records LocalLookup) *LocalLink { return &LocalLink{records: records} }
+
+// Resolve answers local names and passes everything else on.
+func (l *LocalLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if req.Msg.Question[0].Qclass != dns.ClassINET {
+		return next.Resolve(ctx, req)
+	}
+	rrs, ok := l.records.Lookup(req.Name, req.Type)
+	if !ok {
+		return next.Resolve(ctx, req)
+	}
+	m := new(dns.Msg)
+	m.SetReply(req.Msg)
+	m.Authoritative = true
+	m.RecursionAvailable = true
+	m.Answer = rrs
+	return &Response{Msg: m, Result: Local, Reason: "local-record"}, nil
+}

@@ -1,0 +1,33 @@
+package resolver
+
+import (
+	"context"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// LoopLink answers the start-up loop probes locally. A probe name that
+// reaches us came back through our own upstreams; answering it here (and
+// never forwarding it) reports the loop without feeding it.
+type LoopLink struct {
+	zone    string            // the probe zone, lowercased and fully qualified
+	observe func(string) bool // records a probe that came back
+}
+
+// NewLoopLink returns the link for probes under zone; observe is told of
+// every such name (upstream.LoopDetector.Observe).
+func NewLoopLink(zone string, observe func(string) bool) *LoopLink {
+	return &LoopLink{zone: strings.ToLower(dns.Fqdn(zone)), observe: observe}
+}
+
+// Resolve answers NXDOMAIN for probe names and passes the rest on; the
+// common case costs one suffix comparison.
+func (l *LoopLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if !strings.HasSuffix(req.Name, l.zone) || !l.observe(req.Name) {
+		return next.Resolve(ctx, req)
+	}
+	m := new(dns.Msg)
+	m.SetRcode(req.Msg, dns.RcodeNameError)
+	return &Response{Msg: m, Result: Local, Reason: "loop-probe"}, nil
+}
