@@ -1,6 +1,6 @@
 package blocklist
 
-// Scope flags of one entry in a part, before it is merged into a Set.
+// Scope flags of one entry in a part, before it is merged into a set.
 const (
 	flagBlockSelf uint8 = 1 << iota
 	flagBlockBelow
@@ -9,7 +9,7 @@ const (
 )
 
 // part is one list parsed into hashes: the unit a refresh replaces. It lives
-// only until the next Set is built.
+// only until the next set is built.
 type part struct {
 	keys    []uint64
 	flags   []uint8
@@ -45,14 +45,14 @@ func flagsAttr(f uint8, src int) attr {
 // setBuilder fills a fixed-size table; attrs are interned so that a million
 // entries of one list share one attr.
 type setBuilder struct {
-	s      *Set
+	s      *domainSet
 	intern map[attr]uint32
 }
 
 func newSetBuilder(capacity int) *setBuilder {
 	size := capacity + capacity/3 + 1 // load at most 3/4, at least one empty slot
 	return &setBuilder{
-		s:      &Set{keys: make([]uint64, size), attrIdx: make([]uint32, size)},
+		s:      &domainSet{keys: make([]uint64, size), attrIdx: make([]uint32, size)},
 		intern: make(map[attr]uint32),
 	}
 }
@@ -95,20 +95,20 @@ func (b *setBuilder) add(key uint64, a attr, cached int64) {
 	}
 }
 
-// buildSet makes the next Set: the entries of old whose lists are not in
+// buildSet makes the next set: the entries of old whose lists are not in
 // replaced, plus the parts (indexed by source). Lists that failed to refresh
 // are simply not in replaced, so they keep their previous entries.
 //
 // allowLists are the sources some policy uses as an allowlist: their entries
 // are exceptions too.
-func buildSet(old *Set, replaced, allowLists uint64, parts map[int]*part) *Set {
+func buildSet(old *domainSet, replaced, allowLists uint64, parts map[int]*part) *domainSet {
 	s := fillSet(old, replaced, parts)
 	s.exceptions = exceptionKeys(s, allowLists)
 	s.filter = buildFilter(s)
 	return s
 }
 
-func buildFilter(s *Set) []uint64 {
+func buildFilter(s *domainSet) []uint64 {
 	if s.count == 0 {
 		return nil
 	}
@@ -122,7 +122,7 @@ func buildFilter(s *Set) []uint64 {
 }
 
 // exceptionKeys collects the keys whose entry can allow a name.
-func exceptionKeys(s *Set, allowLists uint64) keySet {
+func exceptionKeys(s *domainSet, allowLists uint64) keySet {
 	var keys []uint64
 	for i, key := range s.keys {
 		if key == 0 {
@@ -136,7 +136,7 @@ func exceptionKeys(s *Set, allowLists uint64) keySet {
 	return newKeySet(keys)
 }
 
-func fillSet(old *Set, replaced uint64, parts map[int]*part) *Set {
+func fillSet(old *domainSet, replaced uint64, parts map[int]*part) *domainSet {
 	capacity := 0
 	if old != nil {
 		capacity = old.count
@@ -178,7 +178,7 @@ func fillSet(old *Set, replaced uint64, parts map[int]*part) *Set {
 }
 
 // keepFrom copies the entries of old minus the lists in drop.
-func (b *setBuilder) keepFrom(old *Set, drop uint64) {
+func (b *setBuilder) keepFrom(old *domainSet, drop uint64) {
 	remap := make([]int64, len(old.attrs))
 	for i := range remap {
 		remap[i] = -2
@@ -201,7 +201,7 @@ func (b *setBuilder) keepFrom(old *Set, drop uint64) {
 	}
 }
 
-func repack(s *Set) *Set {
+func repack(s *domainSet) *domainSet {
 	b := newSetBuilder(s.count)
 	b.keepFrom(s, 0)
 	b.s.regexes = s.regexes

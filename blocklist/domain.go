@@ -21,14 +21,22 @@ func normalizeDomain(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("empty name")
 	}
-	if !isASCII(name) {
-		ascii, err := idna.Lookup.ToASCII(name)
-		if err != nil {
-			return "", fmt.Errorf("internationalised name %q: %w", name, err)
+	upper := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 {
+			ascii, err := idna.Lookup.ToASCII(name)
+			if err != nil {
+				return "", fmt.Errorf("internationalised name %q: %w", name, err)
+			}
+			name, upper = ascii, true
+			break
 		}
-		name = ascii
+		upper = upper || c >= 'A' && c <= 'Z'
 	}
-	name = strings.ToLower(name)
+	if upper {
+		name = strings.ToLower(name)
+	}
 	if err := validateDomain(name); err != nil {
 		return "", err
 	}
@@ -43,22 +51,23 @@ func validateDomain(name string) error {
 	if len(name) > maxNameLen {
 		return fmt.Errorf("name longer than %d characters", maxNameLen)
 	}
-	start := 0
+	start, digits := 0, true
 	for i := 0; i <= len(name); i++ {
 		if i < len(name) && name[i] != '.' {
-			if !isNameByte(name[i]) {
-				return fmt.Errorf("character %q not allowed in a name", name[i])
+			c := name[i]
+			if !isNameByte(c) {
+				return fmt.Errorf("character %q not allowed in a name", c)
 			}
+			digits = digits && c >= '0' && c <= '9'
 			continue
 		}
 		if n := i - start; n == 0 || n > 63 {
 			return fmt.Errorf("label of %d characters", n)
 		}
-		start = i + 1
-	}
-	last := name[strings.LastIndexByte(name, '.')+1:]
-	if strings.Trim(last, "0123456789") == "" {
-		return errors.New("numeric top-level label (an address, not a name)")
+		if i == len(name) && digits {
+			return errors.New("numeric top-level label (an address, not a name)")
+		}
+		start, digits = i+1, true
 	}
 	return nil
 }
@@ -67,23 +76,18 @@ func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 // isLocalName reports the entries hosts files carry for the machine itself;
 // they are never blocking rules.
 func isLocalName(name string) bool {
-	switch strings.TrimSuffix(strings.ToLower(name), ".") {
-	case "localhost", "localhost.localdomain", "local", "broadcasthost",
+	name = strings.TrimSuffix(name, ".")
+	for _, local := range [...]string{
+		"localhost", "localhost.localdomain", "local", "broadcasthost",
 		"ip6-localhost", "ip6-loopback", "ip6-localnet", "ip6-mcastprefix",
-		"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0":
-		return true
+		"ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
+	} {
+		if len(name) == len(local) && strings.EqualFold(name, local) {
+			return true
+		}
 	}
 	return false
 }

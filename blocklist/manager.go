@@ -24,21 +24,24 @@ type Deps struct {
 }
 
 // Manager loads the lists of every policy, keeps them fresh, and answers
-// lookups from one immutable Set that a refresh replaces whole.
+// lookups from one immutable set that a refresh replaces whole.
 type Manager struct {
-	cfg      Config
-	log      *zap.Logger
-	metrics  *metrics.Metrics
-	now      func() time.Time
-	fetcher  *fetcher
-	store    store
-	jitter   func() float64 // in [0,1)
+	cfg     Config
+	log     *zap.Logger
+	metrics *metrics.Metrics
+	now     func() time.Time
+	fetcher *fetcher
+	store   store
+	jitter  func() float64 // in [0,1)
+	// wait sleeps between refreshes; tests replace it to run the loop
+	// without waiting.
+	wait     func(ctx context.Context, d time.Duration) error
 	sources  []*source
 	policies map[string]*policyState
 	// allowLists are the sources some policy uses as an allowlist.
 	allowLists uint64
 
-	set atomic.Pointer[Set]
+	set atomic.Pointer[domainSet]
 
 	mu sync.Mutex // serialises loads and refreshes
 
@@ -65,6 +68,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 		now:      deps.Now,
 		store:    store{dir: cfg.StoreDir},
 		jitter:   rand.Float64,
+		wait:     sleepCtx,
 		policies: map[string]*policyState{},
 		done:     make(chan struct{}),
 	}
@@ -89,7 +93,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	for i, s := range m.sources {
 		m.status[i] = ListStatus{Name: s.name, Kind: string(s.kind)}
 	}
-	m.set.Store(&Set{})
+	m.set.Store(&domainSet{})
 	return m, nil
 }
 
@@ -134,7 +138,7 @@ func (m *Manager) loop(ctx context.Context) {
 	}
 	for {
 		wait := time.Duration(float64(m.cfg.Refresh) * (0.9 + 0.2*m.jitter()))
-		if sleepCtx(ctx, wait) != nil {
+		if m.wait(ctx, wait) != nil {
 			return
 		}
 		_ = m.Refresh(ctx)
@@ -154,7 +158,7 @@ func (m *Manager) hasRemote() bool {
 }
 
 // Refresh reloads every list now (remote lists conditionally) and swaps in
-// a new Set if any changed. Lists that fail keep their previous entries; the
+// a new set if any changed. Lists that fail keep their previous entries; the
 // error joins their failures.
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Lock()
@@ -163,7 +167,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 }
 
 // load gets every source's content, parses those that changed and builds
-// the next Set from the current one. remote=false is the start-up pass: URLs
+// the next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
 func (m *Manager) load(ctx context.Context, remote bool) error {
 	old := m.set.Load()
@@ -201,7 +205,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 // listContent is what loading one source found.
 type listContent struct {
 	data      []byte
-	changed   bool      // data differs from what the Set holds
+	changed   bool      // data differs from what the set holds
 	checked   bool      // the source was read or asked, even if unchanged
 	fromStore bool      // data is the disk copy of a remote list
 	at        time.Time // when data was fetched

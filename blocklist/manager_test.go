@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -185,4 +186,45 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 		return out.Gauge.GetValue()
 	}
 	return out.Counter.GetValue()
+}
+
+// TestRefreshLoop runs the background loop with an instant wait: each wait
+// is the interval ±10%, and each pass reloads the lists.
+func TestRefreshLoop(t *testing.T) {
+	path := t.TempDir() + "/list"
+	if err := os.WriteFile(path, []byte("one.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newTestManager(t, Config{Refresh: time.Hour}, Policy{Name: "p", Lists: []ListSpec{{Source: path}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var waits []time.Duration
+	m.wait = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		if len(waits) == 2 {
+			if err := os.WriteFile(path, []byte("two.example\n"), 0o600); err != nil {
+				t.Error(err)
+			}
+		}
+		if len(waits) == 4 {
+			cancel()
+			return ctx.Err()
+		}
+		return nil
+	}
+	jitters := []float64{0, 0.5, 0.999, 0.25}
+	m.jitter = func() float64 { j := jitters[0]; jitters = jitters[1:]; return j }
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	want := []time.Duration{54 * time.Minute, time.Hour, 65*time.Minute + 59*time.Second + 280*time.Millisecond, 57 * time.Minute}
+	for i := range want {
+		if diff := waits[i] - want[i]; diff < -time.Millisecond || diff > time.Millisecond {
+			t.Errorf("wait %d = %v, want %v", i, waits[i], want[i])
+		}
+	}
+	if _, blocked := m.Matcher("p").Match("two.example"); !blocked {
+		t.Error("loop did not reload the changed file")
+	}
 }

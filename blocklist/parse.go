@@ -76,6 +76,9 @@ func parseLine(line string, emit func(Entry)) error {
 	if line == "" {
 		return nil
 	}
+	if isRegexRule(line) {
+		return parseRegex(line, allow, emit)
+	}
 	switch {
 	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.ContainsRune(line, '$'):
 		return parseAdblock(line, allow, emit)
@@ -84,7 +87,7 @@ func parseLine(line string, emit func(Entry)) error {
 	case strings.Contains(line, "##") || strings.Contains(line, "#@#") || strings.Contains(line, "#?#"):
 		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
 	}
-	if !strings.ContainsAny(line, " \t") {
+	if strings.IndexByte(line, ' ') < 0 && strings.IndexByte(line, '\t') < 0 {
 		return parsePlain(line, emit) // the common case, without allocating fields
 	}
 	fields := strings.Fields(line)
@@ -134,7 +137,12 @@ func parsePlain(name string, emit func(Entry)) error {
 // isZoneNumber reports the bare numbers and parentheses of a multi-line SOA
 // record in an RPZ file.
 func isZoneNumber(s string) bool {
-	return strings.Trim(s, "0123456789()") == ""
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '(' && c != ')' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseHosts(names []string, emit func(Entry)) error {

@@ -59,6 +59,7 @@ func TestParseLine(t *testing.T) {
 		{"cosmetic", "example.com##.banner", nil, true, false},
 		{"cosmetic exception", "example.com#@#.banner", nil, true, false},
 		{"regex", `/^ad[0-9]+\.example\.com$/`, []Entry{{Regex: `^ad[0-9]+\.example\.com$`}}, false, false},
+		{"regex inline comment", `/^ad\./ # ads`, []Entry{{Regex: `^ad\.`}}, false, false},
 		{"regex exception", `@@/^good\./`, []Entry{{Regex: `^good\.`, Allow: true}}, false, false},
 		{"regex bad", `/(unclosed/`, nil, false, true},
 		{"regex backreference rejected by RE2", `/(a)\1/`, nil, false, true},

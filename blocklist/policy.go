@@ -110,7 +110,7 @@ func (m *Manager) Policies() []string {
 }
 
 // Matcher returns the Matcher of a policy. It is stable: it reads the
-// current Set on every call, so it sees refreshes. An unknown policy gets a
+// current set on every call, so it sees refreshes. An unknown policy gets a
 // Matcher that matches nothing.
 func (m *Manager) Matcher(policy string) Matcher {
 	ps, ok := m.policies[policy]
@@ -151,3 +151,7 @@ func (pm *policyMatcher) Match(name string) (Rule, bool) {
 type noMatch struct{}
 
 func (noMatch) Match(string) (Rule, bool) { return Rule{}, false }
+
+// Domains returns the number of distinct names in the served set, across
+// all lists (a name in several lists counts once).
+func (m *Manager) Domains() int { return m.set.Load().Len() }

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// maxSources is how many lists one Set can tell apart: each entry carries a
+// maxSources is how many lists one set can tell apart: each entry carries a
 // bitmask of the lists it came from.
 const maxSources = 64
 
@@ -27,11 +27,11 @@ func (a attr) without(mask uint64) attr {
 
 func (a attr) isZero() bool { return a == attr{} }
 
-// Set is an immutable set of domain rules from up to 64 lists. The domain
+// domainSet is an immutable set of domain rules from up to 64 lists. The domain
 // part is two flat arrays forming an open-addressing hash table (linear
 // probing, load at most 3/4): 12 bytes per slot and no pointers, so a million
 // names cost about 16 MB and the garbage collector never scans them.
-type Set struct {
+type domainSet struct {
 	keys    []uint64 // name hash; 0 = empty slot
 	attrIdx []uint32 // index into attrs, per slot
 	attrs   []attr
@@ -101,7 +101,7 @@ type regexRule struct {
 }
 
 // Len returns the number of distinct names in the set.
-func (s *Set) Len() int { return s.count }
+func (s *domainSet) Len() int { return s.count }
 
 // slot returns the table position a key starts probing from: Lemire's
 // multiply-shift range reduction, so the table need not be a power of two.
@@ -115,7 +115,7 @@ func filterBits(key uint64) uint64 {
 	return 1<<(key&63) | 1<<((key>>6)&63)
 }
 
-func (s *Set) mayHave(key uint64) bool {
+func (s *domainSet) mayHave(key uint64) bool {
 	if len(s.filter) == 0 {
 		return false
 	}
@@ -123,7 +123,7 @@ func (s *Set) mayHave(key uint64) bool {
 	return s.filter[slot(key, len(s.filter))]&want == want
 }
 
-func (s *Set) find(key uint64) (uint32, bool) {
+func (s *domainSet) find(key uint64) (uint32, bool) {
 	n := len(s.keys)
 	if n == 0 {
 		return 0, false
@@ -160,7 +160,7 @@ type verdict struct {
 // anywhere, but exceptions are few: once a block is found, the longer
 // suffixes are only checked against the small, cache-resident table of
 // names that carry an exception, and the walk stops when it is empty.
-func (s *Set) lookup(name string, p policyMask) verdict {
+func (s *domainSet) lookup(name string, p policyMask) verdict {
 	var blk verdict
 	h := uint64(fnvOffset)
 	for i := len(name) - 1; i >= -1; i-- {
@@ -200,7 +200,7 @@ func (s *Set) lookup(name string, p policyMask) verdict {
 
 // lookupRegex runs after the domain table missed. Exceptions are checked
 // first so an @@/regex/ beats a /regex/.
-func (s *Set) lookupRegex(name string, p policyMask) verdict {
+func (s *domainSet) lookupRegex(name string, p policyMask) verdict {
 	if len(s.regexes) == 0 {
 		return verdict{}
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// buildTestSet builds a Set from list texts; list i is source i.
-func buildTestSet(t testing.TB, lists ...string) *Set {
+// buildTestSet builds a set from list texts; list i is source i.
+func buildTestSet(t testing.TB, lists ...string) *domainSet {
 	t.Helper()
 	parts := map[int]*part{}
 	var replaced uint64
@@ -76,7 +76,7 @@ func TestSetLookup(t *testing.T) {
 	}
 }
 
-// oracle decides like Set.lookup with maps of names, the obviously right way.
+// oracle decides like set.lookup with maps of names, the obviously right way.
 type oracle struct {
 	rules []map[string]uint8 // per source: name -> flags
 }
@@ -185,4 +185,43 @@ func TestBuildSetKeepsUnreplaced(t *testing.T) {
 	if s.Len() != 3 {
 		t.Errorf("Len = %d, want 3", s.Len())
 	}
+}
+
+// FuzzSetLookup checks the set against the map oracle for any list text and
+// name: one block list, one allowlist.
+func FuzzSetLookup(f *testing.F) {
+	f.Add("a.b\n@@||c.a.b^\n|x.y^\n*.z CNAME .\n", "c.a.b", "q.a.b")
+	f.Add("0.0.0.0 A.B. c.d\n", "A.b", "x.c.d.")
+	f.Fuzz(func(t *testing.T, list, allow, name string) {
+		name = strings.TrimSuffix(name, ".")
+		o := oracle{}
+		for _, text := range []string{list, allow} {
+			m := map[string]uint8{}
+			for line := range strings.SplitSeq(text, "\n") {
+				es, _ := ParseLine(line)
+				for _, e := range es {
+					if e.Domain != "" {
+						m[e.Domain] |= entryFlags(e)
+					}
+				}
+			}
+			o.rules = append(o.rules, m)
+		}
+		noRegex := func(text string) string { // the oracle knows no regexes
+			var kept []string
+			for line := range strings.SplitSeq(text, "\n") {
+				if es, _ := ParseLine(line); len(es) == 0 || es[0].Regex == "" {
+					kept = append(kept, line)
+				}
+			}
+			return strings.Join(kept, "\n")
+		}
+		s := buildTestSet(t, noRegex(list), noRegex(allow))
+		p := policyMask{block: 1, allow: 2}
+		v := s.lookup(name, p)
+		wantBlocked, wantAllowed := o.decide(strings.ToLower(name), p)
+		if v.blocked != wantBlocked || v.allowed != wantAllowed {
+			t.Fatalf("name %q: got %+v, oracle blocked=%v allowed=%v", name, v, wantBlocked, wantAllowed)
+		}
+	})
 }

@@ -55,6 +55,12 @@ func (r *Records) Lookup(name string, qtype uint16) ([]dns.RR, bool) {
 	return r.table.Load().lookup(name, qtype)
 }
 
+// Has reports whether name (lowercase, fully qualified) is a local name.
+func (r *Records) Has(name string) bool {
+	_, ok := r.table.Load().names[name]
+	return ok
+}
+
 // Reload re-reads the hosts file when its modification time or size has
 // changed (always, the first time), and reports whether it did.
 func (r *Records) Reload() (bool, error) {

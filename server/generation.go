@@ -122,7 +122,14 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	if cfg.Blocking.Enabled {
 		bypass = cfg.Blocking.Bypass
 	}
-	p.Special = resolver.NewSpecialLink(bypass, g.upstream.Covers)
+	// Special-use names stay local unless the admin said otherwise: a forward
+	// zone covers them, or a local record names them (home.arpa, reverse
+	// names of the LAN), which the local-records link below then answers.
+	covered := g.upstream.Covers
+	if g.local != nil {
+		covered = func(name string) bool { return g.upstream.Covers(name) || g.local.Has(name) }
+	}
+	p.Special = resolver.NewSpecialLink(bypass, covered)
 	if len(cfg.Groups) > 0 {
 		p.Group = resolver.NewGroupLink(g.groups.Select)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"text/tabwriter"
 	"time"
@@ -14,8 +15,6 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
-	"github.com/cleandns/cleandns/metrics"
-	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/server"
 )
 
@@ -69,14 +68,15 @@ func newLists(f *flags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := startLists(cmd.Context(), cfg)
+			srv, err := loadLists(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(out, "\nConfigured lists (default group):")
+			defer func() { _ = srv.Shutdown(context.Background()) }()
+			fmt.Fprintln(out, "\nConfigured lists:")
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "LIST\tENTRIES\tSKIPPED\tINVALID\tLAST SUCCESS\tLAST ERROR")
-			for _, st := range m.Status() {
+			for _, st := range srv.Lists() {
 				last := "never"
 				if !st.LastSuccess.IsZero() {
 					last = st.LastSuccess.Format(time.RFC3339)
@@ -109,33 +109,36 @@ func newExplain(f *flags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := startLists(cmd.Context(), cfg)
+			var ip netip.Addr
+			if client != "" {
+				if ip, err = netip.ParseAddr(client); err != nil {
+					return fmt.Errorf("--client: %w", err)
+				}
+			}
+			srv, err := loadLists(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			printExplanation(cmd.OutOrStdout(), m.Explain(resolver.DefaultGroup, args[0]))
+			defer func() { _ = srv.Shutdown(context.Background()) }()
+			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip))
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&client, "client", "", "answer for this client's group (groups are not configurable yet)")
+	cmd.Flags().StringVar(&client, "client", "", "answer for the group of the client with this IP address")
 	return cmd
 }
 
-// startLists loads the configured lists once, remote ones included (with a
-// bounded wait), for the one-shot commands.
-func startLists(ctx context.Context, cfg *config.Config) (*blocklist.Manager, error) {
-	m, err := blocklist.New(cfg.Blocking.Config, []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}},
-		blocklist.Deps{Logger: zap.NewNop(), Metrics: metrics.NewUnregistered()})
+// loadLists builds the configured server and loads its lists once, remote
+// ones included (with a bounded wait), without serving.
+func loadLists(ctx context.Context, cfg *config.Config) (*server.Server, error) {
+	srv, err := server.New(cfg, server.Deps{Logger: zap.NewNop(), Version: version})
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		return nil, err
-	}
-	_ = m.Refresh(ctx) // remote lists: a failure is shown in the status
-	return m, nil
+	_ = srv.LoadLists(ctx) // a remote list that fails shows in the status
+	return srv, nil
 }
 
 func printExplanation(out io.Writer, ex blocklist.Explanation) {
