@@ -9,13 +9,16 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/cleandns ./cmd/cleandns
 # Let the non-root user bind port 53 without any other privilege.
 RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
- && setcap cap_net_bind_service=+ep /out/cleandns
+ && setcap cap_net_bind_service=+ep /out/cleandns \
+ && mkdir -p /out/state
 
 # Run: distroless static, non-root. Binding port 53 takes CAP_NET_BIND_SERVICE,
 # which the binary carries as a file capability (set above).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cleandns /usr/bin/cleandns
 COPY configs/container.yaml /etc/cleandns/config.yaml
+# The list store must be writable by the non-root user, volume or not.
+COPY --from=build --chown=65532:65532 /out/state /var/lib/cleandns
 USER nonroot:nonroot
 VOLUME ["/var/lib/cleandns"]
 EXPOSE 53/udp 53/tcp 9153/tcp
