@@ -38,16 +38,11 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 	// otherwise cost another 64 MB at the peak of a refresh. Nothing keeps a
 	// substring: regex patterns are cloned below.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
-	var lineErr error
 	emit := func(e Entry) {
 		st.Entries++
 		if e.Regex != "" {
-			re, err := regexp.Compile(strings.Clone(e.Regex))
-			if err != nil { // parseLine compiled it already
-				lineErr = err
-				st.Entries--
-				return
-			}
+			// parseLine compiled the pattern already, so this cannot fail.
+			re := regexp.MustCompile(strings.Clone(e.Regex))
 			st.Regexes++
 			p.regexes = append(p.regexes, regexRule{re: re, src: src, allow: e.Allow})
 			return
@@ -58,7 +53,7 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 	for n := 1; text != ""; n++ {
 		var line string
 		line, text, _ = strings.Cut(text, "\n")
-		lineErr = parseLine(line, emit)
+		lineErr := parseLine(line, emit)
 		switch {
 		case lineErr == nil:
 		case errors.Is(lineErr, ErrUnsupported):
