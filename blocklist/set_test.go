@@ -49,6 +49,7 @@ func TestSetLookup(t *testing.T) {
 		{"below not self", block, "below.example", false, false, 0, ""},
 		{"regex", block, "ad12.track.net", true, false, 0, ""},
 		{"regex exception", block, "ad7.track.net", false, true, 0, ""},
+		{"regex exception beats domain block", block, "ad7.tiktok.com", false, true, 0, ""},
 		{"second list", block, "mail.qq.com", true, false, 1, "qq.com"},
 		{"rpz passthru exact", block, "wx.qq.com", false, true, 1, "wx.qq.com"},
 		{"rpz passthru not below", block, "a.wx.qq.com", true, false, 1, "qq.com"},
