@@ -50,10 +50,15 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 		p.keys = append(p.keys, nameKey(e.Domain))
 		p.flags = append(p.flags, entryFlags(e))
 	}
+	origin := ""
 	for n := 1; text != ""; n++ {
 		var line string
 		line, text, _ = strings.Cut(text, "\n")
-		lineErr := parseLine(line, emit)
+		if rest, ok := strings.CutPrefix(line, "$ORIGIN"); ok {
+			origin = strings.ToLower(strings.TrimSpace(stripInlineComment(rest)))
+			continue
+		}
+		lineErr := parseLine(relativeToOrigin(line, origin), emit)
 		switch {
 		case lineErr == nil:
 		case errors.Is(lineErr, ErrUnsupported):
@@ -66,6 +71,23 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 		}
 	}
 	return p, st
+}
+
+// relativeToOrigin rewrites an RPZ record whose owner is written absolute
+// under the zone's $ORIGIN ("ads.example.rpz.local. CNAME .") to the name it
+// triggers on ("ads.example"). Relative owners already are that name.
+func relativeToOrigin(line, origin string) string {
+	if origin == "" || origin == "." {
+		return line
+	}
+	owner, rest, ok := strings.Cut(strings.TrimLeft(line, " \t"), " ")
+	if !ok {
+		return line
+	}
+	if name, ok := strings.CutSuffix(strings.ToLower(owner), "."+origin); ok && strings.HasSuffix(origin, ".") {
+		return name + " " + rest
+	}
+	return line
 }
 
 func truncate(s string, n int) string {

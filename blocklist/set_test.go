@@ -226,3 +226,31 @@ func FuzzSetLookup(f *testing.F) {
 		}
 	})
 }
+
+func TestParseListRPZOrigin(t *testing.T) {
+	zone := `$TTL 300
+$ORIGIN rpz.example.
+@ IN SOA localhost. hostmaster.localhost. (
+        2024010101 ; serial
+        3600 600 86400 60 )
+@ IN NS localhost.
+ads.example.com CNAME .
+*.ads.example.com CNAME .
+tracker.example.net.rpz.example. CNAME .
+ok.ads.example.com CNAME rpz-passthru.
+redirect.example A 10.0.0.1
+`
+	p, st := parseList([]byte(zone), 0)
+	if st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	s := buildSet(nil, 1, 0, map[int]*part{0: p})
+	for name, want := range map[string]bool{
+		"ads.example.com": true, "x.ads.example.com": true, "tracker.example.net": true,
+		"ok.ads.example.com": false, "a.tracker.example.net": false, "rpz.example": false,
+	} {
+		if got := s.lookup(name, policyMask{block: 1}).blocked; got != want {
+			t.Errorf("%s blocked = %v, want %v", name, got, want)
+		}
+	}
+}
