@@ -36,7 +36,7 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 	// The list is only read here and the entries are hashed, not kept, so
 	// the bytes are viewed as a string instead of copied: a 64 MB list would
 	// otherwise cost another 64 MB at the peak of a refresh. Nothing keeps a
-	// substring: regex patterns are cloned below.
+	// substring: regex patterns and reported lines are cloned.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
 	emit := func(e Entry) {
 		st.Entries++
@@ -50,6 +50,25 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 		p.keys = append(p.keys, nameKey(e.Domain))
 		p.flags = append(p.flags, entryFlags(e))
 	}
+	eachLine(text, func(n int, line, rule string) {
+		lineErr := parseLine(rule, emit)
+		switch {
+		case lineErr == nil:
+		case errors.Is(lineErr, ErrUnsupported):
+			st.Skipped++
+		default:
+			st.Invalid++
+			if len(st.InvalidLines) < maxReportedInvalid {
+				st.InvalidLines = append(st.InvalidLines, InvalidLine{Line: n, Text: strings.Clone(truncate(strings.TrimSpace(line), 200)), Reason: lineErr.Error()})
+			}
+		}
+	})
+	return p, st
+}
+
+// eachLine calls fn with each line's 1-based number, the line as written,
+// and the line to parse: RPZ owners made relative to the zone's $ORIGIN.
+func eachLine(text string, fn func(n int, line, rule string)) {
 	origin := ""
 	for n := 1; text != ""; n++ {
 		var line string
@@ -58,19 +77,8 @@ func parseList(data []byte, src int) (*part, ParseStats) {
 			origin = strings.ToLower(strings.TrimSpace(stripInlineComment(rest)))
 			continue
 		}
-		lineErr := parseLine(relativeToOrigin(line, origin), emit)
-		switch {
-		case lineErr == nil:
-		case errors.Is(lineErr, ErrUnsupported):
-			st.Skipped++
-		default:
-			st.Invalid++
-			if len(st.InvalidLines) < maxReportedInvalid {
-				st.InvalidLines = append(st.InvalidLines, InvalidLine{Line: n, Text: truncate(strings.TrimSpace(line), 200), Reason: lineErr.Error()})
-			}
-		}
+		fn(n, line, relativeToOrigin(line, origin))
 	}
-	return p, st
 }
 
 // relativeToOrigin rewrites an RPZ record whose owner is written absolute
