@@ -18,8 +18,8 @@ type InvalidLine struct {
 	Reason string
 }
 
-// ParseStats counts what a list held.
-type ParseStats struct {
+// parseStats counts what a list held.
+type parseStats struct {
 	Entries      int           // domain and regex rules loaded
 	Regexes      int           // of which regex rules
 	Skipped      int           // rules in a format cleandns recognises but cannot honour
@@ -29,8 +29,8 @@ type ParseStats struct {
 
 // parseList parses a whole list for source src. One bad line never fails a
 // list: it is counted and the first few are reported.
-func parseList(data []byte, src int) (*part, ParseStats) {
-	var st ParseStats
+func parseList(data []byte, src int) (*part, parseStats) {
+	var st parseStats
 	lines := bytes.Count(data, []byte{'\n'}) + 1
 	p := &part{keys: make([]uint64, 0, lines), flags: make([]uint8, 0, lines)}
 	// The list is only read here and the entries are hashed, not kept, so
