@@ -76,6 +76,9 @@ func TestManagerBuiltinPolicy(t *testing.T) {
 	if got := metricValue(t, met.BlocklistEntries.WithLabelValues("builtin:apps-tiktok")); got != 197 {
 		t.Errorf("entries metric = %v, want 197", got)
 	}
+	if err := m.Start(context.Background()); err == nil {
+		t.Error("second Start accepted")
+	}
 	if _, blocked := m.Matcher("nope").Match("tiktok.com"); blocked {
 		t.Error("unknown policy blocks")
 	}
