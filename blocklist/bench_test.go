@@ -59,7 +59,7 @@ func generateList(n int, seed uint64) benchList {
 		buf.WriteString(name)
 		buf.WriteByte('\n')
 	}
-	return benchList{text: buf.Bytes()}
+	return benchList{text: bytes.Clone(buf.Bytes())} // no spare capacity kept live
 }
 
 // mapSet is the baseline: a Go map of names with a suffix walk, read the

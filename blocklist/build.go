@@ -139,7 +139,7 @@ func exceptionKeys(s *domainSet, allowLists uint64) keySet {
 func fillSet(old *domainSet, replaced uint64, parts map[int]*part) *domainSet {
 	capacity := 0
 	if old != nil {
-		capacity = old.count
+		capacity = old.countWithout(replaced)
 	}
 	for _, p := range parts {
 		capacity += len(p.keys)
@@ -206,4 +206,21 @@ func repack(s *domainSet) *domainSet {
 	b.keepFrom(s, 0)
 	b.s.regexes = s.regexes
 	return b.s
+}
+
+// countWithout returns how many entries remain once the lists in drop are
+// taken out: sizing the next table from old.count would make a refresh of a
+// big list allocate a table for twice its size.
+func (s *domainSet) countWithout(drop uint64) int {
+	survives := make([]bool, len(s.attrs))
+	for i, a := range s.attrs {
+		survives[i] = !a.without(drop).isZero()
+	}
+	n := 0
+	for i, key := range s.keys {
+		if key != 0 && survives[s.attrIdx[i]] {
+			n++
+		}
+	}
+	return n
 }

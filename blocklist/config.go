@@ -108,9 +108,9 @@ func (l ListSpec) edeCode() (uint16, error) {
 
 // Policy is one set of lists, such as a client group's: its own Matcher.
 type Policy struct {
-	Name  string
-	Lists []ListSpec
+	Name  string     `mapstructure:"name"`
+	Lists []ListSpec `mapstructure:"lists"`
 	// Allow holds exceptions written inline: domains (name and subdomains)
 	// or rules in any list format.
-	Allow []string
+	Allow []string `mapstructure:"allow"`
 }

@@ -73,13 +73,10 @@ func (m *Manager) explainData(s *source) ([]byte, error) {
 func rulesNaming(data []byte, s *source, name string, ps *policyState) []Rule {
 	var out []Rule
 	asAllowList := ps.mask.allow&(1<<s.idx) != 0
-	text := string(data)
-	for n := 1; text != ""; n++ {
-		var line string
-		line, text, _ = strings.Cut(text, "\n")
-		entries, err := ParseLine(line)
+	eachLine(string(data), func(n int, line, rule string) {
+		entries, err := ParseLine(rule)
 		if err != nil {
-			continue
+			return
 		}
 		for _, e := range entries {
 			domain, ok := covers(e, name)
@@ -92,7 +89,7 @@ func rulesNaming(data []byte, s *source, name string, ps *policyState) []Rule {
 			}
 			out = append(out, r)
 		}
-	}
+	})
 	return out
 }
 

@@ -48,7 +48,8 @@ type Manager struct {
 	statusMu sync.Mutex
 	status   []ListStatus // by source index
 
-	done chan struct{} // closed when the refresh loop ends
+	started atomic.Bool
+	done    chan struct{} // closed when the refresh loop ends
 	// afterRefresh, when set by a test, runs after each background refresh.
 	afterRefresh func()
 }
@@ -117,6 +118,9 @@ func (m *Manager) addSource(name string, kind sourceKind, index map[string]*sour
 // ctx is done. A list that fails to load is logged and reported by Status;
 // it does not stop the others.
 func (m *Manager) Start(ctx context.Context) error {
+	if m.started.Swap(true) {
+		return errors.New("blocklist: Manager started twice")
+	}
 	m.mu.Lock()
 	m.load(ctx, false)
 	m.mu.Unlock()
@@ -125,7 +129,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	return nil
 }
 
-// Wait blocks until the refresh loop started by Start has ended.
+// Wait blocks until the refresh loop started by Start has ended (after its
+// ctx is done). Call it only after Start.
 func (m *Manager) Wait() { <-m.done }
 
 func (m *Manager) loop(ctx context.Context) {

@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/cleandns/cleandns/metrics"
 )
@@ -72,6 +75,9 @@ func TestManagerBuiltinPolicy(t *testing.T) {
 	}
 	if got := metricValue(t, met.BlocklistEntries.WithLabelValues("builtin:apps-tiktok")); got != 197 {
 		t.Errorf("entries metric = %v, want 197", got)
+	}
+	if err := m.Start(context.Background()); err == nil {
+		t.Error("second Start accepted")
 	}
 	if _, blocked := m.Matcher("nope").Match("tiktok.com"); blocked {
 		t.Error("unknown policy blocks")
@@ -226,5 +232,34 @@ func TestRefreshLoop(t *testing.T) {
 	}
 	if _, blocked := m.Matcher("p").Match("two.example"); !blocked {
 		t.Error("loop did not reload the changed file")
+	}
+}
+
+// TestManyRegexesWarn: a list with more than 100 regex rules is loaded, and
+// the metric and a warning say how many it holds.
+func TestManyRegexesWarn(t *testing.T) {
+	var list strings.Builder
+	for i := range 101 {
+		fmt.Fprintf(&list, "/^ad%d\\.example$/\n", i)
+	}
+	path := t.TempDir() + "/regexes"
+	if err := os.WriteFile(path, []byte(list.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	met := metrics.NewUnregistered()
+	m, err := New(Config{}, []Policy{{Name: "p", Lists: []ListSpec{{Source: path}}}}, Deps{Logger: zap.New(core), Metrics: met, Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startManager(t, m)
+	if got := metricValue(t, met.BlocklistRegexRules.WithLabelValues(path)); got != 101 {
+		t.Errorf("regex metric %v, want 101", got)
+	}
+	if logs.FilterMessageSnippet("regex").Len() != 1 {
+		t.Errorf("no regex warning in %v", logs.All())
+	}
+	if r, blocked := m.Matcher("p").Match("AD100.example."); !blocked || r.Domain != "ad100.example" {
+		t.Errorf("Match = %+v, %v", r, blocked)
 	}
 }

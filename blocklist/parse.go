@@ -95,6 +95,9 @@ func parseLine(line string, emit func(Entry)) error {
 		if _, err := netip.ParseAddr(fields[0]); err == nil {
 			return parseHosts(fields[1:], emit)
 		}
+		if allZoneNumbers(fields) {
+			return nil
+		}
 		return parseRPZ(fields, emit)
 	}
 	return parsePlain(fields[0], emit)
@@ -136,6 +139,15 @@ func parsePlain(name string, emit func(Entry)) error {
 
 // isZoneNumber reports the bare numbers and parentheses of a multi-line SOA
 // record in an RPZ file.
+func allZoneNumbers(fields []string) bool {
+	for _, f := range fields {
+		if !isZoneNumber(f) {
+			return false
+		}
+	}
+	return true
+}
+
 func isZoneNumber(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < '0' || c > '9') && c != '(' && c != ')' {

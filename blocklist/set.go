@@ -193,14 +193,19 @@ func (s *domainSet) lookup(name string, p policyMask) verdict {
 		}
 	}
 	if blk.blocked {
+		if len(s.regexes) > 0 {
+			if v := s.lookupRegex(name, p, true); v.allowed {
+				return v // an @@/regex/ beats a domain block too
+			}
+		}
 		return blk
 	}
-	return s.lookupRegex(name, p)
+	return s.lookupRegex(name, p, false)
 }
 
-// lookupRegex runs after the domain table missed. Exceptions are checked
-// first so an @@/regex/ beats a /regex/.
-func (s *domainSet) lookupRegex(name string, p policyMask) verdict {
+// lookupRegex runs after the domain table missed (or, with allowOnly, when it
+// blocked): regex blocks are tried only then. Any exception that matches wins.
+func (s *domainSet) lookupRegex(name string, p policyMask, allowOnly bool) verdict {
 	if len(s.regexes) == 0 {
 		return verdict{}
 	}
@@ -209,7 +214,7 @@ func (s *domainSet) lookupRegex(name string, p policyMask) verdict {
 	for _, r := range s.regexes {
 		bit := uint64(1) << r.src
 		allowRule := r.allow && (p.block|p.allow)&bit != 0 || !r.allow && p.allow&bit != 0
-		blockRule := !r.allow && p.block&bit != 0
+		blockRule := !allowOnly && !r.allow && p.block&bit != 0
 		if !allowRule && (!blockRule || blk.blocked) {
 			continue
 		}

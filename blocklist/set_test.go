@@ -49,6 +49,7 @@ func TestSetLookup(t *testing.T) {
 		{"below not self", block, "below.example", false, false, 0, ""},
 		{"regex", block, "ad12.track.net", true, false, 0, ""},
 		{"regex exception", block, "ad7.track.net", false, true, 0, ""},
+		{"regex exception beats domain block", block, "ad7.tiktok.com", false, true, 0, ""},
 		{"second list", block, "mail.qq.com", true, false, 1, "qq.com"},
 		{"rpz passthru exact", block, "wx.qq.com", false, true, 1, "wx.qq.com"},
 		{"rpz passthru not below", block, "a.wx.qq.com", true, false, 1, "qq.com"},
@@ -224,4 +225,32 @@ func FuzzSetLookup(f *testing.F) {
 			t.Fatalf("name %q: got %+v, oracle blocked=%v allowed=%v", name, v, wantBlocked, wantAllowed)
 		}
 	})
+}
+
+func TestParseListRPZOrigin(t *testing.T) {
+	zone := `$TTL 300
+$ORIGIN rpz.example.
+@ IN SOA localhost. hostmaster.localhost. (
+        2024010101 ; serial
+        3600 600 86400 60 )
+@ IN NS localhost.
+ads.example.com CNAME .
+*.ads.example.com CNAME .
+tracker.example.net.rpz.example. CNAME .
+ok.ads.example.com CNAME rpz-passthru.
+redirect.example A 10.0.0.1
+`
+	p, st := parseList([]byte(zone), 0)
+	if st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	s := buildSet(nil, 1, 0, map[int]*part{0: p})
+	for name, want := range map[string]bool{
+		"ads.example.com": true, "x.ads.example.com": true, "tracker.example.net": true,
+		"ok.ads.example.com": false, "a.tracker.example.net": false, "rpz.example": false,
+	} {
+		if got := s.lookup(name, policyMask{block: 1}).blocked; got != want {
+			t.Errorf("%s blocked = %v, want %v", name, got, want)
+		}
+	}
 }

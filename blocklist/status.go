@@ -41,7 +41,7 @@ func (m *Manager) isLoaded(s *source) bool {
 	return m.status[s.idx].Loaded
 }
 
-func (m *Manager) recordSuccess(s *source, st ParseStats, at time.Time, fromStore bool) {
+func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStore bool) {
 	m.statusMu.Lock()
 	ls := &m.status[s.idx]
 	ls.Loaded, ls.FromStore = true, fromStore
