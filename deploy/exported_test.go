@@ -53,7 +53,7 @@ func exported(t *testing.T) (series, labels map[string]bool) {
 		switch col.(type) {
 		case *prometheus.HistogramVec, prometheus.Histogram:
 			suffixes = []string{"_bucket", "_sum", "_count"}
-		case *prometheus.SummaryVec, prometheus.Summary:
+		case *prometheus.SummaryVec:
 			suffixes = []string{"", "_sum", "_count"}
 		case *prometheus.CounterVec, *prometheus.GaugeVec, prometheus.Counter, prometheus.Gauge:
 			suffixes = []string{""}
