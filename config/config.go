@@ -15,6 +15,7 @@ import (
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -46,7 +47,7 @@ type Config struct {
 	// LocalRecords are the LAN's own names, answered without going upstream.
 	LocalRecords localrecords.Config `mapstructure:"local_records"`
 	// QueryLog records queries for search and audit.
-	QueryLog QueryLog `mapstructure:"querylog"`
+	QueryLog querylog.Config `mapstructure:"querylog"`
 	// Log configures cleandns's own log.
 	Log Log `mapstructure:"log"`
 }
@@ -57,8 +58,14 @@ type HTTP struct {
 	// default, and "" turns the listener off.
 	Listen string `mapstructure:"listen"`
 	// AdminToken authorises every API call; ReadToken the read-only ones.
+	// Without an admin token the API is open, and only on loopback.
 	AdminToken string `mapstructure:"admin_token"`
 	ReadToken  string `mapstructure:"read_token"`
+	// MetricsAuth puts /metrics behind the read (or admin) token too.
+	MetricsAuth bool `mapstructure:"metrics_auth"`
+	// AllowFile keeps the runtime allow list the API and `cleandns allow`
+	// edit; empty means allow.json beside the query log's default path.
+	AllowFile string `mapstructure:"allow_file"`
 }
 
 // Blocking is the `blocking` section.
@@ -83,11 +90,6 @@ type Group = groups.Group[blocklist.ListSpec]
 
 // Schedule is a group's `schedule`.
 type Schedule = groups.Schedule[blocklist.ListSpec]
-
-// QueryLog is the `querylog` section.
-type QueryLog struct {
-	Enabled bool `mapstructure:"enabled"`
-}
 
 // Log is the `log` section.
 type Log struct {
@@ -118,7 +120,7 @@ func Default() Config {
 		LocalRecords: localrecords.Config{HostsPoll: 5 * time.Second, TTL: 5 * time.Minute},
 		Access:       policy.DefaultAccessConfig(),
 		RateLimit:    policy.DefaultRateLimitConfig(),
-		QueryLog:     QueryLog{Enabled: true},
+		QueryLog:     querylog.Defaults(),
 		Log:          Log{Level: "info", Format: "console"},
 	}
 }

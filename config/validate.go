@@ -25,6 +25,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err)
 		}
 	}
+	if c.HTTP.MetricsAuth && c.HTTP.ReadToken == "" && c.HTTP.AdminToken == "" {
+		return fmt.Errorf("http.metrics_auth: needs http.read_token or http.admin_token")
+	}
 	if err := c.Upstreams.Validate(); err != nil {
 		return err
 	}
@@ -35,6 +38,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Cache.Validate(); err != nil {
+		return err
+	}
+	if err := c.QueryLog.Validate(); err != nil {
 		return err
 	}
 	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {

@@ -56,6 +56,8 @@ type Metrics struct {
 	ConfigReloadSuccess   prometheus.Gauge
 	ConfigReloadTimestamp prometheus.Gauge
 
+	QueryLogDropped prometheus.Counter
+
 	BuildInfo *prometheus.GaugeVec // version, goversion
 }
 
@@ -140,6 +142,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "config_last_reload_timestamp_seconds",
 			Help: "Unix time of the last successful config load or reload.",
 		}),
+		QueryLogDropped: counter("querylog_dropped_total", "Query log records dropped because the log's buffer was full (the queries were answered)."),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "build_info",
 			Help: "Always 1; labels say which build is running.",
@@ -152,6 +155,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
 		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
+		m.QueryLogDropped,
 		m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -178,11 +178,17 @@ func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 // Blocked returns the block response to req for rule; name is the name the
 // rule matched (the query name, or a CNAME target in the answer).
 func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Response {
+	text := rule.Text
+	if text == "" {
+		// The fast matcher does not keep rule text (explain re-reads the
+		// list for it); the rule's domain says what matched.
+		text = rule.Domain
+	}
 	return &Response{
 		Msg:    b.mode.Answer(req.Msg, rule),
 		Result: Blocked,
 		List:   rule.List,
-		Rule:   rule.Text,
+		Rule:   text,
 		Group:  req.Group,
 		EDE:    EDE(rule, name),
 	}

@@ -44,6 +44,8 @@ type Edge struct {
 	logger  *zap.Logger
 	maxUDP  int
 	now     func() time.Time
+
+	recorder atomic.Pointer[recorderBox] // nil: no query log
 }
 
 // NewEdge returns the edge in front of next.
@@ -92,19 +94,41 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
 	start := e.now()
-	resp := e.resolve(w, r, protocol, start)
+	req := newRequest(w, r, protocol, start)
+	resp := e.resolve(req)
+	rcode := -1
 	if resp.Msg != nil { // a nil message is a drop: nothing is sent
 		out := e.finish(r, resp, protocol)
+		rcode = out.Rcode
 		if err := w.WriteMsg(out); err != nil {
 			e.logger.Debug("write answer", zap.Error(err))
 		}
 	}
-	e.observe(r, resp, protocol, start)
+	e.observe(req, resp, rcode, start)
+}
+
+// newRequest describes r for the pipeline. A query without a question gets
+// an empty Name; checkHeader answers it before any link sees it.
+func newRequest(w dns.ResponseWriter, r *dns.Msg, protocol string, start time.Time) *Request {
+	req := &Request{
+		Msg:      r,
+		Client:   clientAddr(w.RemoteAddr()),
+		Protocol: protocol,
+		Group:    DefaultGroup,
+		Start:    start,
+	}
+	if len(r.Question) > 0 {
+		q := r.Question[0]
+		req.Name = strings.ToLower(dns.Fqdn(q.Name))
+		req.Type = q.Qtype
+	}
+	return req
 }
 
 // resolve checks the header and runs the pipeline, turning errors and panics
 // into SERVFAIL so a bad query can never take the server down.
-func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start time.Time) (resp *Response) {
+func (e *Edge) resolve(req *Request) (resp *Response) {
+	r := req.Msg
 	defer func() {
 		if p := recover(); p != nil {
 			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
@@ -113,16 +137,6 @@ func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start 
 	}()
 	if bad := checkHeader(r); bad != nil {
 		return bad
-	}
-	q := r.Question[0]
-	req := &Request{
-		Msg:      r,
-		Client:   clientAddr(w.RemoteAddr()),
-		Protocol: protocol,
-		Name:     strings.ToLower(dns.Fqdn(q.Name)),
-		Type:     q.Qtype,
-		Group:    DefaultGroup,
-		Start:    start,
 	}
 	resp, err := e.next.Load().h.Resolve(context.Background(), req)
 	if err != nil {

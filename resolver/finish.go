@@ -79,16 +79,17 @@ func udpSize(r *dns.Msg, maxUDP int) int {
 	return size
 }
 
-// observe records the query in the metrics. Labels are bounded: protocol,
-// a fixed qtype set, result, group and list names from the config.
-func (e *Edge) observe(r *dns.Msg, resp *Response, protocol string, start time.Time) {
-	qtype := uint16(0)
-	if len(r.Question) > 0 {
-		qtype = r.Question[0].Qtype
-	}
+// observe records the query in the metrics and hands it to the recorder (the
+// query log), if any. Labels are bounded: protocol, a fixed qtype set,
+// result, group and list names from the config.
+func (e *Edge) observe(req *Request, resp *Response, rcode int, start time.Time) {
 	result := resp.Result.String()
-	e.metrics.Queries.WithLabelValues(protocol, metrics.QType(qtype), result).Inc()
-	e.metrics.RequestDuration.WithLabelValues(result).Observe(e.now().Sub(start).Seconds())
+	d := e.now().Sub(start)
+	e.metrics.Queries.WithLabelValues(req.Protocol, metrics.QType(req.Type), result).Inc()
+	e.metrics.RequestDuration.WithLabelValues(result).Observe(d.Seconds())
+	if rb := e.recorder.Load(); rb != nil {
+		rb.r.Record(req, resp, rcode, d)
+	}
 	if resp.Result == Blocked {
 		group := DefaultGroup
 		if resp.Group != "" {

@@ -141,10 +141,12 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		if err != nil {
 			return p, err
 		}
-		// The groups' matcher honours blocking: false, pauses and schedules.
-		block := resolver.NewBlockLink(g.groups.Matcher, mode)
+		// The groups' matcher honours blocking: false, pauses and schedules;
+		// the runtime allow list (API, `cleandns allow`) goes in front of it.
+		match := s.allow.Wrap(g.groups.Matcher)
+		block := resolver.NewBlockLink(match, mode)
 		p.Block = block
-		p.ResponseFilter = resolver.NewResponseFilter(block, g.groups.Matcher)
+		p.ResponseFilter = resolver.NewResponseFilter(block, match)
 	}
 	if g.cacheLink != nil {
 		p.Cache = g.cacheLink

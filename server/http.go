@@ -7,12 +7,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cleandns/cleandns/api"
 )
 
-// httpHandler serves /metrics and /healthz; the admin API mounts here later.
-func httpHandler(reg *prometheus.Registry) http.Handler {
+// httpHandler serves /metrics, /healthz and the admin API. metrics wraps
+// the metrics handler (it may put a token in front of it).
+func httpHandler(reg *prometheus.Registry, admin http.Handler, metrics func(http.Handler) http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle(api.Prefix, admin)
+	mux.Handle("GET /metrics", metrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

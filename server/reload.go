@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"go.uber.org/zap"
 
@@ -67,6 +68,10 @@ func (s *Server) reload(cfg *config.Config) error {
 	s.edge.Swap(next.handler)
 	s.gen = next
 	prev.retire(next, s.log)
+	s.setAPI(cfg) // the tokens may have changed
+	if !reflect.DeepEqual(prev.cfg.QueryLog, cfg.QueryLog) || allowFile(prev.cfg) != allowFile(cfg) {
+		s.log.Warn("reload: querylog and http.allow_file changes take effect at the next restart")
+	}
 
 	keep := map[string]bool{}
 	for _, a := range cfg.Listen {

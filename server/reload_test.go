@@ -103,6 +103,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	useTempState(t, cfg)
 	s, err := New(cfg, Deps{})
 	if err != nil {
 		t.Fatal(err)

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -45,6 +48,13 @@ type Server struct {
 
 	errc chan error
 	wg   sync.WaitGroup
+
+	// The admin API and what it keeps; set up once, at New and Start.
+	version string
+	started time.Time
+	allow   *allowstore.Store
+	qlog    *querylog.Logger // nil when the query log is off
+	api     atomic.Pointer[apiBox]
 }
 
 // New builds every component from cfg. It opens no socket and loads no list.
@@ -57,8 +67,15 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s := &Server{
 		log: log, registry: reg, metrics: metrics.New(reg), loops: upstream.NewLoopDetector(),
 		errc: make(chan error, 8), listeners: map[string]*listener{},
+		version: deps.Version, started: time.Now(),
 	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
+	// The runtime allow list is read before the pipeline that applies it is
+	// built; a missing file is an empty list.
+	var err error
+	if s.allow, err = allowstore.Open(allowFile(cfg), nil); err != nil {
+		return nil, fmt.Errorf("http.allow_file: %w", err)
+	}
 	g, err := s.build(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -78,14 +95,20 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.gen.start(ctx); err != nil {
 		return fmt.Errorf("blocklists: %w", err)
 	}
+	if err := s.openQueryLog(s.gen.cfg.QueryLog); err != nil {
+		return fmt.Errorf("querylog: %w", err)
+	}
 	if err := s.openListeners(s.gen.cfg.Listen); err != nil {
 		s.closeListeners(context.Background(), nil)
+		_ = s.closeQueryLog()
 		return err
 	}
 	if err := s.openHTTP(s.gen.cfg.HTTP.Listen); err != nil {
 		s.closeListeners(context.Background(), nil)
+		_ = s.closeQueryLog()
 		return err
 	}
+	s.setAPI(s.gen.cfg)
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
 	s.logStart()
@@ -121,7 +144,7 @@ func (s *Server) openHTTP(addr string) error {
 	if addr == "" {
 		return nil
 	}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry))
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(s.serveAPI), s.guardMetrics))
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", addr, err)
 	}
@@ -172,6 +195,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, s.http.Shutdown(ctx))
 	}
 	s.wg.Wait()
+	// The listeners are closed: every answered query has been recorded.
+	err = errors.Join(err, s.closeQueryLog())
 	return errors.Join(err, s.gen.close())
 }
 

@@ -26,6 +26,7 @@ func boot(t *testing.T, yaml string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	useTempState(t, cfg)
 	s, err := New(cfg, Deps{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -227,14 +228,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	ask(t, "udp", addr, "example.org.", dns.TypeA, false)
 	ask(t, "tcp", addr, "example.net.", dns.TypeAAAA, false)
-	resp, err := http.Get("http://" + s.HTTPAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	body := string(b)
-	for _, want := range []string{
+	// The edge counts a query just after sending its answer: poll briefly.
+	wants := []string{
 		`cleandns_blocked_queries_total{group="default",list="builtin:apps-tiktok"} 3`,
 		`cleandns_queries_total{protocol="udp",qtype="A",result="blocked"} 3`,
 		`cleandns_queries_total{protocol="udp",qtype="A",result="forwarded"} 1`,
@@ -242,10 +237,23 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		`cleandns_blocklist_entries{list="builtin:apps-tiktok"}`,
 		`cleandns_build_info{goversion=`,
 		`cleandns_request_duration_seconds_bucket{result="blocked",le="5e-05"}`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		body := getBody(t, "http://"+s.HTTPAddr()+"/metrics")
+		var missing []string
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				missing = append(missing, want)
+			}
 		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %v", missing)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	hr, err := http.Get("http://" + s.HTTPAddr() + "/healthz")
 	if err != nil || hr.StatusCode != 200 {
@@ -285,4 +293,18 @@ func TestCNAMEChainIntoBlockedName(t *testing.T) {
 			t.Errorf("after query %d the upstream saw %d queries, want 1 (the second from the cache)", i+1, got)
 		}
 	}
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

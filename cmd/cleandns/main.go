@@ -63,6 +63,11 @@ func newRoot() *cobra.Command {
 		newExplain(f),
 		newVersion(),
 		newHealthcheck(f),
+		newPause(),
+		newResume(),
+		newQueryLog(),
+		newTop(),
+		newAllow(),
 	)
 	return root
 }

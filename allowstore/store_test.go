@@ -1,0 +1,81 @@
+package allowstore
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cleandns/cleandns/blocklist"
+)
+
+type blockAll struct{}
+
+func (blockAll) Match(name string) (blocklist.Rule, bool) {
+	return blocklist.Rule{List: "ads", Text: name}, true
+}
+
+func TestAllowUnblocksAndSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "allow.json")
+	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	s, err := Open(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := s.Wrap(func(string) blocklist.Matcher { return blockAll{} })
+	if _, blocked := match("default").Match("www.example.com."); !blocked {
+		t.Fatal("not blocked before any allow entry")
+	}
+	if _, err := s.Add("Example.COM", "admin@127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"example.com.", "www.example.com", "A.B.EXAMPLE.COM."} {
+		if rule, blocked := match("default").Match(name); blocked || !rule.Allow || rule.List != ListName {
+			t.Errorf("%s: blocked=%v rule=%+v after allowing example.com", name, blocked, rule)
+		}
+	}
+	if _, blocked := match("default").Match("notexample.com."); !blocked {
+		t.Error("notexample.com. unblocked by example.com")
+	}
+
+	// A restart: a new Store reads the file.
+	s2, err := Open(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := s2.List(); len(l) != 1 || l[0].Name != "example.com." || l[0].By != "admin@127.0.0.1:1" {
+		t.Fatalf("after reopen: %+v", l)
+	}
+	if ok, err := s2.Remove("example.com"); !ok || err != nil {
+		t.Fatalf("Remove = %v, %v", ok, err)
+	}
+	if ok, _ := s2.Remove("example.com"); ok {
+		t.Error("removed twice")
+	}
+	s3, _ := Open(path, now)
+	if len(s3.List()) != 0 {
+		t.Errorf("removal not saved: %+v", s3.List())
+	}
+	if _, err := s.Add("bad..name", ""); err == nil {
+		t.Error("added an invalid name")
+	}
+}
+
+func TestOpenRejectsCorruptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allow.json")
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, nil); err == nil {
+		t.Error("opened a corrupt file")
+	}
+}
+
+func BenchmarkWrapEmpty(b *testing.B) {
+	s, _ := Open(filepath.Join(b.TempDir(), "allow.json"), nil)
+	f := s.Wrap(func(string) blocklist.Matcher { return blockAll{} })
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_, _ = f("default").Match("www.example.com.")
+	}
+}

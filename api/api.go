@@ -1,0 +1,112 @@
+// Package api is cleandns's admin API: JSON under /api/v1 on the HTTP
+// listener. It depends only on the small interfaces in deps.go, so it is
+// tested with fakes; server wires the real components in.
+//
+// Two bearer tokens guard it: the read token opens status, explain, the
+// query log and top; the admin token opens everything. Every admin action
+// is logged with who (token kind, remote address) and what.
+package api
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1/"
+
+// Tokens are the two bearer tokens (http.admin_token, http.read_token).
+// With no admin token the API is open, which CheckListener allows only on
+// loopback; with no read token, reads need the admin token.
+type Tokens struct {
+	Admin string
+	Read  string
+}
+
+// Deps are the API's collaborators; nil ones answer 501.
+type Deps struct {
+	Logger  *zap.Logger
+	Version string
+	Started time.Time
+	Now     func() time.Time
+
+	Blocking  bool // blocking.enabled
+	Status    StatusSource
+	Pauser    Pauser
+	Refresher Refresher
+	Explainer Explainer
+	QueryLog  QueryLog
+	Cache     CacheFlusher
+	Allow     AllowStore
+}
+
+// API serves /api/v1.
+type API struct {
+	tokens Tokens
+	d      Deps
+	log    *zap.Logger
+	mux    *http.ServeMux
+}
+
+// ErrNoAdminToken is returned by CheckListener.
+var ErrNoAdminToken = errors.New("http.admin_token is required when http.listen is not a loopback address")
+
+// CheckListener refuses an API without an admin token on a listener other
+// hosts can reach.
+func CheckListener(listen string, t Tokens) error {
+	if t.Admin != "" || listen == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return ErrNoAdminToken
+}
+
+// New returns the API. Mount it with mux.Handle(api.Prefix, a).
+func New(t Tokens, d Deps) *API {
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Started.IsZero() {
+		d.Started = d.Now()
+	}
+	a := &API{tokens: t, d: d, log: d.Logger, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+func (a *API) routes() {
+	read, admin := a.read, a.admin
+	a.mux.Handle("GET /api/v1/status", read(a.status))
+	a.mux.Handle("GET /api/v1/explain", read(a.explain))
+	a.mux.Handle("GET /api/v1/querylog", read(a.querylog))
+	a.mux.Handle("GET /api/v1/top", read(a.top))
+	a.mux.Handle("POST /api/v1/blocking/pause", admin("pause", a.pause))
+	a.mux.Handle("POST /api/v1/blocking/resume", admin("resume", a.resume))
+	a.mux.Handle("POST /api/v1/lists/refresh", admin("refresh lists", a.refresh))
+	a.mux.Handle("POST /api/v1/cache/flush", admin("flush cache", a.flushCache))
+	a.mux.Handle("GET /api/v1/allow", admin("list allow", a.allowList))
+	a.mux.Handle("POST /api/v1/allow", admin("allow", a.allowAdd))
+	a.mux.Handle("DELETE /api/v1/allow", admin("unallow", a.allowRemove))
+	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// ServeHTTP serves the API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

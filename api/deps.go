@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/cleandns/cleandns/allowstore"
+	"github.com/cleandns/cleandns/querylog"
+)
+
+// The API's dependencies, each declared here as the least it needs, so the
+// API is tested with fakes and server wires in the real components. A nil
+// dependency is a feature that is off: its endpoints answer 501.
+
+// StatusSource reports the components' state for GET /status.
+type StatusSource interface {
+	Status(ctx context.Context) Status
+}
+
+// Pauser pauses and resumes blocking, for everyone (group "") or a group.
+type Pauser interface {
+	Pause(group string, d time.Duration) (until time.Time, err error)
+	Resume(group string) error
+	Paused() map[string]time.Time // group ("" = all) → until, only those paused
+}
+
+// Refresher reloads every remote and file list now.
+type Refresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// Explainer says why a name is or is not blocked for a client.
+type Explainer interface {
+	Explain(ctx context.Context, name string, client netip.Addr) (Explanation, error)
+}
+
+// QueryLog searches the query log; *querylog.Logger is one.
+type QueryLog interface {
+	Search(ctx context.Context, q querylog.Query) ([]querylog.Record, error)
+	Top(ctx context.Context, kind querylog.TopKind, since time.Time, n int) ([]querylog.Count, error)
+}
+
+// CacheFlusher empties the answer cache; *cache.Cache is one.
+type CacheFlusher interface {
+	Flush()
+	Len() int
+}
+
+// AllowStore keeps the runtime exceptions; *allowstore.Store is one.
+type AllowStore interface {
+	List() []AllowEntry
+	Add(name, by string) (AllowEntry, error)
+	Remove(name string) (bool, error)
+}
+
+// Status is the answer of GET /status. Version, Uptime and Blocking are
+// the API's own; the rest comes from the StatusSource.
+type Status struct {
+	Version   string           `json:"version"`
+	Started   time.Time        `json:"started"`
+	Uptime    string           `json:"uptime"`
+	Blocking  BlockingStatus   `json:"blocking"`
+	Lists     []ListStatus     `json:"lists"`
+	Upstreams []UpstreamStatus `json:"upstreams"`
+	Cache     *CacheStatus     `json:"cache,omitempty"`
+	QueryLog  *QueryLogStatus  `json:"querylog,omitempty"`
+}
+
+// BlockingStatus says whether blocking is on and which pauses run.
+type BlockingStatus struct {
+	Enabled bool                 `json:"enabled"`
+	Paused  map[string]time.Time `json:"paused"` // "" = everyone
+}
+
+// ListStatus is one configured list.
+type ListStatus struct {
+	Name        string    `json:"name"`
+	Group       string    `json:"group,omitempty"`
+	Entries     int       `json:"entries"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// UpstreamStatus is one upstream resolver.
+type UpstreamStatus struct {
+	Name    string `json:"name"`
+	Healthy bool   `json:"healthy"`
+}
+
+// CacheStatus is the answer cache's size.
+type CacheStatus struct {
+	Entries int   `json:"entries"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// QueryLogStatus says where the query log goes.
+type QueryLogStatus struct {
+	Format string `json:"format"`
+	Path   string `json:"path"`
+}
+
+// Explanation is the answer of GET /explain.
+type Explanation struct {
+	Name    string `json:"name"`
+	Group   string `json:"group"`
+	Blocked bool   `json:"blocked"`
+	Paused  bool   `json:"paused,omitempty"`
+	Allowed bool   `json:"allowed,omitempty"` // an exception matched
+	List    string `json:"list,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Text    string `json:"text"` // one human sentence, as `cleandns explain` prints
+}
+
+// AllowEntry is one runtime exception.
+type AllowEntry = allowstore.Entry

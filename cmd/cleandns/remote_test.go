@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cleandns/cleandns/allowstore"
+	"github.com/cleandns/cleandns/api"
+)
+
+type pauser struct{ paused map[string]time.Time }
+
+func (p *pauser) Pause(g string, d time.Duration) (time.Time, error) {
+	p.paused[g] = time.Now().Add(d)
+	return p.paused[g], nil
+}
+func (p *pauser) Resume(g string) error        { delete(p.paused, g); return nil }
+func (p *pauser) Paused() map[string]time.Time { return p.paused }
+
+// run executes the CLI with args against a fresh API and returns stdout.
+func run(t *testing.T, server string, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append(args, "--server", server))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestRemoteCommands(t *testing.T) {
+	allow, err := allowstore.Open(filepath.Join(t.TempDir(), "allow.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: allow})
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+
+	t.Setenv(TokenEnv, "tok")
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pause", "10m", "--group", "kids"}, "blocking paused for group kids until"},
+		{[]string{"resume", "--group", "kids"}, "blocking is active"},
+		{[]string{"allow", "add", "Example.com"}, "allowed example.com."},
+		{[]string{"allow", "list"}, "example.com."},
+		{[]string{"allow", "rm", "example.com"}, "removed example.com"},
+	}
+	for _, s := range steps {
+		out, err := run(t, srv.URL, s.args...)
+		if err != nil || !strings.Contains(out, s.want) {
+			t.Errorf("cleandns %s: %v\n%s\nwant %q", strings.Join(s.args, " "), err, out, s.want)
+		}
+	}
+	if _, err := run(t, srv.URL, "querylog", "--since", "1h"); err == nil || !strings.Contains(err.Error(), "HTTP 501") {
+		t.Errorf("querylog without a query log: %v", err)
+	}
+	t.Setenv(TokenEnv, "wrong")
+	if _, err := run(t, srv.URL, "pause", "1m"); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Errorf("pause with a wrong token: %v", err)
+	}
+}

@@ -1,0 +1,124 @@
+package querylog
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// bigDB is a million-record log, built once for the search benchmarks (it
+// takes a while) in a directory removed at the end of the run.
+var (
+	bigOnce sync.Once
+	bigDB   *SQLite
+	bigErr  error
+)
+
+func millionRecords(b *testing.B) *SQLite {
+	bigOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "querylog-bench")
+		if err != nil {
+			bigErr = err
+			return
+		}
+		bigDB, bigErr = OpenSQLite(filepath.Join(dir, "q.db"), 0)
+		if bigErr != nil {
+			return
+		}
+		recs := generate(1_000_000, t0)
+		for i := 0; i < len(recs) && bigErr == nil; i += 5000 {
+			bigErr = bigDB.Write(recs[i : i+5000])
+		}
+	})
+	if bigErr != nil {
+		b.Fatal(bigErr)
+	}
+	return bigDB
+}
+
+// BenchmarkSearch1M runs each search the API offers on a million records;
+// each must answer in well under a second.
+func BenchmarkSearch1M(b *testing.B) {
+	ctx := context.Background()
+	searches := []struct {
+		name string
+		run  func(s *SQLite) error
+	}{
+		{"client", func(s *SQLite) error { _, err := s.Search(ctx, Query{Client: "10.0.0.42"}); return err }},
+		{"name-common", func(s *SQLite) error { _, err := s.Search(ctx, Query{Name: "example1"}); return err }},
+		{"name-rare", func(s *SQLite) error { _, err := s.Search(ctx, Query{Name: "host4242.example42"}); return err }},
+		{"name-absent", func(s *SQLite) error { _, err := s.Search(ctx, Query{Name: "nosuchname"}); return err }},
+		{"name-short", func(s *SQLite) error { _, err := s.Search(ctx, Query{Name: "t9"}); return err }},
+		{"result", func(s *SQLite) error { _, err := s.Search(ctx, Query{Result: "blocked"}); return err }},
+		{"client-blocked-range", func(s *SQLite) error {
+			_, err := s.Search(ctx, Query{Client: "10.0.1.150", Result: "blocked", Since: t0.Add(-30 * time.Minute), Until: t0.Add(-10 * time.Minute)})
+			return err
+		}},
+		{"top-blocked", func(s *SQLite) error { _, err := s.Top(ctx, TopBlocked, time.Time{}, 10); return err }},
+		{"top-clients", func(s *SQLite) error { _, err := s.Top(ctx, TopClients, time.Time{}, 10); return err }},
+		{"per-hour", func(s *SQLite) error { _, err := s.PerHour(ctx, time.Time{}); return err }},
+	}
+	s := millionRecords(b)
+	for _, sc := range searches {
+		b.Run(sc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := sc.run(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if per := b.Elapsed() / time.Duration(b.N); per > time.Second {
+				b.Errorf("%s took %v a search on 1M records, want < 1s", sc.name, per)
+			}
+		})
+	}
+}
+
+// BenchmarkRecord is the hot path's cost: one non-blocking send.
+func BenchmarkRecord(b *testing.B) {
+	st := &slowStore{release: make(chan struct{})}
+	close(st.release)
+	l := NewWithStore(Config{}, st, Deps{})
+	defer l.Close()
+	req, resp := request("10.0.0.5", "www.example.com.")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l.Record(req, resp, 0, time.Millisecond)
+		}
+	})
+}
+
+// BenchmarkWrite is the writer's cost per record in 1,000-record batches.
+func BenchmarkWrite(b *testing.B) {
+	s := openTestDB(b, 0)
+	recs := generate(1000, t0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.Write(recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
+
+// BenchmarkRecordFull is the hot path when the buffer is full: a failed
+// send and a counter increment.
+func BenchmarkRecordFull(b *testing.B) {
+	st := &slowStore{release: make(chan struct{})} // never released: the writer stalls
+	l := NewWithStore(Config{Buffer: 1, BatchSize: 1}, st, Deps{})
+	req, resp := request("10.0.0.5", "www.example.com.")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l.Record(req, resp, 0, time.Millisecond)
+		}
+	})
+	b.StopTimer()
+	close(st.release)
+	l.Close()
+}

@@ -1,0 +1,196 @@
+package querylog
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// slowStore blocks every Write until release is closed, like a stuck disk.
+type slowStore struct {
+	release chan struct{}
+	mu      sync.Mutex
+	stored  int
+}
+
+func (s *slowStore) Write(recs []Record) error {
+	<-s.release
+	s.mu.Lock()
+	s.stored += len(recs)
+	s.mu.Unlock()
+	return nil
+}
+func (s *slowStore) Prune(time.Time) (int64, error) { return 0, nil }
+func (s *slowStore) Close() error                   { return nil }
+
+func TestFloodDropsRecordsNotQueries(t *testing.T) {
+	st := &slowStore{release: make(chan struct{})}
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
+	l := NewWithStore(Config{Buffer: 8, BatchSize: 4, FlushInterval: time.Hour}, st, Deps{Dropped: dropped})
+
+	const senders, each = 8, 2000
+	var sent atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < senders; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, resp := request("10.0.0.5", "flood.example.")
+			for j := 0; j < each; j++ {
+				l.Record(req, resp, 0, time.Millisecond)
+				sent.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("recording %d queries against a stuck store took %v: Record blocked", sent.Load(), d)
+	}
+	if got := testutil.ToFloat64(dropped); got < float64(sent.Load()-100) {
+		t.Errorf("dropped = %v of %d with an 8-record buffer and a stuck store", got, sent.Load())
+	}
+	close(st.release)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if total := int64(st.stored) + int64(testutil.ToFloat64(dropped)); total != sent.Load() {
+		t.Errorf("stored %d + dropped %v != sent %d", st.stored, testutil.ToFloat64(dropped), sent.Load())
+	}
+}
+
+func TestLoggerStoresWithPrivacy(t *testing.T) {
+	tests := []struct{ mode, client, want string }{
+		{ClientFull, "10.0.0.5", "10.0.0.5"},
+		{ClientAnonymize, "10.1.2.3", "10.1.2.0"},
+		{ClientAnonymize, "2001:db8:aa:bb::1", "2001:db8:aa::"},
+		{ClientNone, "10.0.0.5", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode+"/"+tt.client, func(t *testing.T) {
+			l, err := New(Config{Path: filepath.Join(t.TempDir(), "q.db"), Client: tt.mode}, Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			req, resp := request(tt.client, "www.example.com.")
+			l.Record(req, resp, 0, 3*time.Millisecond)
+			if err := l.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := l.Search(context.Background(), Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Client != tt.want || got[0].Name != "www.example.com." || got[0].Type != "A" ||
+				got[0].Result != "forwarded" || got[0].Upstream != "9.9.9.9:53" || got[0].Duration != 3*time.Millisecond {
+				t.Errorf("stored %+v, want client %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRetentionByAge(t *testing.T) {
+	now := t0
+	st := openTestDB(t, 0)
+	l := NewWithStore(Config{Retention: 24 * time.Hour}, st, Deps{Now: func() time.Time { return now }})
+	defer l.Close()
+	if err := st.Write([]Record{
+		rec(t0.Add(-48*time.Hour), "10.0.0.1", "old.example.", "forwarded"),
+		rec(t0.Add(-time.Hour), "10.0.0.1", "new.example.", "forwarded"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := l.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Search(ctx, Query{}); len(got) != 1 || got[0].Name != "new.example." {
+		t.Fatalf("after pruning at t0: %+v, want only new.example.", got)
+	}
+	now = t0.Add(24 * time.Hour) // a day later the other one is too old
+	if err := l.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Search(ctx, Query{}); len(got) != 0 {
+		t.Fatalf("after pruning a day later: %+v, want none", got)
+	}
+}
+
+func TestRetentionBySize(t *testing.T) {
+	st := openTestDB(t, 100)
+	if err := st.Write(generate(250, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Prune(time.Time{}); err != nil || n != 150 {
+		t.Fatalf("Prune removed %d (%v), want 150", n, err)
+	}
+	got, _ := st.Search(context.Background(), Query{Limit: 1000})
+	if len(got) != 100 || !got[99].Time.After(t0.Add(-time.Hour)) {
+		t.Errorf("kept %d rows, want the newest 100", len(got))
+	}
+}
+
+func TestConfigValidateNamesKey(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Format: "csv", Client: "full"}, "querylog.format"},
+		{Config{Format: "sqlite", Client: "hash"}, "querylog.client"},
+		{Config{Format: "sqlite", Client: "full", Retention: -time.Hour}, "querylog.retention"},
+		{Config{Format: "jsonl", Client: "none", MaxRows: -1}, "querylog.max_rows"},
+		{Config{Format: "sqlite", Client: "anonymize", Buffer: -1}, "querylog.buffer"},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %s", tt.cfg, err, tt.want)
+		}
+	}
+	if err := Defaults().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	t.Setenv("STATE_DIRECTORY", "/var/lib/cleandns:/other")
+	if got := DefaultPath("sqlite"); got != "/var/lib/cleandns/querylog.db" {
+		t.Errorf("with STATE_DIRECTORY: %s", got)
+	}
+	t.Setenv("STATE_DIRECTORY", "")
+	t.Setenv("XDG_STATE_HOME", "/home/u/.state")
+	if got := DefaultPath("jsonl"); got != "/home/u/.state/cleandns/querylog.jsonl" {
+		t.Errorf("with XDG_STATE_HOME: %s", got)
+	}
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "/")
+	if got := DefaultPath("sqlite"); got != "cleandns-querylog.db" {
+		t.Errorf("without a home: %s", got)
+	}
+}
+
+func TestWriterRestsToItsCPUShare(t *testing.T) {
+	tests := []struct {
+		share float64
+		work  time.Duration
+		want  time.Duration
+	}{
+		{0.05, 10 * time.Millisecond, 190 * time.Millisecond},
+		{0.5, 10 * time.Millisecond, 10 * time.Millisecond},
+		{1, 10 * time.Millisecond, 0},
+	}
+	for _, tt := range tests {
+		l := &Logger{cfg: Config{MaxWriterCPU: tt.share}}
+		if got := l.restFor(tt.work); got != tt.want {
+			t.Errorf("share %v after %v: rest %v, want %v", tt.share, tt.work, got, tt.want)
+		}
+	}
+}

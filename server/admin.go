@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/allowstore"
+	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/querylog"
+)
+
+// allowFile is where the runtime allow list lives: http.allow_file, or
+// allow.json in the state directory the query log also defaults to.
+func allowFile(cfg *config.Config) string {
+	if cfg.HTTP.AllowFile != "" {
+		return cfg.HTTP.AllowFile
+	}
+	if d := querylog.StateDir(); d != "" {
+		return filepath.Join(d, "allow.json")
+	}
+	return "cleandns-allow.json"
+}
+
+// openQueryLog starts the query log, when on, and points the edge at it.
+// It is opened at Start, not New, so one-shot commands touch no file.
+func (s *Server) openQueryLog(cfg querylog.Config) error {
+	if !cfg.Enabled {
+		return nil
+	}
+	ql, err := querylog.New(cfg, querylog.Deps{Logger: s.log.Named("querylog"), Dropped: s.metrics.QueryLogDropped})
+	if err != nil {
+		return err
+	}
+	s.qlog = ql
+	s.edge.SetRecorder(ql)
+	return nil
+}
+
+// closeQueryLog detaches the query log and writes what it holds.
+func (s *Server) closeQueryLog() error {
+	if s.qlog == nil {
+		return nil
+	}
+	s.edge.SetRecorder(nil)
+	err := s.qlog.Close()
+	s.qlog = nil
+	return err
+}
+
+// newAPI builds the admin API for cfg's tokens over this server. On a
+// listener other hosts can reach, without an admin token, it refuses:
+// the caller serves an error in its place and says so in the log.
+func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
+	tokens := api.Tokens{Admin: cfg.HTTP.AdminToken, Read: cfg.HTTP.ReadToken}
+	if err := api.CheckListener(cfg.HTTP.Listen, tokens); err != nil {
+		return nil, err
+	}
+	d := api.Deps{
+		Logger: s.log.Named("api"), Version: s.version, Started: s.started,
+		Blocking: cfg.Blocking.Enabled,
+		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
+		Explainer: adminExplain{s}, Allow: s.allow,
+	}
+	if cfg.Cache.Enabled {
+		d.Cache = adminCache{s}
+	}
+	if s.qlog != nil {
+		d.QueryLog = s.qlog
+	}
+	return api.New(tokens, d), nil
+}
+
+// current returns the serving generation.
+func (s *Server) current() *generation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+type adminStatus struct{ s *Server }
+
+func (a adminStatus) Status(context.Context) api.Status {
+	g := a.s.current()
+	var st api.Status
+	for _, l := range g.lists.Status() {
+		st.Lists = append(st.Lists, api.ListStatus{Name: l.Name, Entries: l.Entries, LastSuccess: l.LastSuccess, LastError: l.LastError})
+	}
+	for _, u := range g.upstream.Upstreams() {
+		name := u.Name
+		if u.Zone != "" {
+			name = u.Zone + " " + u.Name
+		}
+		st.Upstreams = append(st.Upstreams, api.UpstreamStatus{Name: name, Healthy: u.Healthy})
+	}
+	if g.cache != nil {
+		st.Cache = &api.CacheStatus{Entries: g.cache.Len(), Bytes: g.cache.Bytes()}
+	}
+	if ql := a.s.qlog; ql != nil {
+		st.QueryLog = &api.QueryLogStatus{Format: g.cfg.QueryLog.Format, Path: ql.Path()}
+	}
+	return st
+}
+
+// adminPause maps the API's "" (everyone) to groups.All.
+type adminPause struct{ s *Server }
+
+func group(g string) string {
+	if g == "" {
+		return groups.All
+	}
+	return g
+}
+
+func (a adminPause) Pause(g string, d time.Duration) (time.Time, error) {
+	return time.Now().Add(d), a.s.Pause(group(g), d)
+}
+
+func (a adminPause) Resume(g string) error { return a.s.Resume(group(g)) }
+
+func (a adminPause) Paused() map[string]time.Time {
+	st := a.s.current().groups.Status()
+	out := map[string]time.Time{}
+	if st.PausedUntil != nil {
+		out[""] = *st.PausedUntil
+	}
+	for _, gs := range st.Groups {
+		if gs.PausedUntil != nil {
+			out[gs.Group] = *gs.PausedUntil
+		}
+	}
+	return out
+}
+
+type adminRefresh struct{ s *Server }
+
+func (a adminRefresh) Refresh(ctx context.Context) error { return a.s.current().lists.Refresh(ctx) }
+
+type adminExplain struct{ s *Server }
+
+func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr) (api.Explanation, error) {
+	if d, ok := a.s.allow.Allowed(name); ok {
+		return api.Explanation{Name: name, Allowed: true, List: allowstore.ListName, Rule: d,
+			Text: fmt.Sprintf("%s: allowed by the runtime allow entry %s", name, d)}, nil
+	}
+	ex := a.s.Explain(name, client)
+	out := api.Explanation{Name: ex.Name, Group: ex.Policy, Blocked: ex.Blocked, Allowed: ex.Rule.Allow,
+		List: ex.Rule.List, Rule: ex.Rule.Text, Line: ex.Rule.Line}
+	if _, paused := adminPause(a).Paused()[""]; paused {
+		out.Paused = true
+	} else if _, paused := adminPause(a).Paused()[ex.Policy]; paused {
+		out.Paused = true
+	}
+	switch {
+	case ex.Blocked:
+		out.Text = fmt.Sprintf("%s: blocked for group %s by %s line %d: %q", ex.Name, ex.Policy, ex.Rule.List, ex.Rule.Line, ex.Rule.Text)
+	case ex.Rule.Allow:
+		out.Text = fmt.Sprintf("%s: allowed for group %s by an exception in %s", ex.Name, ex.Policy, ex.Rule.List)
+	default:
+		out.Text = fmt.Sprintf("%s: not blocked for group %s", ex.Name, ex.Policy)
+	}
+	if out.Paused {
+		out.Text += " (blocking is paused)"
+	}
+	if ex.Note != "" {
+		out.Text += "; note: " + ex.Note
+	}
+	return out, nil
+}
+
+type adminCache struct{ s *Server }
+
+func (a adminCache) Flush() {
+	if c := a.s.current().cache; c != nil {
+		c.Flush()
+	}
+}
+
+func (a adminCache) Len() int {
+	if c := a.s.current().cache; c != nil {
+		return c.Len()
+	}
+	return 0
+}
+
+// logAPI says at start whether the admin API serves, without the tokens.
+func (s *Server) logAPI(cfg *config.Config, err error) {
+	if err != nil {
+		s.log.Warn("admin API off", zap.Error(err))
+		return
+	}
+	s.log.Info("admin API on", zap.String("at", "http://"+s.httpAddr+api.Prefix),
+		zap.Bool("admin_token", cfg.HTTP.AdminToken != ""), zap.Bool("read_token", cfg.HTTP.ReadToken != ""))
+}
+
+// apiBox lets the API, or the error served in its place, sit behind an
+// atomic pointer: a reload swaps it when the tokens change. metrics is
+// /metrics as http.metrics_auth says: behind the read token, or open.
+type apiBox struct {
+	h       http.Handler
+	metrics func(http.Handler) http.Handler
+}
+
+// guardMetrics serves /metrics through the current box's guard.
+func (s *Server) guardMetrics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b := s.api.Load(); b != nil && b.metrics != nil {
+			b.metrics(h).ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// setAPI builds the API for cfg and serves it from now on.
+func (s *Server) setAPI(cfg *config.Config) {
+	a, err := s.newAPI(cfg)
+	box := &apiBox{h: a}
+	switch {
+	case err != nil:
+		box.h = apiRefused(err)
+	case cfg.HTTP.MetricsAuth:
+		box.metrics = a.Guard
+	}
+	s.api.Store(box)
+	s.logAPI(cfg, err)
+}
+
+// serveAPI is what the HTTP listener mounts at /api/v1/.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if b := s.api.Load(); b != nil {
+		b.h.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+func apiRefused(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: "admin API off: " + err.Error()})
+	})
+}
