@@ -81,9 +81,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 
 // current returns the serving generation.
 func (s *Server) current() *generation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gen
+	return s.gen.Load()
 }
 
 type adminStatus struct{ s *Server }

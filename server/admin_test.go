@@ -246,7 +246,7 @@ func TestAPIRefusedOnAReachableListenerWithoutToken(t *testing.T) {
 	up := dnstest.NewServer(t, answerA(&hits))
 	s := boot(t, upstreamYAML(up))
 	// Bound to loopback (tests stay there); configured as if reachable.
-	cfg := *s.gen.cfg
+	cfg := *s.gen.Load().cfg
 	cfg.HTTP.Listen = "0.0.0.0:9153"
 	s.setAPI(&cfg)
 	resp, err := http.Get("http://" + s.HTTPAddr() + "/api/v1/status")

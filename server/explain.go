@@ -15,9 +15,7 @@ import (
 // admin API both answer with it. While a group's schedule window is open,
 // the schedule's lists decide when the group's own lists do not.
 func (s *Server) Explain(name string, client netip.Addr) blocklist.Explanation {
-	s.mu.Lock()
-	g := s.gen
-	s.mu.Unlock()
+	g := s.gen.Load()
 	group := resolver.DefaultGroup
 	if client.IsValid() {
 		group = g.groups.Select(client.Unmap(), nil)
@@ -39,29 +37,23 @@ func (s *Server) LoadLists(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ctx, s.stop = context.WithCancel(ctx)
-	if err := s.gen.start(ctx); err != nil {
+	if err := s.gen.Load().start(ctx); err != nil {
 		return err
 	}
-	return s.gen.lists.Refresh(ctx)
+	return s.gen.Load().lists.Refresh(ctx)
 }
 
 // Lists reports every list's status.
 func (s *Server) Lists() []blocklist.ListStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gen.lists.Status()
+	return s.gen.Load().lists.Status()
 }
 
 // Pause switches blocking off for group (groups.All: everyone) for d.
 func (s *Server) Pause(group string, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gen.groups.Pause(group, d)
+	return s.gen.Load().groups.Pause(group, d)
 }
 
 // Resume switches blocking back on for group (groups.All: the global pause).
 func (s *Server) Resume(group string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gen.groups.Resume(group)
+	return s.gen.Load().groups.Resume(group)
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -11,15 +13,25 @@ import (
 	"github.com/cleandns/cleandns/api"
 )
 
-// httpHandler serves /metrics, /healthz and the admin API. metrics wraps
-// the metrics handler (it may put a token in front of it).
-func httpHandler(reg *prometheus.Registry, admin http.Handler, metrics func(http.Handler) http.Handler) http.Handler {
+// httpHandler serves /metrics, /healthz, /readyz and the admin API. metrics
+// wraps the metrics handler (it may put a token in front of it); ready says
+// why the server is not ready yet, or nil.
+func httpHandler(reg *prometheus.Registry, admin http.Handler, metrics func(http.Handler) http.Handler, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, admin)
 	mux.Handle("GET /metrics", metrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := ready(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(err.Error() + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
 	})
 	return mux
 }
@@ -30,4 +42,20 @@ func listenHTTP(addr string, h http.Handler) (*http.Server, net.Listener, error)
 		return nil, nil, err
 	}
 	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, l, nil
+}
+
+// ready is /readyz: live (/healthz) is "the process answers"; ready is "send
+// it traffic": the DNS listeners are up and every list has loaded once,
+// from its source or from the disk store, so no client is sent to a
+// resolver that does not block yet.
+func (s *Server) ready() error {
+	if !s.serving.Load() {
+		return errors.New("not serving: starting or shutting down")
+	}
+	for _, st := range s.gen.Load().lists.Status() {
+		if !st.Loaded {
+			return fmt.Errorf("list %s not loaded yet", st.Name)
+		}
+	}
+	return nil
 }

@@ -39,7 +39,7 @@ func (s *Server) reload(cfg *config.Config) error {
 	if s.ctx == nil {
 		return errors.New("reload before start")
 	}
-	prev := s.gen
+	prev := s.gen.Load()
 	next, err := s.build(cfg, prev)
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (s *Server) reload(cfg *config.Config) error {
 		return err
 	}
 	s.edge.Swap(next.handler)
-	s.gen = next
+	s.gen.Store(next)
 	prev.retire(next, s.log)
 	s.setAPI(cfg) // the tokens may have changed
 	if !reflect.DeepEqual(prev.cfg.QueryLog, cfg.QueryLog) || allowFile(prev.cfg) != allowFile(cfg) {

@@ -38,9 +38,10 @@ type Server struct {
 	edge     *resolver.Edge
 	loops    *upstream.LoopDetector // shared by every generation
 
-	mu        sync.Mutex // guards what reload changes below
-	gen       *generation
-	listeners map[string]*listener // by configured address
+	mu        sync.Mutex                 // guards what reload changes below
+	serving   atomic.Bool // listeners up, not shutting down: /readyz
+	gen       atomic.Pointer[generation] // the serving generation; written under mu, read without it
+	listeners map[string]*listener       // by configured address
 	http      *http.Server
 	httpAddr  string
 	ctx       context.Context // Start's context, for the lists of later generations
@@ -80,7 +81,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.gen = g
+	s.gen.Store(g)
 	s.edge = resolver.NewEdge(resolver.EdgeConfig{}, g.handler, s.metrics, log.Named("edge"))
 	return s, nil
 }
@@ -92,23 +93,24 @@ func (s *Server) Start(ctx context.Context) error {
 	defer s.mu.Unlock()
 	ctx, s.stop = context.WithCancel(ctx)
 	s.ctx = ctx
-	if err := s.gen.start(ctx); err != nil {
+	if err := s.gen.Load().start(ctx); err != nil {
 		return fmt.Errorf("blocklists: %w", err)
 	}
-	if err := s.openQueryLog(s.gen.cfg.QueryLog); err != nil {
+	if err := s.openQueryLog(s.gen.Load().cfg.QueryLog); err != nil {
 		return fmt.Errorf("querylog: %w", err)
 	}
-	if err := s.openListeners(s.gen.cfg.Listen); err != nil {
+	if err := s.openListeners(s.gen.Load().cfg.Listen); err != nil {
 		s.closeListeners(context.Background(), nil)
 		_ = s.closeQueryLog()
 		return err
 	}
-	if err := s.openHTTP(s.gen.cfg.HTTP.Listen); err != nil {
+	if err := s.openHTTP(s.gen.Load().cfg.HTTP.Listen); err != nil {
 		s.closeListeners(context.Background(), nil)
 		_ = s.closeQueryLog()
 		return err
 	}
-	s.setAPI(s.gen.cfg)
+	s.setAPI(s.gen.Load().cfg)
+	s.serving.Store(true)
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
 	s.logStart()
@@ -120,7 +122,7 @@ func (s *Server) Start(ctx context.Context) error {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		fwd.ProbeLoop(pctx, s.loops)
-	}(s.gen.upstream)
+	}(s.gen.Load().upstream)
 	return nil
 }
 
@@ -144,7 +146,7 @@ func (s *Server) openHTTP(addr string) error {
 	if addr == "" {
 		return nil
 	}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(s.serveAPI), s.guardMetrics))
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(s.serveAPI), s.guardMetrics, s.ready))
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", addr, err)
 	}
@@ -167,7 +169,7 @@ func (s *Server) Addrs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, a := range s.gen.cfg.Listen {
+	for _, a := range s.gen.Load().cfg.Listen {
 		if l, ok := s.listeners[a]; ok {
 			out = append(out, l.Addr())
 		}
@@ -185,6 +187,7 @@ func (s *Server) HTTPAddr() string {
 // Shutdown stops accepting queries, lets in-flight ones finish, and stops
 // the background work, within ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.serving.Store(false) // orchestrators stop sending traffic first
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.closeListeners(ctx, nil)
@@ -197,7 +200,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	// The listeners are closed: every answered query has been recorded.
 	err = errors.Join(err, s.closeQueryLog())
-	return errors.Join(err, s.gen.close())
+	return errors.Join(err, s.gen.Load().close())
 }
 
 // closeListeners shuts down every listener whose address is not in keep.
@@ -216,11 +219,11 @@ func (s *Server) closeListeners(ctx context.Context, keep map[string]bool) error
 func (s *Server) logStart() {
 	var lists []zap.Field
 	total := 0
-	for _, st := range s.gen.lists.Status() {
+	for _, st := range s.gen.Load().lists.Status() {
 		total += st.Entries
 		lists = append(lists, zap.Int(st.Name, st.Entries))
 	}
-	cfg := s.gen.cfg
+	cfg := s.gen.Load().cfg
 	var addrs []string
 	for _, l := range s.listeners {
 		addrs = append(addrs, l.Addr())

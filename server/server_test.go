@@ -308,3 +308,32 @@ func getBody(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+func TestReadyz(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	status := func(s *Server, path string) (int, string) {
+		resp, err := http.Get("http://" + s.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	ready := boot(t, upstreamYAML(up))
+	if c, body := status(ready, "/readyz"); c != http.StatusOK {
+		t.Errorf("/readyz = %d %q with every list loaded", c, body)
+	}
+	// A remote list that cannot be fetched (nothing listens there) and has
+	// no stored copy: live, but not ready.
+	dead := "http://" + dnstest.ClosedAddr(t) + "/list.txt"
+	cfg := strings.Replace(upstreamYAML(up), "lists: [builtin:clean-apps]", "lists: [builtin:clean-apps, \""+dead+"\"]\n  download_retries: -1", 1)
+	notReady := boot(t, cfg)
+	if c, body := status(notReady, "/readyz"); c != http.StatusServiceUnavailable || !strings.Contains(body, "list.txt") {
+		t.Errorf("/readyz = %d %q, want 503 naming the list never loaded", c, body)
+	}
+	if c, _ := status(notReady, "/healthz"); c != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200: the process is live", c)
+	}
+}
