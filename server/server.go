@@ -39,7 +39,7 @@ type Server struct {
 	loops    *upstream.LoopDetector // shared by every generation
 
 	mu        sync.Mutex                 // guards what reload changes below
-	serving   atomic.Bool // listeners up, not shutting down: /readyz
+	serving   atomic.Bool                // listeners up, not shutting down: /readyz
 	gen       atomic.Pointer[generation] // the serving generation; written under mu, read without it
 	listeners map[string]*listener       // by configured address
 	http      *http.Server
