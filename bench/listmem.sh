@@ -50,7 +50,7 @@ read -r _ d0 < <(measure dnsmasq 15399 never-queried.invalid dnsmasq --keep-in-f
 dnsmasq_conf "$data/blocklist.txt"
 read -r dt d1 < <(measure dnsmasq 15399 "$last" dnsmasq --keep-in-foreground --conf-file="$work/dnsmasq.conf")
 
-cl() { "$work/cleandns" serve --listen 127.0.0.1:15398 --http 127.0.0.1:0 --upstream 127.0.0.1:9 "$@"; }
+cl() { exec "$work/cleandns" serve --listen 127.0.0.1:15398 --http 127.0.0.1:0 --upstream 127.0.0.1:9 "$@"; }
 read -r _ c0 < <(measure cleandns 15398 never-queried.invalid cl --blocklist "$empty")
 read -r ct c1 < <(measure cleandns 15398 "$last" cl --blocklist "$data/blocklist.txt")
 
