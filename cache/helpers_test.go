@@ -2,7 +2,6 @@ package cache
 
 import (
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -10,28 +9,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1_700_000_000, 0)) }
 
 func testConfig() Config {
 	var cfg Config
@@ -39,7 +21,7 @@ func testConfig() Config {
 	return cfg
 }
 
-func newTestCache(t testing.TB, cfg Config) (*Cache, *fakeClock, *metrics.Metrics) {
+func newTestCache(t testing.TB, cfg Config) (*Cache, *fakeclock.Clock, *metrics.Metrics) {
 	t.Helper()
 	clk := newClock()
 	m := metrics.NewUnregistered()

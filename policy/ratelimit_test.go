@@ -7,29 +7,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cleandns/cleandns/internal/fakeclock"
 )
 
-// clock is a manual clock for the limiter.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestLimiter(t testing.TB, cfg RateLimitConfig, max int) (*Limiter, *clock) {
+func newTestLimiter(t testing.TB, cfg RateLimitConfig, max int) (*Limiter, *fakeclock.Clock) {
 	t.Helper()
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	c := fakeclock.New(time.Unix(1_700_000_000, 0))
 	l, err := NewLimiter(cfg, LimiterDeps{Now: c.Now, MaxClients: max})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,25 +14,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fakeNext stands in for dedup and the forwarder: it counts calls and
 // answers with A records of the given TTL, or fails, or blocks, as told.
@@ -78,7 +61,7 @@ func (f *fakeNext) Resolve(ctx context.Context, req *Request) (*Response, error)
 
 type linkEnv struct {
 	link  *CacheLink
-	clock *fakeClock
+	clock *fakeclock.Clock
 	next  *fakeNext
 	m     *metrics.Metrics
 }
@@ -91,7 +74,7 @@ func newLinkEnv(t testing.TB, edit func(*cache.Config), ttl uint32) *linkEnv {
 	if edit != nil {
 		edit(&cfg)
 	}
-	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	m := metrics.NewUnregistered()
 	c, err := cache.New(cfg, m, clk.Now)
 	if err != nil {

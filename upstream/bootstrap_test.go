@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,25 +9,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 )
-
-// fakeClock is a settable clock for TTL tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 	var queries atomic.Int64
@@ -52,7 +34,7 @@ func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 		}
 		_ = w.WriteMsg(m)
 	}, dnstest.Count(&queries))
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	b, err := newBootstrap([]string{dnstest.ClosedAddr(t), boot}, 200*time.Millisecond, clock.Now)
 	if err != nil {
 		t.Fatal(err)

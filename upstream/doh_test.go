@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -82,7 +83,7 @@ func TestDoHHostNameThroughBootstrap(t *testing.T) {
 		_ = w.WriteMsg(m)
 	})
 	url := strings.Replace(srv.Addr, "127.0.0.1", "dns.test", 1)
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	f := newTestForwarder(t, Config{Servers: []string{url}, Bootstrap: []string{boot}}, nil,
 		Deps{TLSConfig: cert.ClientConfig(), Now: clock.Now})
 	for range 3 {

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -184,7 +185,7 @@ func TestDoTFollowsHostNameAfterTTL(t *testing.T) {
 		_ = w.WriteMsg(m)
 	}, dnstest.Count(&lookups))
 	_, port, _ := net.SplitHostPort(srv.Addr)
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	clock := fakeclock.New(time.Unix(1e9, 0))
 	f := newTestForwarder(t, Config{Servers: []string{"tls://dns.test:" + port}, Bootstrap: []string{boot}}, nil,
 		Deps{TLSConfig: cert.ClientConfig(), Now: clock.Now})
 	for range 3 {
