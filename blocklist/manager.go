@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,6 +172,10 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	return m.load(ctx, true)
 }
 
+// bigLoad is the amount of list text past which a load returns its
+// transient memory to the OS at once.
+const bigLoad = 8 << 20
+
 // load gets every source's content, parses those that changed and builds
 // the next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
@@ -179,6 +184,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 	parts := map[int]*part{}
 	var replaced uint64
 	var errs []error
+	parsed := 0
 	for _, s := range m.sources {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
@@ -199,10 +205,19 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 		p, st := parseList(c.data, s.idx)
 		parts[s.idx] = p
 		replaced |= 1 << s.idx
+		parsed += len(c.data)
 		m.recordSuccess(s, st, c.at, c.fromStore)
 	}
 	if replaced != 0 {
 		m.set.Store(buildSet(old, replaced, m.allowLists, parts))
+	}
+	if parsed >= bigLoad {
+		// Building from a big list leaves the list's bytes, the hash arrays
+		// and the old set as garbage, several times the new set's size. The
+		// runtime would keep that memory from the OS for minutes; a load is
+		// rare enough to pay for one forced GC and scavenge now, so the
+		// resident size reflects the set, not its construction.
+		debug.FreeOSMemory()
 	}
 	return errors.Join(errs...)
 }
