@@ -218,9 +218,7 @@ func (s *Server) closeListeners(ctx context.Context, keep map[string]bool) error
 
 func (s *Server) logStart() {
 	var lists []zap.Field
-	total := 0
 	for _, st := range s.gen.Load().lists.Status() {
-		total += st.Entries
 		lists = append(lists, zap.Int(st.Name, st.Entries))
 	}
 	cfg := s.gen.Load().cfg
@@ -231,7 +229,7 @@ func (s *Server) logStart() {
 	s.log.Info("cleandns started",
 		zap.Strings("listen", addrs),
 		zap.String("http", s.httpAddr),
-		zap.Int("domains", total),
+		zap.Int("domains", s.gen.Load().lists.Domains()), // distinct names, across lists
 		zap.Dict("lists", lists...),
 		zap.Strings("upstreams", cfg.Upstreams.Servers),
 		zap.Bool("blocking", cfg.Blocking.Enabled),
