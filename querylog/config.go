@@ -9,10 +9,11 @@ package querylog
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cleandns/cleandns/internal/statedir"
 )
 
 // Config is the `querylog` section.
@@ -147,20 +148,6 @@ func DefaultPath(format string) string {
 	return "cleandns-" + file
 }
 
-// StateDir is where cleandns keeps state when the config names no path,
-// chosen to work without root: systemd's $STATE_DIRECTORY (the unit's
-// StateDirectory=), else $XDG_STATE_HOME/cleandns, else
-// ~/.local/state/cleandns; "" when none of these is known.
-func StateDir() string {
-	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
-		// systemd may pass several, colon-separated; the first is ours.
-		return strings.SplitN(d, ":", 2)[0]
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "cleandns")
-	}
-	if h, err := os.UserHomeDir(); err == nil && h != "" && h != "/" {
-		return filepath.Join(h, ".local", "state", "cleandns")
-	}
-	return ""
-}
+// StateDir is where cleandns keeps state when the config names no path
+// (see package statedir).
+func StateDir() string { return statedir.Path() }

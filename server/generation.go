@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/internal/statedir"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/resolver"
@@ -52,7 +54,7 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 	if prev != nil && sameLists(prev.cfg, cfg) {
 		g.lists, g.stopLists = prev.lists, prev.stopLists
 	} else {
-		g.lists, err = blocklist.New(cfg.Blocking.Config, policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics})
+		g.lists, err = blocklist.New(listConfig(cfg), policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics})
 		if err != nil {
 			fwd.Close()
 			return nil, err
@@ -204,6 +206,20 @@ func (g *generation) close() error {
 		g.cacheLink.Wait()
 	}
 	return g.upstream.Close()
+}
+
+// listConfig is the blocklist config with the store defaulted: remote lists
+// always keep a last good copy on disk, so a restart during an outage, or a
+// reload that changes the lists (and so builds a new manager, which starts
+// from the store), still blocks with what was last downloaded.
+func listConfig(cfg *config.Config) blocklist.Config {
+	c := cfg.Blocking.Config
+	if c.StoreDir == "" {
+		if d := statedir.Path(); d != "" {
+			c.StoreDir = filepath.Join(d, "lists")
+		}
+	}
+	return c
 }
 
 // sameLists reports whether two configs load the same lists, so the loaded

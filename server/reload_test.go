@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,5 +148,39 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	}
 	if n != 20 {
 		t.Errorf("%d of 20 in-flight queries answered", n)
+	}
+}
+
+// TestReloadKeepsRemoteListsThroughAnOutage: a reload that changes the
+// lists builds a new list manager; with the list server down, it must start
+// from the copy kept on disk (by default under the state directory), not
+// from nothing.
+func TestReloadKeepsRemoteListsThroughAnOutage(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("STATE_DIRECTORY", "")
+	lists := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "bad.example")
+	}))
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	yaml := func(allow string) string {
+		return fmt.Sprintf("upstreams:\n  servers: [%s]\nblocking:\n  lists: [%q]\n  allow: [%s]\n  download_retries: -1\n", up, lists.URL+"/list.txt", allow)
+	}
+	o := config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"}
+	s := boot(t, yaml("good.example"))
+	addr := s.Addrs()[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for ask(t, "udp", addr, "bad.example.", dns.TypeA, false).Rcode != dns.RcodeNameError {
+		if time.Now().After(deadline) {
+			t.Fatal("the remote list never loaded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	lists.Close() // the list server is down from now on
+	if err := s.Reload(loader(yaml("other.example"), o)); err != nil {
+		t.Fatal(err)
+	}
+	if r := ask(t, "udp", addr, "bad.example.", dns.TypeA, false); r.Rcode != dns.RcodeNameError {
+		t.Errorf("after a reload during the outage bad.example is %s, want still blocked", dns.RcodeToString[r.Rcode])
 	}
 }
