@@ -11,6 +11,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,6 +52,9 @@ type API struct {
 	d      Deps
 	log    *zap.Logger
 	mux    *http.ServeMux
+	// csrf refuses state-changing requests that a browser marks (with
+	// Sec-Fetch-Site or Origin) as coming from another site.
+	csrf *http.CrossOriginProtection
 }
 
 // ErrNoAdminToken is returned by CheckListener.
@@ -85,7 +90,7 @@ func New(t Tokens, d Deps) *API {
 	if d.Started.IsZero() {
 		d.Started = d.Now()
 	}
-	a := &API{tokens: t, d: d, log: d.Logger, mux: http.NewServeMux()}
+	a := &API{tokens: t, d: d, log: d.Logger, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
 	a.routes()
 	return a
 }
@@ -108,5 +113,33 @@ func (a *API) routes() {
 	})
 }
 
-// ServeHTTP serves the API.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API to programs and the CLI, never to web pages: a
+// page in the admin's browser could otherwise pause blocking or add allow
+// entries on a loopback API (cross-site requests), or read the query log
+// through a host name rebound to 127.0.0.1.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.tokens.Admin == "" && !loopbackHost(r.Host) {
+		// DNS rebinding: the open API answers only to a loopback Host.
+		writeError(w, http.StatusForbidden, "the API without a token answers only requests addressed to a loopback host, not "+r.Host)
+		return
+	}
+	if err := a.csrf.Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "cross-origin browser requests are refused")
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost reports whether a Host header names this machine by a
+// loopback address or "localhost".
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
