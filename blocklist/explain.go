@@ -62,9 +62,9 @@ func (m *Manager) explainData(s *source) ([]byte, error) {
 	case kindBuiltin, kindInline:
 		return s.inline, nil
 	case kindFile:
-		return readFile(s.name, m.cfg.MaxBytes)
+		return readFile(s.location, m.cfg.MaxBytes)
 	}
-	data, _, err := m.store.load(s.name)
+	data, _, err := m.store.load(s.location)
 	return data, err
 }
 

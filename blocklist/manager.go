@@ -107,7 +107,7 @@ func (m *Manager) addSource(name string, kind sourceKind, index map[string]*sour
 	if len(m.sources) == maxSources {
 		return nil, fmt.Errorf("more than %d distinct lists", maxSources)
 	}
-	s := &source{idx: len(m.sources), name: name, kind: kind}
+	s := &source{idx: len(m.sources), name: displayName(name), location: name, kind: kind}
 	m.sources = append(m.sources, s)
 	index[name] = s
 	return s, nil
@@ -191,6 +191,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 			break
 		}
 		c, err := m.content(ctx, s, remote)
+		err = s.redactErr(err)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
 			m.recordFailure(s, err)
@@ -240,7 +241,7 @@ func (m *Manager) content(ctx context.Context, s *source, remote bool) (listCont
 	case kindBuiltin, kindInline:
 		return listContent{data: s.inline, changed: !loaded, at: now}, nil
 	case kindFile:
-		data, err := readFile(s.name, m.cfg.MaxBytes)
+		data, err := readFile(s.location, m.cfg.MaxBytes)
 		if err != nil {
 			return listContent{}, err
 		}
@@ -250,7 +251,7 @@ func (m *Manager) content(ctx context.Context, s *source, remote bool) (listCont
 		return listContent{data: data, changed: changed, checked: true, at: now}, nil
 	}
 	if !remote {
-		data, meta, err := m.store.load(s.name)
+		data, meta, err := m.store.load(s.location)
 		if err != nil {
 			// Nothing stored: the background download will load it.
 			return listContent{}, nil
@@ -262,7 +263,7 @@ func (m *Manager) content(ctx context.Context, s *source, remote bool) (listCont
 	if !loaded {
 		etag, lastModified = "", "" // validators without content are useless
 	}
-	res, err := m.fetcher.fetch(ctx, s.name, etag, lastModified)
+	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified)
 	if err != nil {
 		return listContent{}, err
 	}
@@ -270,7 +271,7 @@ func (m *Manager) content(ctx context.Context, s *source, remote bool) (listCont
 		return listContent{checked: true, at: now}, nil
 	}
 	s.etag, s.lastModified = res.etag, res.lastModified
-	meta := storeMeta{URL: s.name, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
+	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
 	if err := m.store.save(res.data, meta); err != nil {
 		m.log.Warn("could not keep a copy of the list", zap.String("list", s.name), zap.Error(err))
 	}

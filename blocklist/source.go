@@ -1,7 +1,9 @@
 package blocklist
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -19,10 +21,11 @@ const (
 
 // source is one list, loaded once however many policies use it.
 type source struct {
-	idx    int
-	name   string // as Rule.List and the metrics' list label report it
-	kind   sourceKind
-	inline []byte // the list text of builtin and inline sources
+	idx      int
+	name     string // as Rule.List, the metrics, the status and the logs show it: location, redacted
+	location string // the path or URL as configured, which may carry a secret
+	kind     sourceKind
+	inline   []byte // the list text of builtin and inline sources
 
 	// Guarded by Manager.mu: the conditional-request state of a URL and
 	// the fingerprint of a file, so an unchanged list is not rebuilt.
@@ -39,6 +42,32 @@ func classify(s string) sourceKind {
 		return kindURL
 	}
 	return kindFile
+}
+
+// displayName is what a list is called wherever it is shown: its location
+// without the user information and query of a URL, where download tokens
+// live. Block answers carry the name in their Extended DNS Error text, so
+// every DNS client could otherwise read a list's secret.
+func displayName(location string) string {
+	u, err := url.Parse(location)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return location
+	}
+	redacted := u.User != nil || u.RawQuery != "" || u.Fragment != ""
+	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
+	if redacted {
+		return u.String() + "?…"
+	}
+	return u.String()
+}
+
+// redactErr removes a source's location from an error's text (URL errors
+// quote the whole URL).
+func (s *source) redactErr(err error) error {
+	if err == nil || s.location == s.name || !strings.Contains(err.Error(), s.location) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
 }
 
 // fingerprint identifies a list's content, so an unchanged file is not
