@@ -26,14 +26,14 @@ func Build(p Parts) Handler {
 			links = append(links, l)
 		}
 	}
-	// Our own loop probes first: one that comes back may come from an
-	// upstream outside access.allow, and must never be forwarded again.
-	add(p.Loop)
-	// Access control next: a client we do not serve costs nothing more and
+	// Access control first: a client we do not serve costs nothing more and
 	// learns nothing (RFC 5358: never an open resolver).
 	add(p.Access)
 	// Rate limiting next, before any work is spent on a flooding client.
 	add(p.RateLimit)
+	// Our own loop probes, answered and never forwarded again. After access
+	// control: a probe only loops back through a forwarder we serve.
+	add(p.Loop)
 	// The client's group decides which lists apply below.
 	add(p.Group)
 	// Special-use and bypass names (localhost, .local, use-application-dns.net)

@@ -30,7 +30,7 @@ func TestBuildOrder(t *testing.T) {
 	if _, err := h.Resolve(context.Background(), policyReq("example.com.", dns.TypeA, "udp", "10.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loop", "access", "ratelimit", "group", "special", "local", "block", "responsefilter", "any", "cache", "dedup"}
+	want := []string{"access", "ratelimit", "loop", "group", "special", "local", "block", "responsefilter", "any", "cache", "dedup"}
 	if !reflect.DeepEqual(trace, want) {
 		t.Errorf("order %v, want %v", trace, want)
 	}

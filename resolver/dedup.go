@@ -60,17 +60,22 @@ func (d *Dedup) Resolve(ctx context.Context, req *Request, next Handler) (*Respo
 	d.calls[key] = f
 	d.mu.Unlock()
 
+	// Release the followers however the leader ends, a panic included
+	// (the edge recovers it; the followers get an error, not a hang).
+	f.err = errNoAnswer
+	defer func() {
+		d.mu.Lock()
+		delete(d.calls, key)
+		d.mu.Unlock()
+		close(f.done)
+	}()
 	resp, err := next.Resolve(ctx, req)
-	f.err = err
-	if err == nil && resp != nil {
-		f.resp = copyResponse(resp)
-	} else if err == nil {
-		f.err = errNoAnswer
+	switch {
+	case err != nil:
+		f.err = err
+	case resp != nil:
+		f.resp, f.err = copyResponse(resp), nil
 	}
-	d.mu.Lock()
-	delete(d.calls, key)
-	d.mu.Unlock()
-	close(f.done)
 	return resp, err
 }
 

@@ -170,6 +170,14 @@ func checkHeader(r *dns.Msg) *Response {
 	if o := r.IsEdns0(); o != nil && o.Version() != 0 {
 		return local(r, dns.RcodeBadVers, "edns-version")
 	}
+	switch r.Question[0].Qtype {
+	case dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.TypeMAILB:
+		// A forwarder transfers no zones; forwarding them would also let
+		// any client collect REFUSED answers that mark upstreams down.
+		resp := local(r, dns.RcodeRefused, "qtype")
+		resp.Result = Refused
+		return resp
+	}
 	return nil
 }
 

@@ -129,6 +129,8 @@ func TestEdgeHeaderChecks(t *testing.T) {
 		{"notify", notify, dns.RcodeNotImplemented, false},
 		{"update", update, dns.RcodeNotImplemented, false},
 		{"edns version 1", badvers, dns.RcodeBadVers, true},
+		{"zone transfer", newQuery("example.com.", dns.TypeAXFR, 0), dns.RcodeRefused, false},
+		{"incremental zone transfer", newQuery("example.com.", dns.TypeIXFR, 0), dns.RcodeRefused, false},
 	}
 	for _, tt := range tests {
 		for _, network := range []string{"udp", "tcp"} {
@@ -206,6 +208,11 @@ func TestEdgeADAndEDE(t *testing.T) {
 	result.Store(uint32(Forwarded))
 	if r := exchange(t, "udp", addr, q); !r.AuthenticatedData {
 		t.Error("AD from upstream dropped on a forwarded answer")
+	}
+	// A client that asked with neither AD nor DO gets no AD (RFC 6840 5.7),
+	// even when the answer (say, from the cache) has it.
+	if r := exchange(t, "udp", addr, newQuery("plain.example.", dns.TypeA, 0)); r.AuthenticatedData {
+		t.Error("AD set for a client that asked with neither AD nor DO")
 	}
 	if r := exchange(t, "udp", addr, newQuery("x.example.", dns.TypeA, 0)); r.IsEdns0() != nil {
 		t.Error("OPT in the answer to a query without EDNS")

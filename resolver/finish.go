@@ -23,6 +23,10 @@ func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
 	if resp.Result != Forwarded && resp.Result != Cached {
 		// We made this answer ourselves; we validated nothing (RFC 4035 3.2.3).
 		out.AuthenticatedData = false
+	} else if !r.AuthenticatedData && (r.IsEdns0() == nil || !r.IsEdns0().Do()) {
+		// AD only for clients that asked with AD or DO (RFC 6840 5.7-5.8):
+		// a cached answer may come from a query that did.
+		out.AuthenticatedData = false
 	}
 	setOPT(out, r, resp, e.maxUDP)
 	out.Compress = true

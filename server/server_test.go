@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -335,5 +336,35 @@ func TestReadyz(t *testing.T) {
 	}
 	if c, _ := status(notReady, "/healthz"); c != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200: the process is live", c)
+	}
+}
+
+// TestConcurrentIdenticalQuestionsShareOneExchange: 100 clients asking the
+// same question at once cost the upstream one query.
+func TestConcurrentIdenticalQuestionsShareOneExchange(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(300*time.Millisecond))
+	s := boot(t, "upstreams:\n  servers: ["+up+"]\n  timeout: 2s\n")
+	addr := s.Addrs()[0]
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := new(dns.Msg)
+			q.SetQuestion("popular.example.", dns.TypeA)
+			r, _, err := (&dns.Client{Timeout: 3 * time.Second}).Exchange(q, addr)
+			if err == nil && len(r.Answer) == 1 && r.Id == q.Id {
+				answered.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if answered.Load() != 100 {
+		t.Errorf("%d of 100 clients answered", answered.Load())
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the upstream saw %d queries for one question asked 100 times at once, want 1", n)
 	}
 }
