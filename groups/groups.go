@@ -27,6 +27,9 @@ type Deps struct {
 	Clock Clock
 	// Enabled is the cleandns_blocking_enabled{group} gauge; nil for none.
 	Enabled *prometheus.GaugeVec
+	// Off is blocking.enabled: false, blocking off for every group, so the
+	// gauge, the status and explain say so.
+	Off bool
 }
 
 // Groups selects client groups and their matchers. Its tables are built once;
@@ -100,6 +103,11 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 		}
 		for _, m := range s.macs {
 			g.macs[m] = s.name
+		}
+	}
+	if deps.Off {
+		for _, gr := range g.byName {
+			gr.blocking = false
 		}
 	}
 	g.sync()

@@ -9,8 +9,10 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -349,5 +351,22 @@ func TestLookupsAllocateNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Select and Matcher allocate %v times", allocs)
+	}
+}
+
+func TestBlockingOffForEveryone(t *testing.T) {
+	enabled := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "blocking_enabled"}, []string{"group"})
+	g, err := New([]Group[string]{{Name: "kids", Clients: []string{"10.0.0.0/8"}}}, Identity{},
+		Deps{Lists: func(string) blocklist.Matcher { return nil }, Enabled: enabled, Off: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{Default, "kids"} {
+		if g.Matcher(name) != nil {
+			t.Errorf("group %s still has a matcher with blocking.enabled false", name)
+		}
+		if v := testutil.ToFloat64(enabled.WithLabelValues(name)); v != 0 {
+			t.Errorf("cleandns_blocking_enabled{group=%q} = %v with blocking.enabled false", name, v)
+		}
 	}
 }

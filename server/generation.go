@@ -79,7 +79,7 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 			return nil, err
 		}
 	}
-	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Enabled: s.metrics.BlockingEnabled})
+	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Enabled: s.metrics.BlockingEnabled, Off: !cfg.Blocking.Enabled})
 	if err != nil {
 		fwd.Close()
 		return nil, err
@@ -195,17 +195,25 @@ func (g *generation) retire(next *generation, log *zap.Logger) {
 }
 
 // close stops everything now (shutdown).
-func (g *generation) close() error {
+func (g *generation) close(ctx context.Context) error {
 	if g.stopLists != nil {
 		g.stopLists()
 	}
 	if g.stopLocal != nil {
 		g.stopLocal()
 	}
+	// Closing the upstreams first makes background cache refreshes fail
+	// fast; then wait for them, but no longer than the shutdown allows.
+	err := g.upstream.Close()
 	if g.cacheLink != nil {
-		g.cacheLink.Wait()
+		done := make(chan struct{})
+		go func() { g.cacheLink.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
 	}
-	return g.upstream.Close()
+	return err
 }
 
 // listConfig is the blocklist config with the store defaulted: remote lists

@@ -81,11 +81,17 @@ func (s *Server) reload(cfg *config.Config) error {
 	defer cancel()
 	err = s.closeListeners(ctx, keep)
 	if cfg.HTTP.Listen != prev.cfg.HTTP.Listen {
-		if s.http != nil {
-			err = errors.Join(err, s.http.Shutdown(ctx))
-			s.http, s.httpAddr = nil, ""
+		// Bind the new address before closing the old one: if it cannot be
+		// bound, /metrics and /healthz stay where they were.
+		old := s.http
+		if cfg.HTTP.Listen == "" {
+			s.http, s.httpAddr = nil, "" // switched off
 		}
-		err = errors.Join(err, s.openHTTP(cfg.HTTP.Listen))
+		if oerr := s.openHTTP(cfg.HTTP.Listen); oerr != nil {
+			err = errors.Join(err, oerr)
+		} else if old != nil {
+			err = errors.Join(err, old.Shutdown(ctx))
+		}
 	}
 	if err != nil {
 		s.log.Warn("reload: listener changes", zap.Error(err))

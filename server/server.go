@@ -200,7 +200,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	// The listeners are closed: every answered query has been recorded.
 	err = errors.Join(err, s.closeQueryLog())
-	return errors.Join(err, s.gen.Load().close())
+	return errors.Join(err, s.gen.Load().close(ctx))
 }
 
 // closeListeners shuts down every listener whose address is not in keep.
