@@ -40,7 +40,7 @@ func (c EdgeConfig) Validate() error {
 // error, EDNS and Extended DNS Errors, truncation, compression and metrics.
 type Edge struct {
 	next    atomic.Pointer[handlerBox] // swapped whole on reload
-	metrics *metrics.Metrics
+	metrics *edgeMetrics
 	logger  *zap.Logger
 	maxUDP  int
 	now     func() time.Time
@@ -52,7 +52,7 @@ func NewEdge(cfg EdgeConfig, next Handler, m *metrics.Metrics, logger *zap.Logge
 	if size == 0 {
 		size = MaxUDPSize
 	}
-	e := &Edge{metrics: m, logger: logger, maxUDP: size, now: time.Now}
+	e := &Edge{metrics: newEdgeMetrics(m), logger: logger, maxUDP: size, now: time.Now}
 	e.Swap(next)
 	return e
 }
@@ -68,7 +68,7 @@ func (e *Edge) Swap(next Handler) { e.next.Store(&handlerBox{h: next}) }
 // For returns the dns.Handler a listener of the given protocol ("udp",
 // "tcp", "dot", "doh") serves with.
 func (e *Edge) For(protocol string) dns.Handler {
-	return &transport{edge: e, protocol: protocol}
+	return &transport{edge: e, protocol: protocol, proto: protocolIndex(protocol)}
 }
 
 // AcceptFunc is the MsgAcceptFunc listeners use: it ignores responses (which
@@ -84,13 +84,14 @@ func AcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 type transport struct {
 	edge     *Edge
 	protocol string
+	proto    int // protocolIndex(protocol), for the resolved metrics
 }
 
 func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	t.edge.serve(w, r, t.protocol)
+	t.edge.serve(w, r, t.protocol, t.proto)
 }
 
-func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
+func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
 	resp := e.resolve(w, r, protocol, start)
 	if resp.Msg != nil { // a nil message is a drop: nothing is sent
@@ -99,7 +100,7 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
 			e.logger.Debug("write answer", zap.Error(err))
 		}
 	}
-	e.observe(r, resp, protocol, start)
+	e.observe(r, resp, protocol, proto, start)
 }
 
 // resolve checks the header and runs the pipeline, turning errors and panics

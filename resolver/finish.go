@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // finish turns a pipeline answer into the message the client receives. The
@@ -81,19 +79,19 @@ func udpSize(r *dns.Msg, maxUDP int) int {
 
 // observe records the query in the metrics. Labels are bounded: protocol,
 // a fixed qtype set, result, group and list names from the config.
-func (e *Edge) observe(r *dns.Msg, resp *Response, protocol string, start time.Time) {
+// The series are resolved once (edgemetrics.go); proto is protocol's index.
+func (e *Edge) observe(r *dns.Msg, resp *Response, protocol string, proto int, start time.Time) {
 	qtype := uint16(0)
 	if len(r.Question) > 0 {
 		qtype = r.Question[0].Qtype
 	}
-	result := resp.Result.String()
-	e.metrics.Queries.WithLabelValues(protocol, metrics.QType(qtype), result).Inc()
-	e.metrics.RequestDuration.WithLabelValues(result).Observe(e.now().Sub(start).Seconds())
+	e.metrics.query(proto, protocol, qtype, resp.Result)
+	e.metrics.duration(resp.Result, e.now().Sub(start).Seconds())
 	if resp.Result == Blocked {
 		group := DefaultGroup
 		if resp.Group != "" {
 			group = resp.Group
 		}
-		e.metrics.BlockedQueries.WithLabelValues(group, resp.List).Inc()
+		e.metrics.blockedQuery(group, resp.List)
 	}
 }
