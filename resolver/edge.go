@@ -94,13 +94,28 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
 	resp := e.resolve(w, r, protocol, start)
-	if resp.Msg != nil { // a nil message is a drop: nothing is sent
-		out := e.finish(r, resp, protocol)
-		if err := w.WriteMsg(out); err != nil {
-			e.logger.Debug("write answer", zap.Error(err))
-		}
+	if resp.Sends() { // otherwise a drop: nothing is sent
+		e.write(w, r, resp, protocol)
 	}
 	e.observe(r, resp, protocol, proto, start)
+}
+
+// write sends the answer: a packed one as it is when finishWire can finish
+// it, anything else through finish and miekg's packing.
+func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *Response, protocol string) {
+	var err error
+	if wire, ok := e.finishWire(r, resp, protocol); ok {
+		_, err = w.Write(wire)
+	} else {
+		if _, uerr := resp.Message(); uerr != nil {
+			e.logger.Debug("unpack answer", zap.Error(uerr))
+			*resp = *servfail(r, "unpack answer")
+		}
+		err = w.WriteMsg(e.finish(r, resp, protocol))
+	}
+	if err != nil {
+		e.logger.Debug("write answer", zap.Error(err))
+	}
 }
 
 // resolve checks the header and runs the pipeline, turning errors and panics
@@ -120,7 +135,7 @@ func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start 
 		Msg:      r,
 		Client:   clientAddr(w.RemoteAddr()),
 		Protocol: protocol,
-		Name:     strings.ToLower(dns.Fqdn(q.Name)),
+		Name:     lowerFqdn(q.Name),
 		Type:     q.Qtype,
 		Group:    DefaultGroup,
 		Start:    start,
@@ -130,10 +145,21 @@ func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start 
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
 		return servfail(r, err.Error())
 	}
-	if resp == nil || (resp.Msg == nil && resp.Result != Dropped && resp.Result != RateLimited) {
+	if resp == nil || (!resp.Sends() && resp.Result != Dropped && resp.Result != RateLimited) {
 		return servfail(r, "no answer")
 	}
 	return resp
+}
+
+// lowerFqdn is strings.ToLower(dns.Fqdn(name)) without allocating for the
+// usual name, already lowercase and fully qualified.
+func lowerFqdn(name string) string {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(dns.Fqdn(name))
+		}
+	}
+	return dns.Fqdn(name)
 }
 
 // checkHeader answers what the pipeline must never see: other opcodes,

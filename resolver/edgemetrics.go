@@ -29,7 +29,8 @@ type edgeMetrics struct {
 	m         *metrics.Metrics
 	queries   [len(protocols)][metrics.QTypeCount][len(resultNames)]atomic.Pointer[prometheus.Counter]
 	durations [len(resultNames)]atomic.Pointer[prometheus.Observer]
-	blocked   sync.Map // blockedSeries → prometheus.Counter
+	blocked   atomic.Pointer[map[blockedSeries]prometheus.Counter] // copied on write
+	mu        sync.Mutex                                           // serialises those writes
 }
 
 type blockedSeries struct{ group, list string }
@@ -73,11 +74,21 @@ func (em *edgeMetrics) duration(r Result, seconds float64) {
 // config, so the map stays as small as the series.
 func (em *edgeMetrics) blockedQuery(group, list string) {
 	k := blockedSeries{group, list}
-	if c, ok := em.blocked.Load(k); ok {
-		c.(prometheus.Counter).Inc()
-		return
+	if m := em.blocked.Load(); m != nil {
+		if c, ok := (*m)[k]; ok {
+			c.Inc()
+			return
+		}
 	}
 	c := em.m.BlockedQueries.WithLabelValues(group, list)
-	em.blocked.Store(k, c)
 	c.Inc()
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	next := map[blockedSeries]prometheus.Counter{k: c}
+	if m := em.blocked.Load(); m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	em.blocked.Store(&next)
 }

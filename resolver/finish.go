@@ -1,6 +1,8 @@
 package resolver
 
 import (
+	"encoding/binary"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -28,6 +30,52 @@ func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
 		out.Truncate(udpSize(r, e.maxUDP))
 	}
 	return out
+}
+
+// finishWire is finish for an answer that came packed (Response.Wire): it
+// sets the header bits finish sets and appends the OPT setOPT would, in
+// place. It reports false when only finish can produce the answer: an EDE
+// to attach, a question spelled with escapes (the cache kept its own
+// spelling), or an answer too big for the client's UDP buffer.
+func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, bool) {
+	w := resp.Wire
+	if len(w) < 12 || resp.EDE != nil || strings.IndexByte(r.Question[0].Name, '\\') >= 0 {
+		return nil, false
+	}
+	q := r.IsEdns0()
+	size := len(w)
+	if q != nil {
+		size += optLen
+	}
+	if protocol == "udp" && size > udpSize(r, e.maxUDP) {
+		return nil, false
+	}
+	binary.BigEndian.PutUint16(w, r.Id)
+	// QR, the client's opcode and RD; AA and TC as they were.
+	w[2] = 0x80 | byte(r.Opcode&0xF)<<3 | w[2]&0x06 | bit(r.RecursionDesired, 0x01)
+	// RA, the client's CD; Z and rcode as they were; AD only on upstream answers.
+	ad := w[3] & 0x20
+	if resp.Result != Forwarded && resp.Result != Cached {
+		ad = 0
+	}
+	w[3] = 0x80 | w[3]&0x4F | ad | bit(r.CheckingDisabled, 0x10)
+	if q == nil {
+		return w, true
+	}
+	ar := binary.BigEndian.Uint16(w[10:])
+	binary.BigEndian.PutUint16(w[10:], ar+1)
+	// Root name, type OPT, our UDP size as class, extended rcode 0, version
+	// 0, the client's DO bit, no options: what setOPT builds.
+	w = append(w, 0, 0, byte(dns.TypeOPT), byte(e.maxUDP>>8), byte(e.maxUDP), 0, 0, bit(q.Do(), 0x80), 0, 0, 0)
+	resp.Wire = w
+	return w, true
+}
+
+func bit(b bool, v byte) byte {
+	if b {
+		return v
+	}
+	return 0
 }
 
 // setOPT replaces whatever OPT the answer had with ours, and only when the
