@@ -52,7 +52,11 @@ func (l *CacheLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 	q := req.Msg.Question[0]
 	k := cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled)
 	now := l.cache.Now()
-	e, st := l.cache.Get(k, now)
+	get := l.cache.Get
+	if req.Resumed {
+		get = l.cache.Peek // counted on the inline run
+	}
+	e, st := get(k, now)
 	switch st {
 	case cache.Fresh:
 		if l.cache.Prefetch(e, now) {

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -93,7 +94,7 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
-	resp := e.resolve(w, r, protocol, start)
+	resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), protocol, start, runNormal)
 	if resp.Sends() { // otherwise a drop: nothing is sent
 		e.write(w, r, resp, protocol)
 	}
@@ -118,37 +119,55 @@ func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *Response, protocol 
 	}
 }
 
+// runMode says how the pipeline runs a query: on a goroutine of its own
+// (normal), on a socket's reading goroutine that must not wait (inline), or
+// again after an inline run stopped at ErrWouldBlock (resumed).
+type runMode uint8
+
+const (
+	runNormal runMode = iota
+	runInline
+	runResumed
+)
+
 // resolve checks the header and runs the pipeline, turning errors and panics
-// into SERVFAIL so a bad query can never take the server down.
-func (e *Edge) resolve(w dns.ResponseWriter, r *dns.Msg, protocol string, start time.Time) (resp *Response) {
+// into SERVFAIL so a bad query can never take the server down. In inline
+// mode it reports wouldBlock, with no response, when the query must be
+// resumed on another goroutine.
+func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (resp *Response, wouldBlock bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			resp = servfail(r, "panic")
+			resp, wouldBlock = servfail(r, "panic"), false
 		}
 	}()
 	if bad := checkHeader(r); bad != nil {
-		return bad
+		return bad, false
 	}
 	q := r.Question[0]
 	req := &Request{
 		Msg:      r,
-		Client:   clientAddr(w.RemoteAddr()),
+		Client:   client,
 		Protocol: protocol,
 		Name:     lowerFqdn(q.Name),
 		Type:     q.Qtype,
 		Group:    DefaultGroup,
 		Start:    start,
+		Inline:   mode == runInline,
+		Resumed:  mode == runResumed,
 	}
 	resp, err := e.next.Load().h.Resolve(context.Background(), req)
 	if err != nil {
+		if mode == runInline && errors.Is(err, ErrWouldBlock) {
+			return nil, true
+		}
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
-		return servfail(r, err.Error())
+		return servfail(r, err.Error()), false
 	}
 	if resp == nil || (!resp.Sends() && resp.Result != Dropped && resp.Result != RateLimited) {
-		return servfail(r, "no answer")
+		return servfail(r, "no answer"), false
 	}
-	return resp
+	return resp, false
 }
 
 // lowerFqdn is strings.ToLower(dns.Fqdn(name)) without allocating for the

@@ -11,6 +11,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -27,7 +28,19 @@ type Request struct {
 	Type     uint16     // question type
 	Group    string     // client group whose rules apply; DefaultGroup until groups exist
 	Start    time.Time  // when the edge received the query
+
+	// Inline is set when the edge runs the pipeline on a socket's reading
+	// goroutine, which must never wait: a link that would (for an upstream)
+	// returns ErrWouldBlock instead, and the edge runs the query again on a
+	// goroutine of its own with Resumed set.
+	Inline bool
+	// Resumed marks that second run: links with side effects already had
+	// them on the first (the rate limiter took its token, the cache counted).
+	Resumed bool
 }
+
+// ErrWouldBlock is returned by a link asked to wait during an inline run.
+var ErrWouldBlock = errors.New("would block: resume on another goroutine")
 
 // DefaultGroup is the implicit group of clients no configured group matches.
 const DefaultGroup = "default"

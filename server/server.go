@@ -45,6 +45,8 @@ type Server struct {
 
 	errc chan error
 	wg   sync.WaitGroup
+
+	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
 }
 
 // New builds every component from cfg. It opens no socket and loads no list.
@@ -107,7 +109,7 @@ func (s *Server) openListeners(addrs []string) error {
 		if _, ok := s.listeners[addr]; ok {
 			continue
 		}
-		l, err := listen(addr, s.edge)
+		l, err := listen(addr, s.edge, s.stockUDP, s.log.Named("udp"))
 		if err != nil {
 			return err
 		}
