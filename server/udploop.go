@@ -70,20 +70,32 @@ func newUDPLoop(conn *net.UDPConn, edge *resolver.Edge, log *zap.Logger) (*udpLo
 // before the loop runs wait in the kernel's buffer.
 func (l *udpLoop) serve() error {
 	defer close(l.done)
+	if l.batchable() {
+		return l.serveBatch()
+	}
 	for {
 		n, err := l.read()
 		if err != nil {
-			if l.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return nil
+			if stop, err := l.readFailed(err); stop {
+				return err
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
+			continue
 		}
 		l.handle(l.in[:n])
 	}
+}
+
+// readFailed says whether a read error ends the loop, and with what: nil
+// at shutdown.
+func (l *udpLoop) readFailed(err error) (stop bool, _ error) {
+	if l.stopping.Load() || errors.Is(err, net.ErrClosed) {
+		return true, nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false, nil
+	}
+	return true, err
 }
 
 func (l *udpLoop) read() (n int, err error) {
@@ -146,7 +158,7 @@ func (l *udpLoop) formerr(r *dns.Msg) {
 	r.Ns, r.Answer, r.Extra = nil, nil, nil
 	out, err := r.PackBuffer(l.out[:cap(l.out)])
 	if err == nil {
-		err = l.write(out)
+		err = l.send(out)
 	}
 	if err != nil {
 		l.log.Debug("write FORMERR", zap.Error(err))

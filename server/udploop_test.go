@@ -54,12 +54,18 @@ func corpusAnswer(w dns.ResponseWriter, r *dns.Msg) {
 // bootPair starts the same config twice, UDP served by udpLoop in one and by
 // miekg's server in the other, and returns their addresses.
 func bootPair(t testing.TB, extra string) (fast, stock string) {
+	return bootPairOn(t, "127.0.0.1:0", extra)
+}
+
+// bootPairOn is bootPair listening on listen; the addresses returned are
+// on loopback.
+func bootPairOn(t testing.TB, listen, extra string) (fast, stock string) {
 	t.Helper()
 	up := dnstest.NewServer(t, corpusAnswer)
 	var addrs []string
 	for _, stockUDP := range []bool{false, true} {
 		cfg, err := config.Load(config.Source{Name: "t.yaml", Data: []byte(upstreamYAML(up) + extra)},
-			config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
+			config.Overrides{Listen: []string{listen}, HTTP: "127.0.0.1:0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +82,8 @@ func bootPair(t testing.TB, extra string) (fast, stock string) {
 			defer cancel()
 			_ = s.Shutdown(ctx)
 		})
-		addrs = append(addrs, s.Addrs()[0])
+		_, port, _ := net.SplitHostPort(s.Addrs()[0])
+		addrs = append(addrs, net.JoinHostPort("127.0.0.1", port))
 	}
 	return addrs[0], addrs[1]
 }
@@ -165,7 +172,13 @@ func udpCorpus(t testing.TB) map[string][]byte {
 // then a hit), to a server on udpLoop and one on miekg's server: the answers
 // must be the same bytes, or both absent.
 func TestUDPLoopMatchesStock(t *testing.T) {
-	fast, stock := bootPair(t, "")
+	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0"} { // batched; per datagram with IP_PKTINFO
+		t.Run(listen, func(t *testing.T) { testMatchesStock(t, listen) })
+	}
+}
+
+func testMatchesStock(t *testing.T, listen string) {
+	fast, stock := bootPairOn(t, listen, "")
 	for name, pkt := range udpCorpus(t) {
 		t.Run(name, func(t *testing.T) {
 			for _, round := range []string{"first", "again"} {
@@ -243,4 +256,56 @@ func TestUDPLoopAppliesPolicies(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUDPLoopBatches sends bursts from many sockets at once, so reads and
+// writes carry many datagrams each: every query gets its own answer, back
+// to the port it came from.
+func TestUDPLoopBatches(t *testing.T) {
+	fast, _ := bootPair(t, "")
+	// Small enough for the default socket buffers: a burst that overflows
+	// them loses queries in the kernel, whichever loop serves the socket.
+	const clients, each = 8, 16
+	errc := make(chan error, clients)
+	for c := range clients {
+		go func() {
+			conn, err := net.Dial("udp", fast)
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer conn.Close()
+			for i := range each { // a burst: all sent before any is read
+				name := []string{"www.example.", "www.tiktok.com.", fmt.Sprintf("n%d.example.", i%5)}[i%3]
+				m := new(dns.Msg).SetQuestion(name, dns.TypeA)
+				m.Id = uint16(c<<8 | i)
+				if _, err := conn.Write(pack(t, m)); err != nil {
+					errc <- err
+					return
+				}
+			}
+			seen := map[uint16]bool{}
+			buf := make([]byte, 4096)
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for len(seen) < each {
+				n, err := conn.Read(buf)
+				if err != nil {
+					errc <- fmt.Errorf("client %d: %d of %d answers: %w", c, len(seen), each, err)
+					return
+				}
+				var r dns.Msg
+				if err := r.Unpack(buf[:n]); err != nil || int(r.Id>>8) != c || seen[r.Id] {
+					errc <- fmt.Errorf("client %d: bad or repeated answer %v: %v", c, &r, err)
+					return
+				}
+				seen[r.Id] = true
+			}
+			errc <- nil
+		}()
+	}
+	for range clients {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
 }
