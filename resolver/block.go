@@ -177,13 +177,19 @@ func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 
 // Blocked returns the block response to req for rule; name is the name the
 // rule matched (the query name, or a CNAME target in the answer).
+// The answer comes packed (Response.Wire) when the mode holds no address.
 func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Response {
-	return &Response{
-		Msg:    b.mode.Answer(req.Msg, rule),
+	resp := &Response{
 		Result: Blocked,
 		List:   rule.List,
 		Rule:   rule.Text,
 		Group:  req.Group,
 		EDE:    EDE(rule, name),
 	}
+	if w, ok := b.mode.wire(req.Msg, rule); ok {
+		resp.Wire = w
+	} else {
+		resp.Msg = b.mode.Answer(req.Msg, rule)
+	}
+	return resp
 }

@@ -33,19 +33,22 @@ func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
 }
 
 // finishWire is finish for an answer that came packed (Response.Wire): it
-// sets the header bits finish sets and appends the OPT setOPT would, in
-// place. It reports false when only finish can produce the answer: an EDE
-// to attach, a question spelled with escapes (the cache kept its own
-// spelling), or an answer too big for the client's UDP buffer.
+// sets the header bits finish sets and appends the OPT setOPT would build,
+// Extended DNS Error included, in place. It reports false when only finish
+// can produce the answer: a question spelled with escapes (the packed answer
+// kept its own spelling), or an answer too big for the client's UDP buffer.
 func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, bool) {
 	w := resp.Wire
-	if len(w) < 12 || resp.EDE != nil || strings.IndexByte(r.Question[0].Name, '\\') >= 0 {
+	if len(w) < 12 || strings.IndexByte(r.Question[0].Name, '\\') >= 0 {
 		return nil, false
 	}
 	q := r.IsEdns0()
-	size := len(w)
+	size, rdlen := len(w), 0
 	if q != nil {
-		size += optLen
+		if resp.EDE != nil {
+			rdlen = 6 + len(resp.EDE.ExtraText) // option code, length, info code, text
+		}
+		size += optLen + rdlen
 	}
 	if protocol == "udp" && size > udpSize(r, e.maxUDP) {
 		return nil, false
@@ -65,8 +68,13 @@ func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, 
 	ar := binary.BigEndian.Uint16(w[10:])
 	binary.BigEndian.PutUint16(w[10:], ar+1)
 	// Root name, type OPT, our UDP size as class, extended rcode 0, version
-	// 0, the client's DO bit, no options: what setOPT builds.
-	w = append(w, 0, 0, byte(dns.TypeOPT), byte(e.maxUDP>>8), byte(e.maxUDP), 0, 0, bit(q.Do(), 0x80), 0, 0, 0)
+	// 0, the client's DO bit, then the EDE option if any: what setOPT builds.
+	w = append(w, 0, 0, byte(dns.TypeOPT), byte(e.maxUDP>>8), byte(e.maxUDP), 0, 0, bit(q.Do(), 0x80), 0, byte(rdlen>>8), byte(rdlen))
+	if ede := resp.EDE; ede != nil {
+		n := 2 + len(ede.ExtraText)
+		w = append(w, 0, dns.EDNS0EDE, byte(n>>8), byte(n), byte(ede.InfoCode>>8), byte(ede.InfoCode))
+		w = append(w, ede.ExtraText...)
+	}
 	resp.Wire = w
 	return w, true
 }

@@ -2,8 +2,10 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,8 +99,25 @@ func TestEdgeWireMatchesMsg(t *testing.T) {
 	}
 	link := NewCacheLink(c, m, zap.NewNop())
 	t.Cleanup(link.Wait)
-	fast := NewEdge(EdgeConfig{}, Build(Parts{Cache: link, Forward: HandlerFunc(corpusUpstream)}), m, zap.NewNop())
-	slow := NewEdge(EdgeConfig{}, Build(Parts{Any: unpackLink{}, Cache: link, Forward: HandlerFunc(corpusUpstream)}), m, zap.NewNop())
+	var down atomic.Bool // upstream failing: expired entries are served stale
+	up := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		if down.Load() {
+			return nil, errors.New("upstream down")
+		}
+		return corpusUpstream(ctx, req)
+	})
+	fast := NewEdge(EdgeConfig{}, Build(Parts{Cache: link, Forward: up}), m, zap.NewNop())
+	slow := NewEdge(EdgeConfig{}, Build(Parts{Any: unpackLink{}, Cache: link, Forward: up}), m, zap.NewNop())
+	for _, stale := range []bool{false, true} {
+		down.Store(stale)
+		if stale {
+			clk.Advance(time.Hour)
+		}
+		testWireCorpus(t, fast, slow, clk, stale)
+	}
+}
+
+func testWireCorpus(t *testing.T, fast, slow *Edge, clk *fakeClock, stale bool) {
 	for _, q := range wireCorpus() {
 		t.Run(q.String(), func(t *testing.T) {
 			packed := false
@@ -112,8 +131,10 @@ func TestEdgeWireMatchesMsg(t *testing.T) {
 				}
 				return &out
 			}
-			ask(slow) // fills the cache
-			clk.Advance(7 * time.Second)
+			if !stale {
+				ask(slow) // fills the cache
+				clk.Advance(7 * time.Second)
+			}
 			got := ask(fast)
 			fastPacked := packed
 			want := ask(slow)
@@ -123,6 +144,9 @@ func TestEdgeWireMatchesMsg(t *testing.T) {
 			}
 			// Compare what the messages say: compression may differ, and
 			// with it each record's Rdlength.
+			if stale && (len(got.Answer)+len(got.Ns) == 0 || (got.Answer != nil && got.Answer[0].Header().Ttl != 30)) {
+				t.Errorf("not a stale answer: %v", got)
+			}
 			if got.String() != want.String() {
 				t.Errorf("packed path:\n%v\nmessage path:\n%v", got, want)
 			}
@@ -148,4 +172,13 @@ func wireCorpus() []*dns.Msg {
 		add(name, dns.TypeA, func(m *dns.Msg) { m.RecursionDesired = false })
 	}
 	return out
+}
+
+func unpackOrFail(t *testing.T, b []byte) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
