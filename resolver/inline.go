@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
@@ -30,9 +31,13 @@ var udpProto = protocolIndex("udp")
 // cache's packed answer), hands it to send and reports false. When the query
 // needs an upstream it sends nothing and reports true: the caller must then
 // pass r to ServeResumed on another goroutine. client is the source address,
-// IPv4-mapped addresses unmapped.
-func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, buf []byte, send func([]byte) error) (resume bool) {
-	start := e.now()
+// IPv4-mapped addresses unmapped. received is when the datagram was read
+// (zero: now); a loop that reads many at once reads the clock once for all.
+func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume bool) {
+	start := received
+	if start.IsZero() {
+		start = e.now()
+	}
 	resp, wouldBlock := e.resolve(r, client, "udp", start, runInline)
 	if wouldBlock {
 		return true

@@ -118,7 +118,7 @@ func benchInline(b *testing.B, name string, wantRcode int) {
 		if err := m.Unpack(wire); err != nil {
 			b.Fatal(err)
 		}
-		if s.edge.ServeInline(m, client, buf, send) {
+		if s.edge.ServeInline(m, client, time.Time{}, buf, send) {
 			s.edge.ServeResumed(&benchWriter{buf: make([]byte, 0, 512)}, m) // the first, a miss
 		}
 	}

@@ -42,11 +42,12 @@ type udpLoop struct {
 	resumed  sync.WaitGroup
 
 	// Owned by the reading goroutine.
-	in   []byte
-	out  []byte
-	peer netip.AddrPort  // the current query's source, without a session
-	sess *dns.SessionUDP // the current query's source and destination, on a wildcard address
-	send func([]byte) error
+	in       []byte
+	out      []byte
+	received time.Time       // when the current datagram was read (for a batch, when the batch was)
+	peer     netip.AddrPort  // the current query's source, without a session
+	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address
+	send     func([]byte) error
 }
 
 func newUDPLoop(conn *net.UDPConn, edge *resolver.Edge, log *zap.Logger) (*udpLoop, error) {
@@ -81,6 +82,7 @@ func (l *udpLoop) serve() error {
 			}
 			continue
 		}
+		l.received = time.Time{} // ServeInline reads the clock
 		l.handle(l.in[:n])
 	}
 }
@@ -129,7 +131,7 @@ func (l *udpLoop) handle(pkt []byte) {
 		l.formerr(r)
 		return
 	}
-	if !l.edge.ServeInline(r, l.client(), l.out, l.send) {
+	if !l.edge.ServeInline(r, l.client(), l.received, l.out, l.send) {
 		return
 	}
 	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
