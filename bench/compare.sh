@@ -23,15 +23,21 @@ for i in $(seq "$RUNS"); do
   (cd "$WORK" && bash "$SHARED_BENCH/compare.sh") | tee "$WORK/compare-$i.txt"
 done
 echo
-echo "median of $RUNS runs (ratio to unbound's median: qps, avg latency, CPU us per query)"
+echo "median of $RUNS runs; then the median over runs of each run's ratio to unbound (qps, avg latency, CPU us per query)"
 cat "$WORK"/compare-[0-9]*.txt | awk -v runs="$RUNS" '
-  $1 == "server" { next }
+  $1 == "server" { run++; next }
   {
     name = $1; if (!(name in seen)) { order[++n] = name; seen[name] = 1 }
     for (s = 0; s < 3; s++) {
       split($(4 + s), f, "/")
-      for (k = 1; k <= 4; k++) { key = name SUBSEP s SUBSEP k; c[key]++; v[key, c[key]] = f[k] }
+      for (k = 1; k <= 4; k++) { key = name SUBSEP s SUBSEP k; c[key]++; v[key, c[key]] = f[k]; byrun[key, run] = f[k] }
     }
+  }
+  # ratio: the median over runs of other/unbound within each run.
+  function ratio(o, u,   r, key) {
+    key = "ratio" SUBSEP o SUBSEP u; c[key] = 0
+    for (r = 1; r <= run; r++) if ((o, r) in byrun && (u, r) in byrun && byrun[u, r] > 0) { c[key]++; v[key, c[key]] = byrun[o, r] / byrun[u, r] }
+    return median(key)
   }
   function median(key,   m, i, j, t, a) {
     m = c[key]; for (i = 1; i <= m; i++) a[i] = v[key, i]
@@ -52,7 +58,7 @@ cat "$WORK"/compare-[0-9]*.txt | awk -v runs="$RUNS" '
       printf "%-10s", order[i] "/unb"
       for (s = 0; s < 3; s++) {
         u = "unbound" SUBSEP s SUBSEP; o = order[i] SUBSEP s SUBSEP
-        printf " %30s", sprintf("%.2fx qps %.2fx ms %.2fx us", median(o 1) / median(u 1), median(o 2) / median(u 2), median(o 4) / median(u 4))
+        printf " %30s", sprintf("%.2fx qps %.2fx ms %.2fx us", ratio(o 1, u 1), ratio(o 2, u 2), ratio(o 4, u 4))
       }
       print ""
     }
