@@ -100,6 +100,22 @@ func (c *Cache) Get(k Key, now time.Time) (*Entry, State) {
 	return nil, Miss
 }
 
+// Peek is Get without counting: for a second look at a query whose first
+// look was already counted.
+func (c *Cache) Peek(k Key, now time.Time) (*Entry, State) {
+	e := c.shard(k).get(k)
+	t := now.UnixNano()
+	switch {
+	case e == nil:
+		return nil, Miss
+	case t < e.expires:
+		return e, Fresh
+	case c.staleUsable(e, t):
+		return e, Stale
+	}
+	return nil, Miss
+}
+
 func (c *Cache) staleUsable(e *Entry, t int64) bool {
 	return c.cfg.ServeStale && e.kind != Failure && t < e.expires+int64(c.cfg.StaleMaxAge)
 }

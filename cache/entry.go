@@ -53,11 +53,35 @@ func (e *Entry) Len() int { return len(e.wire) }
 // given ID and question spelling, with TTLs decreased by the time spent in
 // the cache. It allocates nothing when dst has room.
 func (e *Entry) AppendWire(dst []byte, id uint16, qname string, now time.Time) []byte {
+	return e.appendWire(dst, id, qname, e.age(now), false)
+}
+
+func (e *Entry) age(now time.Time) uint32 {
 	age := now.UnixNano() - e.stored
 	if age < 0 {
 		age = 0
 	}
-	return e.appendWire(dst, id, qname, uint32(min(age/int64(time.Second), 1<<32-1)), false)
+	return uint32(min(age/int64(time.Second), 1<<32-1))
+}
+
+// AppendBare is AppendWire (AppendStale when stale) without the OPT record,
+// for a server that puts its own OPT in every answer: the answer is then
+// written as it is, with no unpacking. It reports false, and appends
+// nothing, when the OPT cannot simply be cut off (records follow it, or it
+// carries an extended rcode); AppendWire still works for those entries.
+func (e *Entry) AppendBare(dst []byte, id uint16, qname string, now time.Time, stale bool) ([]byte, bool) {
+	if !e.layout.bare {
+		return dst, false
+	}
+	start := len(dst)
+	dst = e.appendWire(dst, id, qname, e.age(now), stale)
+	if e.layout.optStart == 0 {
+		return dst, true
+	}
+	dst = dst[:start+e.layout.optStart]
+	ar := dst[start+10:]
+	binary.BigEndian.PutUint16(ar, binary.BigEndian.Uint16(ar)-1)
+	return dst, true
 }
 
 // AppendStale is AppendWire for an expired entry: every TTL is StaleTTL.

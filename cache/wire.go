@@ -12,6 +12,8 @@ import (
 type layout struct {
 	qnameEnd int      // the question name spans wire[12:qnameEnd]
 	ttlOffs  []uint16 // every RR's TTL field, except OPT's (it holds EDNS flags)
+	optStart int      // where the OPT record starts; 0 when there is none
+	bare     bool     // the OPT, if any, is the last record and holds no extended rcode
 }
 
 var errShort = errors.New("message truncated")
@@ -36,7 +38,9 @@ func scan(wire []byte) (layout, error) {
 	l.qnameEnd = off
 	off += 4
 	l.ttlOffs = make([]uint16, 0, rrs)
+	l.bare = true
 	for i := 0; i < rrs; i++ {
+		start := off
 		if off, err = skipName(wire, off); err != nil {
 			return l, fmt.Errorf("record %d: %w", i, err)
 		}
@@ -45,6 +49,14 @@ func scan(wire []byte) (layout, error) {
 		}
 		if binary.BigEndian.Uint16(wire[off:]) != dns.TypeOPT {
 			l.ttlOffs = append(l.ttlOffs, uint16(off+4))
+			if l.optStart != 0 {
+				l.bare = false // a record after the OPT: cutting it out would move names pointed to
+			}
+		} else {
+			if l.optStart != 0 || wire[off+4] != 0 {
+				l.bare = false // two OPTs, or an extended rcode that lives in the OPT
+			}
+			l.optStart = start
 		}
 		off += 10 + int(binary.BigEndian.Uint16(wire[off+8:]))
 	}

@@ -177,6 +177,7 @@ func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 
 // Blocked returns the block response to req for rule; name is the name the
 // rule matched (the query name, or a CNAME target in the answer).
+// The answer comes packed (Response.Wire) when the mode holds no address.
 func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Response {
 	text := rule.Text
 	if text == "" {
@@ -184,12 +185,17 @@ func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Res
 		// list for it); the rule's domain says what matched.
 		text = rule.Domain
 	}
-	return &Response{
-		Msg:    b.mode.Answer(req.Msg, rule),
+	resp := &Response{
 		Result: Blocked,
 		List:   rule.List,
 		Rule:   text,
 		Group:  req.Group,
 		EDE:    EDE(rule, name),
 	}
+	if w, ok := b.mode.wire(req.Msg, rule); ok {
+		resp.Wire = w
+	} else {
+		resp.Msg = b.mode.Answer(req.Msg, rule)
+	}
+	return resp
 }

@@ -55,6 +55,10 @@ func Build(p Parts) Handler {
 	add(p.Any)
 	// The cache answers repeats, and serves stale answers when upstreams fail.
 	add(p.Cache)
+	// Everything below waits on upstreams: a query run inline on a socket's
+	// reading goroutine stops here and is resumed on a goroutine of its own,
+	// so a slow upstream never holds up cached and blocked answers.
+	add(inlineStop{})
 	// In-flight dedup: identical concurrent misses share one exchange.
 	add(p.Dedup)
 	// Forward: zone-specific upstreams, then the default ones.

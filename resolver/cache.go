@@ -52,7 +52,11 @@ func (l *CacheLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 	q := req.Msg.Question[0]
 	k := cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled)
 	now := l.cache.Now()
-	e, st := l.cache.Get(k, now)
+	get := l.cache.Get
+	if req.Resumed {
+		get = l.cache.Peek // counted on the inline run
+	}
+	e, st := get(k, now)
 	switch st {
 	case cache.Fresh:
 		if l.cache.Prefetch(e, now) {
@@ -72,10 +76,23 @@ func (l *CacheLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 	return resp, err
 }
 
-// answer builds the client's copy of a cached answer.
+// optLen is the size of the OPT record the edge appends: root name, type,
+// class, TTL and an empty RDATA.
+const optLen = 11
+
+// answer builds the client's copy of a cached answer: packed and final
+// (Response.Wire) when the entry allows, else unpacked.
 func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response, error) {
-	buf := make([]byte, 0, e.Len())
+	buf := make([]byte, 0, e.Len()+optLen)
 	id, qname := req.Msg.Id, req.Msg.Question[0].Name
+	if wire, ok := e.AppendBare(buf, id, qname, now, stale); ok {
+		resp := &Response{Wire: wire, Targets: e.Targets(), Result: Cached}
+		if stale {
+			resp.Reason = "stale"
+			resp.EDE = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer}
+		}
+		return resp, nil
+	}
 	if stale {
 		buf = e.AppendStale(buf, id, qname)
 	} else {

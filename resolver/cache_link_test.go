@@ -22,8 +22,9 @@ func TestCacheLinkHit(t *testing.T) {
 	if r.Result != Cached || env.next.calls.Load() != 1 {
 		t.Fatalf("second: %v after %d calls", r.Result, env.next.calls.Load())
 	}
-	if r.Msg.Id != 0xbeef || r.Msg.Question[0].Name != "WWW.Example.com." || ttlOf(r) != 200 {
-		t.Errorf("hit: id %#x name %q ttl %d", r.Msg.Id, r.Msg.Question[0].Name, ttlOf(r))
+	m := msgOf(t, r)
+	if m.Id != 0xbeef || m.Question[0].Name != "WWW.Example.com." || ttlOf(r) != 200 {
+		t.Errorf("hit: id %#x name %q ttl %d", m.Id, m.Question[0].Name, ttlOf(r))
 	}
 	env.clock.Advance(200 * time.Second)
 	if r := env.ask(t, query("www.example.com.", 2, false)); r.Result != Forwarded || env.next.calls.Load() != 2 {

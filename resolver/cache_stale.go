@@ -28,6 +28,9 @@ func (l *CacheLink) staleOrFresh(ctx context.Context, req *Request, next Handler
 	if !l.cache.RecheckDue(e, now) {
 		return l.serveStale(e, req, now)
 	}
+	if req.Inline {
+		return nil, ErrWouldBlock // the wait below is for a goroutine of its own
+	}
 	done := l.refresh(ctx, req, next, k, e)
 	timer := time.NewTimer(l.cfg.ClientTimeout)
 	defer timer.Stop()
@@ -59,6 +62,7 @@ func (l *CacheLink) refresh(ctx context.Context, req *Request, next Handler, k c
 	done := make(chan fetched, 1)
 	r := *req
 	r.Msg = req.Msg.Copy() // the edge owns req.Msg once the client is answered
+	r.Inline, r.Resumed = false, false
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
 	l.wg.Add(1)
 	go func() {

@@ -103,7 +103,23 @@ func (env *linkEnv) ask(t testing.TB, req *Request) *Response {
 	return resp
 }
 
-func ttlOf(r *Response) uint32 { return r.Msg.Answer[0].Header().Ttl }
+func ttlOf(r *Response) uint32 {
+	m, err := r.Message()
+	if err != nil || m == nil || len(m.Answer) == 0 {
+		return 0
+	}
+	return m.Answer[0].Header().Ttl
+}
+
+// msgOf is the answer of r as a message, unpacked if it came packed.
+func msgOf(t testing.TB, r *Response) *dns.Msg {
+	t.Helper()
+	m, err := r.Message()
+	if err != nil || m == nil {
+		t.Fatalf("answer: %v, %v", m, err)
+	}
+	return m
+}
 
 func value(t testing.TB, c interface{ Write(*dto.Metric) error }) float64 {
 	t.Helper()

@@ -85,6 +85,9 @@ func copyResponse(r *Response) *Response {
 	if r.Msg != nil {
 		c.Msg = r.Msg.Copy()
 	}
+	if r.Wire != nil {
+		c.Wire = append([]byte(nil), r.Wire...)
+	}
 	return &c
 }
 

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -39,13 +40,12 @@ func (c EdgeConfig) Validate() error {
 // happen exactly once per query: header checks, panic recovery, SERVFAIL on
 // error, EDNS and Extended DNS Errors, truncation, compression and metrics.
 type Edge struct {
-	next    atomic.Pointer[handlerBox] // swapped whole on reload
-	metrics *metrics.Metrics
-	logger  *zap.Logger
-	maxUDP  int
-	now     func() time.Time
-
-	recorder atomic.Pointer[recorderBox] // nil: no query log
+	next     atomic.Pointer[handlerBox] // swapped whole on reload
+	recorder atomic.Pointer[recorderBox]
+	metrics  *edgeMetrics
+	logger   *zap.Logger
+	maxUDP   int
+	now      func() time.Time
 }
 
 // NewEdge returns the edge in front of next.
@@ -54,7 +54,7 @@ func NewEdge(cfg EdgeConfig, next Handler, m *metrics.Metrics, logger *zap.Logge
 	if size == 0 {
 		size = MaxUDPSize
 	}
-	e := &Edge{metrics: m, logger: logger, maxUDP: size, now: time.Now}
+	e := &Edge{metrics: newEdgeMetrics(m), logger: logger, maxUDP: size, now: time.Now}
 	e.Swap(next)
 	return e
 }
@@ -70,7 +70,7 @@ func (e *Edge) Swap(next Handler) { e.next.Store(&handlerBox{h: next}) }
 // For returns the dns.Handler a listener of the given protocol ("udp",
 // "tcp", "dot", "doh") serves with.
 func (e *Edge) For(protocol string) dns.Handler {
-	return &transport{edge: e, protocol: protocol}
+	return &transport{edge: e, protocol: protocol, proto: protocolIndex(protocol)}
 }
 
 // AcceptFunc is the MsgAcceptFunc listeners use: it ignores responses (which
@@ -86,67 +86,102 @@ func AcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 type transport struct {
 	edge     *Edge
 	protocol string
+	proto    int // protocolIndex(protocol), for the resolved metrics
 }
 
 func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	t.edge.serve(w, r, t.protocol)
+	t.edge.serve(w, r, t.protocol, t.proto)
 }
 
-func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string) {
+func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
-	req := newRequest(w, r, protocol, start)
-	resp := e.resolve(req)
-	rcode := -1
-	if resp.Msg != nil { // a nil message is a drop: nothing is sent
-		out := e.finish(r, resp, protocol)
-		rcode = out.Rcode
-		if err := w.WriteMsg(out); err != nil {
-			e.logger.Debug("write answer", zap.Error(err))
-		}
+	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), protocol, start, runNormal)
+	if resp.Sends() { // otherwise a drop: nothing is sent
+		e.write(w, r, resp, protocol)
 	}
-	e.observe(req, resp, rcode, start)
+	e.observe(req, resp, proto, start)
 }
 
-// newRequest describes r for the pipeline. A query without a question gets
-// an empty Name; checkHeader answers it before any link sees it.
-func newRequest(w dns.ResponseWriter, r *dns.Msg, protocol string, start time.Time) *Request {
-	req := &Request{
+// write sends the answer: a packed one as it is when finishWire can finish
+// it, anything else through finish and miekg's packing.
+func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *Response, protocol string) {
+	var err error
+	if wire, ok := e.finishWire(r, resp, protocol); ok {
+		_, err = w.Write(wire)
+	} else {
+		if _, uerr := resp.Message(); uerr != nil {
+			e.logger.Debug("unpack answer", zap.Error(uerr))
+			*resp = *servfail(r, "unpack answer")
+		}
+		err = w.WriteMsg(e.finish(r, resp, protocol))
+	}
+	if err != nil {
+		e.logger.Debug("write answer", zap.Error(err))
+	}
+}
+
+// runMode says how the pipeline runs a query: on a goroutine of its own
+// (normal), on a socket's reading goroutine that must not wait (inline), or
+// again after an inline run stopped at ErrWouldBlock (resumed).
+type runMode uint8
+
+const (
+	runNormal runMode = iota
+	runInline
+	runResumed
+)
+
+// resolve checks the header and runs the pipeline, turning errors and panics
+// into SERVFAIL so a bad query can never take the server down. In inline
+// mode it reports wouldBlock, with no response, when the query must be
+// resumed on another goroutine. The request it returns describes the query
+// for metrics and the query log, header failures included.
+func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *Request, resp *Response, wouldBlock bool) {
+	req = &Request{
 		Msg:      r,
-		Client:   clientAddr(w.RemoteAddr()),
+		Client:   client,
 		Protocol: protocol,
 		Group:    DefaultGroup,
 		Start:    start,
+		Inline:   mode == runInline,
+		Resumed:  mode == runResumed,
 	}
 	if len(r.Question) > 0 {
 		q := r.Question[0]
-		req.Name = strings.ToLower(dns.Fqdn(q.Name))
-		req.Type = q.Qtype
+		req.Name, req.Type = lowerFqdn(q.Name), q.Qtype
 	}
-	return req
-}
-
-// resolve checks the header and runs the pipeline, turning errors and panics
-// into SERVFAIL so a bad query can never take the server down.
-func (e *Edge) resolve(req *Request) (resp *Response) {
-	r := req.Msg
 	defer func() {
 		if p := recover(); p != nil {
 			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			resp = servfail(r, "panic")
+			resp, wouldBlock = servfail(r, "panic"), false
 		}
 	}()
 	if bad := checkHeader(r); bad != nil {
-		return bad
+		return req, bad, false
 	}
 	resp, err := e.next.Load().h.Resolve(context.Background(), req)
 	if err != nil {
+		if mode == runInline && errors.Is(err, ErrWouldBlock) {
+			return req, nil, true
+		}
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
-		return servfail(r, err.Error())
+		return req, servfail(r, err.Error()), false
 	}
-	if resp == nil || (resp.Msg == nil && resp.Result != Dropped && resp.Result != RateLimited) {
-		return servfail(r, "no answer")
+	if resp == nil || (!resp.Sends() && resp.Result != Dropped && resp.Result != RateLimited) {
+		return req, servfail(r, "no answer"), false
 	}
-	return resp
+	return req, resp, false
+}
+
+// lowerFqdn is strings.ToLower(dns.Fqdn(name)) without allocating for the
+// usual name, already lowercase and fully qualified.
+func lowerFqdn(name string) string {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(dns.Fqdn(name))
+		}
+	}
+	return dns.Fqdn(name)
 }
 
 // checkHeader answers what the pipeline must never see: other opcodes,

@@ -11,6 +11,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -27,7 +28,19 @@ type Request struct {
 	Type     uint16     // question type
 	Group    string     // client group whose rules apply; DefaultGroup until groups exist
 	Start    time.Time  // when the edge received the query
+
+	// Inline is set when the edge runs the pipeline on a socket's reading
+	// goroutine, which must never wait: a link that would (for an upstream)
+	// returns ErrWouldBlock instead, and the edge runs the query again on a
+	// goroutine of its own with Resumed set.
+	Inline bool
+	// Resumed marks that second run: links with side effects already had
+	// them on the first (the rate limiter took its token, the cache counted).
+	Resumed bool
 }
+
+// ErrWouldBlock is returned by a link asked to wait during an inline run.
+var ErrWouldBlock = errors.New("would block: resume on another goroutine")
 
 // DefaultGroup is the implicit group of clients no configured group matches.
 const DefaultGroup = "default"
@@ -46,8 +59,20 @@ func (r *Request) EDNS() bool { return r.Msg.IsEdns0() != nil }
 // Response is an answer plus its provenance. Metrics, the query log and
 // Extended DNS Errors all read the provenance; nothing re-derives it.
 type Response struct {
-	Msg    *dns.Msg // the answer; nil only when nothing is sent (Dropped, or a RateLimited drop)
+	// Msg is the answer. It is nil when nothing is sent (Dropped, or a
+	// RateLimited drop), and may be nil when Wire holds the answer.
+	Msg    *dns.Msg
 	Result Result
+
+	// Wire, when set, is the answer already packed for this client: its ID,
+	// question spelling and TTLs are final, and it holds no OPT record (the
+	// edge adds its own). Cache hits set it, so the edge writes them as they
+	// are instead of unpacking and packing again; a link that needs the
+	// message calls Message.
+	Wire []byte
+	// Targets are the answer's CNAME targets, lowercased, when Msg is nil and
+	// Wire is set: the response filter checks them without unpacking.
+	Targets []string
 
 	List     string // blocked, allowed or filtered: the list whose rule matched
 	Rule     string // the rule as written in that list
@@ -57,6 +82,34 @@ type Response struct {
 
 	// EDE is attached to the answer when the query carried EDNS (RFC 8914).
 	EDE *dns.EDNS0_EDE
+}
+
+// Message returns the answer as a message, unpacking Wire (once) when the
+// answer came packed. It is nil when nothing is sent.
+func (r *Response) Message() (*dns.Msg, error) {
+	if r.Msg == nil && r.Wire != nil {
+		m := new(dns.Msg)
+		if err := m.Unpack(r.Wire); err != nil {
+			return nil, err
+		}
+		r.Msg, r.Wire = m, nil
+	}
+	return r.Msg, nil
+}
+
+// Sends reports whether there is an answer to send.
+func (r *Response) Sends() bool { return r.Msg != nil || r.Wire != nil }
+
+// Rcode returns the answer's response code (the header's four bits when it
+// came packed), or -1 when nothing is sent.
+func (r *Response) Rcode() int {
+	switch {
+	case r.Msg != nil:
+		return r.Msg.Rcode
+	case len(r.Wire) >= 4:
+		return int(r.Wire[3] & 0xF)
+	}
+	return -1
 }
 
 // Result says how a query ended. Its String is the metrics result label.

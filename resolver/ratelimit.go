@@ -23,7 +23,7 @@ func NewRateLimitLink(l *policy.Limiter) *RateLimitLink { return &RateLimitLink{
 // Resolve passes queries within the limit on; a limited one gets an empty
 // TC=1 answer (a slip) or nothing.
 func (l *RateLimitLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
-	if req.Protocol != "udp" {
+	if req.Protocol != "udp" || req.Resumed { // resumed: allowed on its inline run
 		return next.Resolve(ctx, req)
 	}
 	switch l.limiter.Allow(req.Client) {

@@ -24,11 +24,19 @@ func NewResponseFilter(block *BlockLink, matcher MatcherFunc) *ResponseFilter {
 // included, against the client's own group.
 func (f *ResponseFilter) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
 	resp, err := next.Resolve(ctx, req)
-	if err != nil || resp == nil || resp.Msg == nil || (resp.Result != Forwarded && resp.Result != Cached) {
+	if err != nil || resp == nil || !resp.Sends() || (resp.Result != Forwarded && resp.Result != Cached) {
 		return resp, err
 	}
 	m := f.matcher(req.Group)
 	if m == nil {
+		return resp, nil
+	}
+	if resp.Msg == nil { // packed: the cache kept the targets at hand
+		for _, t := range resp.Targets {
+			if rule, blocked := m.Match(t); blocked {
+				return f.block.Blocked(req, rule, t), nil
+			}
+		}
 		return resp, nil
 	}
 	for _, rr := range resp.Msg.Answer {

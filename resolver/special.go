@@ -50,6 +50,7 @@ const (
 // forwarded to its domain controllers.
 type SpecialLink struct {
 	zones   map[string]zoneKind
+	tlds    map[string]bool // the last label of every zone: most names are rejected with one lookup
 	covered func(name string) bool
 }
 
@@ -73,7 +74,19 @@ func NewSpecialLink(bypass BypassConfig, covered func(name string) bool) *Specia
 		l.zones["mask.icloud.com."] = kindBypass
 		l.zones["mask-h2.icloud.com."] = kindBypass
 	}
+	l.tlds = make(map[string]bool)
+	for z := range l.zones {
+		l.tlds[tld(z)] = true
+	}
 	return l
+}
+
+// tld returns the last label of a fully qualified name, with its dot.
+func tld(name string) string {
+	if i := strings.LastIndexByte(name[:max(len(name)-1, 0)], '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
 }
 
 // specialZones are the zones answered as empty, apex first.
@@ -155,6 +168,9 @@ func (l *SpecialLink) empty(m *dns.Msg, req *Request, apex string) {
 
 // match finds the most specific special zone holding name.
 func (l *SpecialLink) match(name string) (string, zoneKind, bool) {
+	if !l.tlds[tld(name)] {
+		return "", 0, false
+	}
 	for off := 0; off < len(name); {
 		if kind, ok := l.zones[name[off:]]; ok {
 			return name[off:], kind, true

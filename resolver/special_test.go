@@ -181,3 +181,14 @@ func BenchmarkSpecialPassThrough(b *testing.B) {
 		_, _ = link.Resolve(context.Background(), req, next)
 	}
 }
+
+func TestTLD(t *testing.T) {
+	for name, want := range map[string]string{
+		"www.example.com.": "com.", "com.": "com.", ".": ".", "": "", "localhost.": "localhost.",
+		"1.0.0.127.in-addr.arpa.": "arpa.",
+	} {
+		if got := tld(name); got != want {
+			t.Errorf("tld(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -8,21 +8,25 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/resolver"
 )
 
 // listener is one configured address: a UDP and a TCP socket on the same
-// address and port.
+// address and port. UDP is served by our own loop (udploop.go), or by
+// miekg's server when stock is asked for (tests compare the two).
 type listener struct {
 	addr string // as configured
-	udp  *dns.Server
+	pc   net.PacketConn
+	loop *udpLoop    // nil when udp is set
+	udp  *dns.Server // miekg's UDP server, when stock
 	tcp  *dns.Server
 }
 
 // listen binds UDP and TCP on addr. With port 0 the kernel picks a UDP port
 // and TCP takes the same one, retried a few times in case it is taken.
-func listen(addr string, edge *resolver.Edge) (*listener, error) {
+func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*listener, error) {
 	var lastErr error
 	for try := 0; try < 10; try++ {
 		pc, err := net.ListenPacket("udp", addr)
@@ -38,29 +42,44 @@ func listen(addr string, edge *resolver.Edge) (*listener, error) {
 			}
 			return nil, lastErr
 		}
-		return &listener{
-			addr: addr,
-			udp: &dns.Server{
+		ln := &listener{addr: addr, pc: pc}
+		if stock {
+			ln.udp = &dns.Server{
 				PacketConn:    pc,
 				Handler:       edge.For("udp"),
 				MsgAcceptFunc: resolver.AcceptFunc,
 				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
-			},
-			tcp: &dns.Server{
-				Listener:      l,
-				Handler:       edge.For("tcp"),
-				MsgAcceptFunc: resolver.AcceptFunc,
-				ReadTimeout:   5 * time.Second,
-				IdleTimeout:   func() time.Duration { return 10 * time.Second },
-			},
-		}, nil
+			}
+		} else if ln.loop, err = newUDPLoop(pc.(*net.UDPConn), edge, log); err != nil {
+			pc.Close()
+			l.Close()
+			return nil, err
+		}
+		ln.tcp = &dns.Server{
+			Listener:      l,
+			Handler:       edge.For("tcp"),
+			MsgAcceptFunc: resolver.AcceptFunc,
+			ReadTimeout:   5 * time.Second,
+			IdleTimeout:   func() time.Duration { return 10 * time.Second },
+		}
+		return ln, nil
 	}
 	return nil, lastErr
 }
 
 // serve starts both servers and returns once both are accepting.
 func (l *listener) serve(errc chan<- error) {
+	if l.loop != nil {
+		go func() {
+			if err := l.loop.serve(); err != nil {
+				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
+			}
+		}()
+	}
 	for _, s := range []*dns.Server{l.udp, l.tcp} {
+		if s == nil {
+			continue
+		}
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
 		go func(s *dns.Server) {
@@ -73,10 +92,14 @@ func (l *listener) serve(errc chan<- error) {
 }
 
 // Addr is the bound address (the real port when 0 was configured).
-func (l *listener) Addr() string { return l.udp.PacketConn.LocalAddr().String() }
+func (l *listener) Addr() string { return l.pc.LocalAddr().String() }
 
 // shutdown stops reading, waits (within ctx) for queries being answered,
 // then closes the sockets.
 func (l *listener) shutdown(ctx context.Context) error {
-	return errors.Join(l.udp.ShutdownContext(ctx), l.tcp.ShutdownContext(ctx))
+	udp := l.udp.ShutdownContext
+	if l.loop != nil {
+		udp = l.loop.shutdown
+	}
+	return errors.Join(udp(ctx), l.tcp.ShutdownContext(ctx))
 }

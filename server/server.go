@@ -56,6 +56,8 @@ type Server struct {
 	allow   *allowstore.Store
 	qlog    *querylog.Logger // nil when the query log is off
 	api     atomic.Pointer[apiBox]
+
+	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
 }
 
 // New builds every component from cfg. It opens no socket and loads no list.
@@ -132,7 +134,7 @@ func (s *Server) openListeners(addrs []string) error {
 		if _, ok := s.listeners[addr]; ok {
 			continue
 		}
-		l, err := listen(addr, s.edge)
+		l, err := listen(addr, s.edge, s.stockUDP, s.log.Named("udp"))
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,79 @@
+package resolver
+
+import (
+	"encoding/binary"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/blocklist"
+)
+
+// blockSOAName and blockSOAMbox are the SOA's MNAME and RNAME, packed.
+var blockSOANames = func() []byte {
+	b := make([]byte, 64)
+	off, _ := dns.PackDomainName("localhost.", b, 0, nil, false)
+	off, _ = dns.PackDomainName("blocked.cleandns.invalid.", b, off, nil, false)
+	return b[:off]
+}()
+
+// wire packs the block answer for the modes whose answer holds no address
+// (nxdomain, nodata, refused): what Answer builds, without building a
+// message. ok is false for the other modes and for a question that does
+// not pack; Answer serves those.
+func (m BlockMode) wire(r *dns.Msg, rule blocklist.Rule) (w []byte, ok bool) {
+	rcode, soa := dns.RcodeNameError, true
+	switch m.kind {
+	case "nxdomain":
+	case "nodata":
+		rcode = dns.RcodeSuccess
+	case "refused":
+		rcode, soa = dns.RcodeRefused, false
+	default:
+		return nil, false
+	}
+	q := r.Question[0]
+	owner := "."
+	if rule.Domain != "" {
+		owner = dns.Fqdn(rule.Domain)
+	}
+	w = make([]byte, 12, 12+len(q.Name)+2+4+len(owner)+2+10+len(blockSOANames)+20+32)
+	binary.BigEndian.PutUint16(w, r.Id)
+	w[2] = 0x80 | byte(r.Opcode&0xF)<<3 | bit(r.RecursionDesired, 0x01) // as SetReply
+	w[3] = bit(r.CheckingDisabled, 0x10) | byte(rcode)
+	w[5] = 1 // QDCOUNT
+	if soa {
+		w[9] = 1 // NSCOUNT
+	}
+	w, ok = appendName(w, q.Name)
+	if !ok {
+		return nil, false
+	}
+	w = binary.BigEndian.AppendUint16(w, q.Qtype)
+	w = binary.BigEndian.AppendUint16(w, q.Qclass)
+	if !soa {
+		return w, true
+	}
+	if w, ok = appendName(w, owner); !ok {
+		return nil, false
+	}
+	w = binary.BigEndian.AppendUint16(w, dns.TypeSOA)
+	w = binary.BigEndian.AppendUint16(w, dns.ClassINET)
+	w = binary.BigEndian.AppendUint32(w, m.ttl)
+	w = binary.BigEndian.AppendUint16(w, uint16(len(blockSOANames)+20))
+	w = append(w, blockSOANames...)
+	for _, v := range [...]uint32{1, 3600, 600, 86400, m.ttl} { // serial, refresh, retry, expire, minimum
+		w = binary.BigEndian.AppendUint32(w, v)
+	}
+	return w, true
+}
+
+// appendName packs a presentation name, uncompressed.
+func appendName(w []byte, name string) ([]byte, bool) {
+	start := len(w)
+	w = append(w, make([]byte, len(name)+2)...)
+	off, err := dns.PackDomainName(dns.Fqdn(name), w, start, nil, false)
+	if err != nil {
+		return nil, false
+	}
+	return w[:off], true
+}

@@ -1,0 +1,79 @@
+package resolver
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+	"go.uber.org/zap"
+)
+
+// inlineStop ends an inline run where the pipeline would start waiting.
+type inlineStop struct{}
+
+var _ Link = inlineStop{}
+
+// Resolve returns ErrWouldBlock for inline runs and passes the rest on.
+func (inlineStop) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+	if req.Inline {
+		return nil, ErrWouldBlock
+	}
+	return next.Resolve(ctx, req)
+}
+
+// udpProto is the resolved-metrics index of "udp".
+var udpProto = protocolIndex("udp")
+
+// ServeInline answers one UDP query on the calling goroutine, a socket's
+// reader, when the pipeline can do so without waiting: cache hits, blocked,
+// local and refused answers. It packs the answer into buf (or uses the
+// cache's packed answer), hands it to send and reports false. When the query
+// needs an upstream it sends nothing and reports true: the caller must then
+// pass r to ServeResumed on another goroutine. client is the source address,
+// IPv4-mapped addresses unmapped. received is when the datagram was read
+// (zero: now); a loop that reads many at once reads the clock once for all.
+func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume bool) {
+	start := received
+	if start.IsZero() {
+		start = e.now()
+	}
+	req, resp, wouldBlock := e.resolve(r, client, "udp", start, runInline)
+	if wouldBlock {
+		return true
+	}
+	if resp.Sends() {
+		out, err := e.pack(r, resp, "udp", buf)
+		if err == nil {
+			err = send(out)
+		}
+		if err != nil {
+			e.logger.Debug("write answer", zap.Error(err))
+		}
+	}
+	e.observe(req, resp, udpProto, start)
+	return false
+}
+
+// ServeResumed answers, writing to w, a UDP query ServeInline could not.
+func (e *Edge) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
+	start := e.now()
+	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), "udp", start, runResumed)
+	if resp.Sends() {
+		e.write(w, r, resp, "udp")
+	}
+	e.observe(req, resp, udpProto, start)
+}
+
+// pack is write for a caller that sends the bytes itself: the packed answer
+// as it is when finishWire can finish it, else finish packed into buf.
+func (e *Edge) pack(r *dns.Msg, resp *Response, protocol string, buf []byte) ([]byte, error) {
+	if wire, ok := e.finishWire(r, resp, protocol); ok {
+		return wire, nil
+	}
+	if _, err := resp.Message(); err != nil {
+		e.logger.Debug("unpack answer", zap.Error(err))
+		*resp = *servfail(r, "unpack answer")
+	}
+	return e.finish(r, resp, protocol).PackBuffer(buf[:cap(buf)])
+}
