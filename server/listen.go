@@ -24,6 +24,9 @@ type listener struct {
 	tcp  *dns.Server
 }
 
+// udpReadBuffer is the receive buffer asked for each UDP socket.
+const udpReadBuffer = 4 << 20
+
 // listen binds UDP and TCP on addr. With port 0 the kernel picks a UDP port
 // and TCP takes the same one, retried a few times in case it is taken.
 func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*listener, error) {
@@ -32,6 +35,11 @@ func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*lis
 		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// Room for bursts: a busy moment must queue queries in the
+			// kernel, not drop them. The kernel caps it at net.core.rmem_max.
+			_ = uc.SetReadBuffer(udpReadBuffer)
 		}
 		l, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err != nil {
