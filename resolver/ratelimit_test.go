@@ -3,36 +3,18 @@ package resolver
 import (
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/policy"
 )
 
-// frozenClock stops time, so no bucket refills during a test.
-type frozenClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *frozenClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *frozenClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newRateLimitLink(t *testing.T, cfg policy.RateLimitConfig) (*RateLimitLink, *frozenClock) {
+func newRateLimitLink(t *testing.T, cfg policy.RateLimitConfig) (*RateLimitLink, *fakeclock.Clock) {
 	t.Helper()
-	clk := &frozenClock{t: time.Unix(1_700_000_000, 0)}
+	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	l, err := policy.NewLimiter(cfg, policy.LimiterDeps{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

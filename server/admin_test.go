@@ -21,7 +21,7 @@ import (
 
 // useTempState keeps a test's query log and allow list in its own
 // directory, unless the config names them, instead of the user's state dir.
-func useTempState(t *testing.T, cfg *config.Config) {
+func useTempState(t testing.TB, cfg *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
 	if cfg.QueryLog.Path == "" {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/internal/dnstest"
 )
 
@@ -44,25 +42,7 @@ func (w *benchWriter) Hijack()             {}
 func bootBench(b *testing.B) *Server {
 	b.Helper()
 	var n atomic.Int64
-	up := dnstest.NewServer(b, answerA(&n))
-	cfg, err := config.Load(config.Source{Name: "bench.yaml", Data: []byte(upstreamYAML(up))},
-		config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(cfg, Deps{Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	return s
+	return boot(b, upstreamYAML(dnstest.NewServer(b, answerA(&n))))
 }
 
 // benchEdge measures one UDP query through the whole pipeline, edge

@@ -20,7 +20,7 @@ import (
 
 // boot starts the real wiring from a YAML config, with listen and http on
 // 127.0.0.1:0, and returns it once it serves.
-func boot(t *testing.T, yaml string) *Server {
+func boot(t testing.TB, yaml string) *Server {
 	t.Helper()
 	cfg, err := config.Load(config.Source{Name: "test.yaml", Data: []byte(yaml)},
 		config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
