@@ -104,6 +104,9 @@ func (s *SQLite) Write(recs []Record) (err error) {
 		return err
 	}
 	for i := range recs {
+		if i%16 == 15 {
+			yieldToQueries()
+		}
 		r := &recs[i]
 		id, err := s.nameID(tx, r.Name)
 		if err != nil {
@@ -116,6 +119,13 @@ func (s *SQLite) Write(recs []Record) (err error) {
 	}
 	return tx.Commit()
 }
+
+// yieldToQueries pauses the writer for a moment so the DNS goroutines run.
+// On one core (GOMAXPROCS=1) a yield alone is not enough: the scheduler
+// would run the writer again before polling the network, and queries would
+// wait for the next preemption, about 10 ms. A short sleep leaves the core
+// idle, so the runtime polls the sockets and answers what has arrived.
+func yieldToQueries() { time.Sleep(20 * time.Microsecond) }
 
 // addHourly adds recs to the per-hour counts.
 func addHourly(tx *sql.Tx, recs []Record) error {
