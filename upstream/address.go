@@ -118,6 +118,10 @@ func (e *endpoint) splitHostPort(s, defPort string) error {
 	if e.host == "" {
 		return errors.New("missing host")
 	}
+	if strings.ContainsAny(e.host, "/#?@ \t") {
+		// Such a host, an IPv6 zone included ("::%eth 0"), cannot be dialled.
+		return fmt.Errorf("invalid host %q", e.host)
+	}
 	if _, err := netip.ParseAddr(e.host); err != nil && !validHostName(e.host) {
 		return fmt.Errorf("invalid host %q", e.host)
 	}
