@@ -6,25 +6,34 @@
 //	dnslatency -server 127.0.0.1:53 -queries allowed.txt -rate 40000 -duration 10s
 //
 // prints: sent answered lost qps p50_us p90_us p99_us p999_us max_us
+//
+// It measures the server, not itself: queries leave evenly spaced (query i
+// at i/rate, by spinning on the clock, not by time.Sleep, which sleeps a
+// millisecond or more and so would send bursts that queue at the server),
+// and an answer's arrival time is the kernel's receive timestamp
+// (SO_TIMESTAMPNS), so time the tool spends sending before it reads does
+// not count as the server's. It keeps its core busy: run it on a core of its
+// own (bench/latency.sh pins it with taskset).
 package main
 
 import (
 	"bufio"
+	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
-	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
-	server := flag.String("server", "127.0.0.1:53", "address to query")
+	server := flag.String("server", "127.0.0.1:53", "address to query (ip:port)")
 	file := flag.String("queries", "", "dnsperf-style query file: one \"name TYPE\" per line")
 	rate := flag.Int("rate", 10000, "queries per second")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
@@ -38,7 +47,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dnslatency:", err)
 		os.Exit(2)
 	}
-	r, err := run(*server, queries, *rate, *duration, *timeout)
+	addr, err := netip.ParseAddrPort(*server)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dnslatency: -server:", err)
+		os.Exit(2)
+	}
+	r, err := run(addr, queries, *rate, *duration, *timeout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnslatency:", err)
 		os.Exit(1)
@@ -77,11 +91,36 @@ func load(path string) ([][]byte, error) {
 	return out, sc.Err()
 }
 
-// conn is one socket with its own ID space: sent[id] is when the query
-// with that ID left, 0 when none is outstanding.
+// conn is one connected, non-blocking socket with its own ID space:
+// sent[id] is the wall-clock time (ns) the query with that ID left, 0 when
+// none is outstanding. Wall clock, because that is the kernel's timestamp's.
 type conn struct {
-	c    *net.UDPConn
-	sent [1 << 16]atomic.Int64
+	fd   int
+	sent [1 << 16]int64
+}
+
+func dial(addr netip.AddrPort) (*conn, error) {
+	family := unix.AF_INET
+	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	if addr.Addr().Is6() && !addr.Addr().Is4In6() {
+		family = unix.AF_INET6
+		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	// Answers wait in the socket while the tool sends; room for a second's worth.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	return &conn{fd: fd}, nil
 }
 
 type result struct {
@@ -101,80 +140,94 @@ func (r result) String() string {
 		float64(r.answered)/r.elapsed.Seconds(), p(0.50), p(0.90), p(0.99), p(0.999), p(1))
 }
 
-func run(server string, queries [][]byte, rate int, duration, timeout time.Duration) (result, error) {
+// run sends and receives on one goroutine: between sends it drains every
+// socket without blocking, so nothing waits on the Go scheduler.
+func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout time.Duration) (result, error) {
 	// Enough sockets that no ID is reused while its query may be in flight.
 	n := max(1, rate*int(timeout/time.Millisecond)/1000/30000+1)
 	conns := make([]*conn, n)
 	for i := range conns {
-		c, err := net.Dial("udp", server)
+		c, err := dial(server)
 		if err != nil {
 			return result{}, err
 		}
-		conns[i] = &conn{c: c.(*net.UDPConn)}
+		defer unix.Close(c.fd)
+		conns[i] = c
 	}
-	epoch := time.Now()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := receive(c, epoch, timeout)
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}()
-	}
-	sent := send(conns, queries, rate, duration, epoch)
-	elapsed := time.Since(epoch)
-	time.Sleep(timeout) // the last answers
-	for _, c := range conns {
-		_ = c.c.SetReadDeadline(time.Now())
-	}
-	wg.Wait()
-	slices.Sort(lat)
-	return result{sent: sent, answered: len(lat), elapsed: elapsed, lat: lat}, nil
-}
-
-// send paces the queries: every tick, as many as the rate says are due.
-func send(conns []*conn, queries [][]byte, rate int, duration time.Duration, epoch time.Time) int {
+	rx := receiver{buf: make([]byte, 65535), oob: make([]byte, 128), timeout: timeout}
 	buf := make([]byte, 0, 512)
+	epoch := time.Now()
+	interval := float64(time.Second) / float64(rate)
 	sent := 0
 	for {
 		now := time.Since(epoch)
 		if now >= duration {
-			return sent
+			break
 		}
-		due := int(now.Seconds() * float64(rate))
-		for ; sent < due; sent++ {
+		for ; float64(sent)*interval <= float64(now); sent++ {
 			c := conns[sent%len(conns)]
 			id := uint16(sent / len(conns))
 			buf = append(buf[:0], queries[sent%len(queries)]...)
 			buf[0], buf[1] = byte(id>>8), byte(id)
-			c.sent[id].Store(int64(time.Since(epoch)) + 1)
-			_, _ = c.c.Write(buf)
+			c.sent[id] = time.Now().UnixNano()
+			if _, err := unix.Write(c.fd, buf); err != nil && !errors.Is(err, unix.EAGAIN) {
+				return result{}, fmt.Errorf("send: %w", err)
+			}
 		}
-		time.Sleep(50 * time.Microsecond)
+		for _, c := range conns {
+			rx.drain(c)
+		}
 	}
+	elapsed := time.Since(epoch)
+	for end := time.Now().Add(timeout); time.Now().Before(end); {
+		for _, c := range conns {
+			rx.drain(c)
+		}
+		time.Sleep(time.Millisecond) // the last answers: no hurry, the timestamps are the kernel's
+	}
+	slices.Sort(rx.lat)
+	return result{sent: sent, answered: len(rx.lat), elapsed: elapsed, lat: rx.lat}, nil
 }
 
-// receive records the latency of every answer that comes within timeout.
-func receive(c *conn, epoch time.Time, timeout time.Duration) []time.Duration {
-	var lat []time.Duration
-	buf := make([]byte, 65535)
+type receiver struct {
+	buf, oob []byte
+	timeout  time.Duration
+	lat      []time.Duration
+}
+
+// drain reads every answer waiting on c and records its latency.
+func (r *receiver) drain(c *conn) {
 	for {
-		n, err := c.c.Read(buf)
+		n, oobn, _, _, err := unix.Recvmsg(c.fd, r.buf, r.oob, unix.MSG_DONTWAIT)
 		if err != nil {
-			return lat
+			return // EAGAIN: nothing more waiting (or a refused send, seen as ECONNREFUSED: skip it)
 		}
 		if n < 12 {
 			continue
 		}
-		at := int64(time.Since(epoch))
-		id := uint16(buf[0])<<8 | uint16(buf[1])
-		if s := c.sent[id].Swap(0); s != 0 && time.Duration(at-(s-1)) <= timeout {
-			lat = append(lat, time.Duration(at-(s-1)))
+		at := arrival(r.oob[:oobn])
+		id := uint16(r.buf[0])<<8 | uint16(r.buf[1])
+		s := c.sent[id]
+		c.sent[id] = 0
+		if d := time.Duration(at - s); s != 0 && d <= r.timeout {
+			r.lat = append(r.lat, d)
 		}
 	}
+}
+
+// arrival is the kernel's receive timestamp from the control messages, or
+// now if there is none.
+func arrival(oob []byte) int64 {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err == nil {
+		for _, m := range msgs {
+			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16 {
+				// struct timespec on 64-bit Linux: two native-endian int64s.
+				sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+				nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+				return sec*1e9 + nsec
+			}
+		}
+	}
+	return time.Now().UnixNano()
 }
