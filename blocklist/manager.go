@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
@@ -84,7 +85,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	if client == nil {
 		client = &http.Client{}
 	}
-	m.fetcher = &fetcher{client: client, timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, retries: cfg.Retries, sleep: sleepCtx}
+	m.fetcher = &fetcher{client: client, timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, retries: cfg.Retries, sleep: sleepCtx, tempFile: m.store.tempFile}
 	index := map[string]*source{}
 	for _, p := range policies {
 		if err := m.addPolicy(p, index); err != nil {
@@ -176,104 +177,127 @@ func (m *Manager) Refresh(ctx context.Context) error {
 // transient memory to the OS at once.
 const bigLoad = 8 << 20
 
-// load gets every source's content, parses those that changed and builds
-// the next set from the current one. remote=false is the start-up pass: URLs
+// pendingList is a changed list on its way into the next set.
+type pendingList struct {
+	s     *source
+	c     listContent
+	rules int // domain rules, counted
+}
+
+// load gets every source's content, reads those that changed and builds the
+// next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
 func (m *Manager) load(ctx context.Context, remote bool) error {
-	old := m.set.Load()
-	parts := map[int]*part{}
-	var replaced uint64
+	var pending []pendingList
+	defer func() {
+		for _, p := range pending {
+			p.c.release()
+		}
+	}()
 	var errs []error
-	parsed := 0
+	fail := func(s *source, err error) {
+		err = s.redactErr(err)
+		errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
+		m.recordFailure(s, err)
+	}
 	for _, s := range m.sources {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		c, err := m.content(ctx, s, remote)
-		err = s.redactErr(err)
+		c, rules, err := m.read(ctx, s, remote)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
-			m.recordFailure(s, err)
+			fail(s, err)
 			continue
 		}
 		if c.checked && !c.changed {
 			m.recordUnchanged(s, c.at)
 		}
-		if !c.changed {
-			continue
+		if c.changed {
+			pending = append(pending, pendingList{s: s, c: c, rules: rules})
 		}
-		p, st := parseList(c.data, s.idx)
-		parts[s.idx] = p
-		replaced |= 1 << s.idx
-		parsed += len(c.data)
-		m.recordSuccess(s, st, c.at, c.fromStore)
 	}
-	if replaced != 0 {
-		m.set.Store(buildSet(old, replaced, m.allowLists, parts))
-	}
-	if parsed >= bigLoad {
-		// Building from a big list leaves the list's bytes, the hash arrays
-		// and the old set as garbage, several times the new set's size. The
-		// runtime would keep that memory from the OS for minutes; a load is
-		// rare enough to pay for one forced GC and scavenge now, so the
-		// resident size reflects the set, not its construction.
+	if m.apply(pending, fail) >= bigLoad {
+		// Building from a big list leaves the old set, and the hash arrays
+		// of the new one, as garbage. The runtime would keep that memory
+		// from the OS for minutes; a load is rare enough to pay for one
+		// forced GC and scavenge now, so the resident size reflects the set,
+		// not its construction.
 		debug.FreeOSMemory()
 	}
 	return errors.Join(errs...)
 }
 
-// listContent is what loading one source found.
-type listContent struct {
-	data      []byte
-	changed   bool      // data differs from what the set holds
-	checked   bool      // the source was read or asked, even if unchanged
-	fromStore bool      // data is the disk copy of a remote list
-	at        time.Time // when data was fetched
+// read gets a source's content and, when it changed, reads it through once
+// to count its domain rules. That also proves a download readable before it
+// is kept as the last good copy.
+func (m *Manager) read(ctx context.Context, s *source, remote bool) (listContent, int, error) {
+	c, err := m.content(ctx, s, remote)
+	if err != nil || c.text == nil {
+		return c, 0, err
+	}
+	var rules int
+	err = rewind(c.text)
+	if err == nil {
+		rules, err = countRules(c.text)
+	}
+	if err != nil {
+		c.release()
+		return listContent{}, 0, err
+	}
+	if c.keep != nil {
+		c.keep()
+	}
+	return c, rules, nil
 }
 
-// content returns a source's list text and whether it changed since the
-// last successful load.
-func (m *Manager) content(ctx context.Context, s *source, remote bool) (listContent, error) {
-	loaded := m.isLoaded(s)
-	now := m.now()
+// rewind makes a list's next reading start from the top. Every reading
+// rewinds first, whatever read the list before.
+func rewind(r io.Seeker) error {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewinding the list: %w", err)
+	}
+	return nil
+}
+
+// apply reads the pending lists into the next set and swaps it in. A list
+// that cannot be read again fails and keeps its previous entries. It
+// returns the bytes of list text read.
+func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 {
+	parts := map[int]*part{}
+	var replaced uint64
+	var read int64
+	for _, p := range pending {
+		text := newHashReader(p.c.text)
+		err := rewind(p.c.text)
+		var part *part
+		var st parseStats
+		if err == nil {
+			part, st, err = readPart(text, p.s.idx, p.rules)
+		}
+		read += text.n
+		if err != nil {
+			fail(p.s, err)
+			continue
+		}
+		parts[p.s.idx] = part
+		replaced |= 1 << p.s.idx
+		m.loaded(p.s, p.c, st, text.h.Sum64())
+	}
+	if replaced != 0 {
+		m.set.Store(buildSet(m.set.Load(), replaced, m.allowLists, parts))
+	}
+	return read
+}
+
+// loaded records a list read into the set: its status, and what tells a
+// later refresh whether it changed.
+func (m *Manager) loaded(s *source, c listContent, st parseStats, fingerprint uint64) {
 	switch s.kind {
-	case kindBuiltin, kindInline:
-		return listContent{data: s.inline, changed: !loaded, at: now}, nil
 	case kindFile:
-		data, err := readFile(s.location, m.cfg.MaxBytes)
-		if err != nil {
-			return listContent{}, err
-		}
-		fp := fingerprint(data)
-		changed := !loaded || fp != s.fingerprint
-		s.fingerprint = fp
-		return listContent{data: data, changed: changed, checked: true, at: now}, nil
+		s.fingerprint = fingerprint
+	case kindURL:
+		s.etag, s.lastModified = c.etag, c.lastModified
 	}
-	if !remote {
-		data, meta, err := m.store.load(s.location)
-		if err != nil {
-			// Nothing stored: the background download will load it.
-			return listContent{}, nil
-		}
-		s.etag, s.lastModified = meta.ETag, meta.LastModified
-		return listContent{data: data, changed: true, fromStore: true, at: meta.Fetched}, nil
-	}
-	etag, lastModified := s.etag, s.lastModified
-	if !loaded {
-		etag, lastModified = "", "" // validators without content are useless
-	}
-	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified)
-	if err != nil {
-		return listContent{}, err
-	}
-	if res.notModified {
-		return listContent{checked: true, at: now}, nil
-	}
-	s.etag, s.lastModified = res.etag, res.lastModified
-	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
-	if err := m.store.save(res.data, meta); err != nil {
-		m.log.Warn("could not keep a copy of the list", zap.String("list", s.name), zap.Error(err))
-	}
-	return listContent{data: res.data, changed: true, checked: true, at: now}, nil
+	m.recordSuccess(s, st, c.at, c.fromStore)
 }

@@ -2,22 +2,69 @@ package blocklist
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 )
 
-// buildTestSet builds a set from list texts; list i is source i.
+// buildTestSet builds a set from list texts; list i is source i, and source
+// 2 is an allowlist.
 func buildTestSet(t testing.TB, lists ...string) *domainSet {
 	t.Helper()
+	texts := map[int]string{}
+	for i, l := range lists {
+		texts[i] = l
+	}
+	return rebuildTestSet(t, nil, 1<<2, texts)
+}
+
+// rebuildTestSet builds the next set from old, replacing the lists in texts
+// (by source), the way a load does.
+func rebuildTestSet(t testing.TB, old *domainSet, allowLists uint64, texts map[int]string) *domainSet {
+	t.Helper()
+	readers := map[int]io.ReadSeeker{}
+	for src, text := range texts {
+		readers[src] = strings.NewReader(text)
+	}
+	s, err := buildSetFrom(old, allowLists, readers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// buildSetFrom counts then reads each list, as Manager.load does, and
+// builds the next set from old.
+func buildSetFrom(old *domainSet, allowLists uint64, texts map[int]io.ReadSeeker) (*domainSet, error) {
 	parts := map[int]*part{}
 	var replaced uint64
-	for i, l := range lists {
-		p, _ := parseList([]byte(l), i)
-		parts[i] = p
-		replaced |= 1 << i
+	for src, text := range texts {
+		rules, err := countRules(text)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := text.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		p, _, err := readPart(text, src, rules)
+		if err != nil {
+			return nil, err
+		}
+		parts[src] = p
+		replaced |= 1 << src
 	}
-	return buildSet(nil, replaced, 1<<2, parts)
+	return buildSet(old, replaced, allowLists, parts), nil
+}
+
+// listStats parses a list text for its counts alone.
+func listStats(t testing.TB, text string) parseStats {
+	t.Helper()
+	st, err := parseList(strings.NewReader(text), func(Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestSetLookup(t *testing.T) {
@@ -172,8 +219,7 @@ func lastLine(s string) string {
 // keeps its entries, a replaced one has only its new entries.
 func TestBuildSetKeepsUnreplaced(t *testing.T) {
 	old := buildTestSet(t, "a.com\nshared.com\n", "b.com\nshared.com\n")
-	p, _ := parseList([]byte("c.com\n"), 1)
-	s := buildSet(old, 1<<1, 0, map[int]*part{1: p})
+	s := rebuildTestSet(t, old, 0, map[int]string{1: "c.com\n"})
 	all := policyMask{block: 0b11}
 	for name, want := range map[string]bool{"a.com": true, "shared.com": true, "b.com": false, "c.com": true} {
 		if got := s.lookup(name, all).blocked; got != want {
@@ -240,11 +286,10 @@ tracker.example.net.rpz.example. CNAME .
 ok.ads.example.com CNAME rpz-passthru.
 redirect.example A 10.0.0.1
 `
-	p, st := parseList([]byte(zone), 0)
-	if st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
+	if st := listStats(t, zone); st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	s := buildSet(nil, 1, 0, map[int]*part{0: p})
+	s := rebuildTestSet(t, nil, 0, map[int]string{0: zone})
 	for name, want := range map[string]bool{
 		"ads.example.com": true, "x.ads.example.com": true, "tracker.example.net": true,
 		"ok.ads.example.com": false, "a.tracker.example.net": false, "rpz.example": false,

@@ -3,6 +3,9 @@ package blocklist
 import (
 	"errors"
 	"fmt"
+	"hash"
+	"hash/fnv"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -25,7 +28,7 @@ type source struct {
 	name     string // as Rule.List, the metrics, the status and the logs show it: location, redacted
 	location string // the path or URL as configured, which may carry a secret
 	kind     sourceKind
-	inline   []byte // the list text of builtin and inline sources
+	inline   []byte // the list text of an inline source (a policy's allow entries)
 
 	// Guarded by Manager.mu: the conditional-request state of a URL and
 	// the fingerprint of a file, so an unchanged list is not rebuilt.
@@ -70,24 +73,45 @@ func (s *source) redactErr(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
 }
 
-// fingerprint identifies a list's content, so an unchanged file is not
+// fingerprintOf identifies a list's content, so an unchanged file is not
 // parsed again; FNV over the bytes is enough for that.
-func fingerprint(data []byte) uint64 {
-	h := uint64(fnvOffset)
-	for _, c := range data {
-		h = (h ^ uint64(c)) * fnvPrime
-	}
-	return h
+func fingerprintOf(r io.Reader) (uint64, error) {
+	h := fnv.New64a()
+	_, err := io.Copy(h, r)
+	return h.Sum64(), err
 }
 
-// readFile reads a local list with the same size cap as downloads.
-func readFile(path string, maxBytes int64) ([]byte, error) {
-	info, err := os.Stat(path)
+// hashReader passes reads through, fingerprinting and counting the bytes,
+// so that a list's fingerprint is that of the text actually loaded.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash64
+	n int64
+}
+
+func newHashReader(r io.Reader) *hashReader { return &hashReader{r: r, h: fnv.New64a()} }
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// openFile opens a local list, refusing one over the size cap that
+// downloads have.
+func openFile(path string, maxBytes int64) (*os.File, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxBytes {
-		return nil, fmt.Errorf("%d bytes, over the %d-byte cap", info.Size(), maxBytes)
+	info, err := f.Stat()
+	if err == nil && info.Size() > maxBytes {
+		err = fmt.Errorf("%d bytes, over the %d-byte cap", info.Size(), maxBytes)
 	}
-	return os.ReadFile(path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
