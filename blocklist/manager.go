@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,11 +219,10 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 		}
 	}
 	if m.apply(pending, fail) >= bigLoad {
-		// Building from a big list leaves the old set, and the hash arrays
-		// of the new one, as garbage. The runtime would keep that memory
-		// from the OS for minutes; a load is rare enough to pay for one
-		// forced GC and scavenge now, so the resident size reflects the set,
-		// not its construction.
+		// Building from a big list leaves the old set as garbage, as big as
+		// the new one. The runtime would keep that memory from the OS for
+		// minutes; a load is rare enough to pay for one forced GC and
+		// scavenge now, so the resident size reflects one set, not two.
 		debug.FreeOSMemory()
 	}
 	return errors.Join(errs...)
@@ -261,31 +261,37 @@ func rewind(r io.Seeker) error {
 }
 
 // apply reads the pending lists into the next set and swaps it in. A list
-// that cannot be read again fails and keeps its previous entries. It
-// returns the bytes of list text read.
+// that cannot be read again fails and keeps its previous entries: the set is
+// built again without it. It returns the bytes of list text read.
 func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 {
-	parts := map[int]*part{}
-	var replaced uint64
 	var read int64
-	for _, p := range pending {
-		text := newHashReader(p.c.text)
-		err := rewind(p.c.text)
-		var part *part
-		var st parseStats
-		if err == nil {
-			part, st, err = readPart(text, p.s.idx, p.rules)
+	for len(pending) > 0 {
+		stats := make([]parseStats, len(pending))
+		fingerprints := make([]uint64, len(pending))
+		lists := make([]listReading, len(pending))
+		for i, p := range pending {
+			lists[i] = listReading{src: p.s.idx, rules: p.rules, read: func(emit func(Entry)) error {
+				if err := rewind(p.c.text); err != nil {
+					return err
+				}
+				text := newHashReader(p.c.text)
+				st, err := parseList(text, emit)
+				read += text.n
+				stats[i], fingerprints[i] = st, text.h.Sum64()
+				return err
+			}}
 		}
-		read += text.n
+		set, failed, err := buildSet(m.set.Load(), m.allowLists, lists)
 		if err != nil {
-			fail(p.s, err)
+			fail(pending[failed].s, err)
+			pending = slices.Concat(pending[:failed], pending[failed+1:]) // a copy: load still releases them all
 			continue
 		}
-		parts[p.s.idx] = part
-		replaced |= 1 << p.s.idx
-		m.loaded(p.s, p.c, st, text.h.Sum64())
-	}
-	if replaced != 0 {
-		m.set.Store(buildSet(m.set.Load(), replaced, m.allowLists, parts))
+		m.set.Store(set)
+		for i, p := range pending {
+			m.loaded(p.s, p.c, stats[i], fingerprints[i])
+		}
+		break
 	}
 	return read
 }

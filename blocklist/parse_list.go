@@ -3,7 +3,6 @@ package blocklist
 import (
 	"errors"
 	"io"
-	"regexp"
 	"strings"
 )
 
@@ -68,23 +67,6 @@ func countRules(r io.Reader) (int, error) {
 		}
 	})
 	return n, err
-}
-
-// readPart reads a list whose domain rules were counted into a part for
-// source src.
-func readPart(r io.Reader, src, rules int) (*part, parseStats, error) {
-	p := &part{keys: make([]uint64, 0, rules), flags: make([]uint8, 0, rules)}
-	st, err := parseList(r, func(e Entry) {
-		if e.Regex != "" {
-			// parseLine compiled the pattern already, so this cannot fail.
-			re := regexp.MustCompile(strings.Clone(e.Regex))
-			p.regexes = append(p.regexes, regexRule{re: re, src: src, allow: e.Allow})
-			return
-		}
-		p.keys = append(p.keys, nameKey(e.Domain))
-		p.flags = append(p.flags, entryFlags(e))
-	})
-	return p, st, err
 }
 
 // relativeToOrigin rewrites an RPZ record whose owner is written absolute

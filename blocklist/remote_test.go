@@ -257,6 +257,27 @@ func TestNeverLoadedIsReported(t *testing.T) {
 	}
 }
 
+// TestFileLoadSizesTableOnce: every load counts a file's rules before it
+// reads them, so the table has the size of its entries, not of a grown one.
+func TestFileLoadSizesTableOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	m, _ := newTestManager(t, Config{}, Policy{Name: "p", Lists: []ListSpec{{Source: path}}})
+	for i, text := range []string{
+		"# header\n0.0.0.0 a.example b.example\nc.example\n\n||d.example^\n",
+		"e.example\n0.0.0.0 f.example g.example h.example\n/^re\\./\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if s := m.set.Load(); s.Len() != 4 || len(s.keys) != tableSize(4) {
+			t.Errorf("load %d: %d names in %d slots, want 4 in %d", i, s.Len(), len(s.keys), tableSize(4))
+		}
+	}
+}
+
 func TestFileSource(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hosts")
 	write := func(s string) {

@@ -37,24 +37,22 @@ func rebuildTestSet(t testing.TB, old *domainSet, allowLists uint64, texts map[i
 // buildSetFrom counts then reads each list, as Manager.load does, and
 // builds the next set from old.
 func buildSetFrom(old *domainSet, allowLists uint64, texts map[int]io.ReadSeeker) (*domainSet, error) {
-	parts := map[int]*part{}
-	var replaced uint64
+	var lists []listReading
 	for src, text := range texts {
 		rules, err := countRules(text)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := text.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		p, _, err := readPart(text, src, rules)
-		if err != nil {
-			return nil, err
-		}
-		parts[src] = p
-		replaced |= 1 << src
+		lists = append(lists, listReading{src: src, rules: rules, read: func(emit func(Entry)) error {
+			if err := rewind(text); err != nil {
+				return err
+			}
+			_, err := parseList(text, emit)
+			return err
+		}})
 	}
-	return buildSet(old, replaced, allowLists, parts), nil
+	s, _, err := buildSet(old, allowLists, lists)
+	return s, err
 }
 
 // listStats parses a list text for its counts alone.
@@ -297,5 +295,51 @@ redirect.example A 10.0.0.1
 		if got := s.lookup(name, policyMask{block: 1}).blocked; got != want {
 			t.Errorf("%s blocked = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestBuildSetSizedFromCount: the table is allocated once, for the counted
+// rules; a list holding more than counted (a file changed between the two
+// readings) grows it and loses nothing.
+func TestBuildSetSizedFromCount(t *testing.T) {
+	var text strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&text, "n%d.example\n", i)
+	}
+	grown := func(limit int) int { // the size after doubling past 1000
+		for limit < 1000 {
+			limit = 2*limit + 1
+		}
+		return tableSize(limit)
+	}
+	read := func(text string) func(func(Entry)) error {
+		return func(emit func(Entry)) error {
+			_, err := parseList(strings.NewReader(text), emit)
+			return err
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		rules int
+		size  int
+	}{
+		{"counted", 1000, tableSize(1000)},
+		{"undercounted", 10, grown(10)},
+		{"not counted", 0, grown(0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, err := buildSet(nil, 0, []listReading{{src: 0, rules: tt.rules, read: read(text.String())}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Len() != 1000 || len(s.keys) != tt.size {
+				t.Errorf("%d names in %d slots, want 1000 in %d", s.Len(), len(s.keys), tt.size)
+			}
+			for i := range 1000 {
+				if !s.lookup(fmt.Sprintf("n%d.example", i), policyMask{block: 1}).blocked {
+					t.Fatalf("n%d.example lost", i)
+				}
+			}
+		})
 	}
 }
