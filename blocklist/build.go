@@ -142,9 +142,11 @@ func buildSet(old *domainSet, allowLists uint64, lists []listReading) (*domainSe
 		}
 	}
 	for i, l := range lists {
-		if err := l.read(b.adder(l.src)); err != nil {
+		emit, flush := b.adder(l.src)
+		if err := l.read(emit); err != nil {
 			return nil, i, err
 		}
+		flush()
 	}
 	s := b.s
 	if s.count < capacity*3/4 {
@@ -157,27 +159,46 @@ func buildSet(old *domainSet, allowLists uint64, lists []listReading) (*domainSe
 	return s, 0, nil
 }
 
+// insertBatch is how many rules are hashed before they are inserted. The
+// inserts of a batch probe the table independently, so the CPU overlaps
+// their cache misses; one insert after each parsed line would wait for each
+// miss in turn (1M inserts took 2.6 times as long).
+const insertBatch = 64
+
 // adder returns the emit function that puts the rules of list src in the
-// table.
-func (b *setBuilder) adder(src int) func(Entry) {
+// table, and flush, which inserts what emit still holds.
+func (b *setBuilder) adder(src int) (emit func(Entry), flush func()) {
 	var last [16]int64 // attr index per flag value for this source
 	for i := range last {
 		last[i] = -1
 	}
-	return func(e Entry) {
+	var keys [insertBatch]uint64
+	var flags [insertBatch]uint8
+	n := 0
+	flush = func() {
+		for i, key := range keys[:n] {
+			f := flags[i]
+			a := flagsAttr(f, src)
+			b.add(key, a, last[f])
+			if last[f] < 0 {
+				last[f] = int64(b.attrIndex(a))
+			}
+		}
+		n = 0
+	}
+	emit = func(e Entry) {
 		if e.Regex != "" {
 			// parseLine compiled the pattern already, so this cannot fail.
 			re := regexp.MustCompile(strings.Clone(e.Regex))
 			b.s.regexes = append(b.s.regexes, regexRule{re: re, src: src, allow: e.Allow})
 			return
 		}
-		f := entryFlags(e)
-		a := flagsAttr(f, src)
-		b.add(nameKey(e.Domain), a, last[f])
-		if last[f] < 0 {
-			last[f] = int64(b.attrIndex(a))
+		keys[n], flags[n] = nameKey(e.Domain), entryFlags(e)
+		if n++; n == insertBatch {
+			flush()
 		}
 	}
+	return emit, flush
 }
 
 // grow doubles the table, keeping every attr index. Lists are counted
