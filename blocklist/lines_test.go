@@ -173,3 +173,37 @@ func TestParseListStreamed(t *testing.T) {
 		}
 	}
 }
+
+// TestParseListAllocs: reading a list allocates per list, never per line,
+// whatever its format. Garbage made per line would count in the heap of a
+// refresh as surely as the list text did: 1M lines of garbage per reading,
+// and a list is read twice.
+func TestParseListAllocs(t *testing.T) {
+	formats := map[string]string{
+		"plain":   "n%d.example\n",
+		"hosts":   "0.0.0.0 n%d.example\n",
+		"hosts2":  "127.0.0.1\tn%d.example m%[1]d.example # two\n",
+		"adblock": "||n%d.example^\n",
+		"dnsmasq": "address=/n%d.example/m%[1]d.example/0.0.0.0\n",
+		"rpz":     "n%d.example CNAME .\n",
+		"comment": "# n%d.example\n",
+	}
+	for name, format := range formats {
+		t.Run(name, func(t *testing.T) {
+			var text strings.Builder
+			for i := range 1000 {
+				fmt.Fprintf(&text, format, i)
+			}
+			r := strings.NewReader(text.String())
+			allocs := testing.AllocsPerRun(5, func() {
+				r.Seek(0, io.SeekStart)
+				if _, err := parseList(r, func(Entry) {}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs > 10 {
+				t.Errorf("%v allocations to read 1,000 lines", allocs)
+			}
+		})
+	}
+}
