@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Scope flags of one entry in a part, before it is merged into a set.
+// Scope flags of one rule as a list is read, before it is merged into a set.
 const (
 	flagBlockSelf uint8 = 1 << iota
 	flagBlockBelow
