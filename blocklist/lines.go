@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -19,6 +20,13 @@ const maxLineBytes = 64 << 10
 // errLongLine is the Reason of a line over maxLineBytes.
 var errLongLine = fmt.Errorf("line longer than %d bytes", maxLineBytes)
 
+// lineReaders hold the read buffers of eachLine. A load reads each changed
+// list twice, so the built-in lists alone would otherwise take two dozen
+// 64 KiB buffers to read 2,000 names.
+var lineReaders = sync.Pool{
+	New: func() any { return bufio.NewReaderSize(nil, maxLineBytes+1) }, // +1: room for the "\n"
+}
+
 // eachLine reads r and calls fn with each line's 1-based number, the line as
 // written (without its "\n"), and the line to parse: RPZ owners made
 // relative to the zone's $ORIGIN. The strings point into the read buffer:
@@ -26,7 +34,12 @@ var errLongLine = fmt.Errorf("line longer than %d bytes", maxLineBytes)
 // line over maxLineBytes is passed to tooLong instead, cut to its first
 // maxLineBytes bytes, under the same rule.
 func eachLine(r io.Reader, fn func(n int, line, rule string), tooLong func(n int, start string)) error {
-	br := bufio.NewReaderSize(r, maxLineBytes+1) // +1: room for the "\n"
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // the pool must not keep r reachable
+		lineReaders.Put(br)
+	}()
 	origin := ""
 	for n := 1; ; n++ {
 		b, err := br.ReadSlice('\n')
