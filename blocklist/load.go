@@ -109,10 +109,10 @@ func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 
 				if err := rewind(p.c.text); err != nil {
 					return err
 				}
-				text := newHashReader(p.c.text)
+				text := newTextReader(p.c.text, p.s.kind == kindFile)
 				st, err := parseList(text, emit)
 				textBytes += text.n
-				stats[i], fingerprints[i] = st, text.h.Sum64()
+				stats[i], fingerprints[i] = st, text.fingerprint()
 				return err
 			}}
 		}

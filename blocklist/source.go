@@ -3,8 +3,7 @@ package blocklist
 import (
 	"errors"
 	"fmt"
-	"hash"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"net/url"
 	"os"
@@ -73,29 +72,52 @@ func (s *source) redactErr(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
 }
 
+// fingerprintSeed keys the fingerprints of this process. They are compared
+// only with each other, never stored, so a seed per process does.
+var fingerprintSeed = maphash.MakeSeed()
+
 // fingerprintOf identifies a list's content, so an unchanged file is not
-// parsed again; FNV over the bytes is enough for that.
+// parsed again. maphash reads 8 bytes at a time where FNV read one, which
+// made fingerprinting a 22 MB file cost 20 ms.
 func fingerprintOf(r io.Reader) (uint64, error) {
-	h := fnv.New64a()
-	_, err := io.Copy(h, r)
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	_, err := io.Copy(&h, r)
 	return h.Sum64(), err
 }
 
-// hashReader passes reads through, fingerprinting and counting the bytes,
-// so that a list's fingerprint is that of the text actually loaded.
-type hashReader struct {
-	r io.Reader
-	h hash.Hash64
-	n int64
+// textReader passes reads through, counting the bytes and, when asked,
+// fingerprinting them, so that a file's fingerprint is that of the text
+// actually loaded.
+type textReader struct {
+	r    io.Reader
+	n    int64
+	hash *maphash.Hash // nil: not fingerprinted
 }
 
-func newHashReader(r io.Reader) *hashReader { return &hashReader{r: r, h: fnv.New64a()} }
+func newTextReader(r io.Reader, fingerprint bool) *textReader {
+	t := &textReader{r: r}
+	if fingerprint {
+		t.hash = new(maphash.Hash)
+		t.hash.SetSeed(fingerprintSeed)
+	}
+	return t
+}
 
-func (h *hashReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
-	h.n += int64(n)
+func (t *textReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.n += int64(n)
+	if t.hash != nil {
+		t.hash.Write(p[:n])
+	}
 	return n, err
+}
+
+func (t *textReader) fingerprint() uint64 {
+	if t.hash == nil {
+		return 0
+	}
+	return t.hash.Sum64()
 }
 
 // openFile opens a local list, refusing one over the size cap that
