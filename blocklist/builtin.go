@@ -1,8 +1,10 @@
 package blocklist
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -38,7 +40,7 @@ func Builtins() []BuiltinInfo {
 	counts := map[string]int{}
 	for _, name := range builtinNames() {
 		data, _ := builtinData(name)
-		_, st := parseList(data, 0)
+		st, _ := parseList(bytes.NewReader(data), func(Entry) {})
 		counts[name] = st.Entries
 		out = append(out, BuiltinInfo{Name: builtinPrefix + name, Description: headerField(data, "Category:"), Entries: st.Entries})
 	}
@@ -76,6 +78,24 @@ func builtinData(name string) ([]byte, error) {
 		return nil, fmt.Errorf("unknown built-in list %q", builtinPrefix+name)
 	}
 	return data, nil
+}
+
+// openBuiltin opens the embedded list of a "builtin:name" source for
+// reading from the binary, without copying it to the heap.
+func openBuiltin(source string) (io.ReadSeekCloser, error) {
+	name := strings.TrimPrefix(source, builtinPrefix)
+	f, err := builtinFS.Open("builtin/" + name + ".txt")
+	if err != nil {
+		return nil, fmt.Errorf("unknown built-in list %q", source)
+	}
+	// embed.FS files are seekable; the assertion documents what the two
+	// passes over a list need.
+	rs, ok := f.(io.ReadSeekCloser)
+	if !ok {
+		f.Close()
+		return nil, fmt.Errorf("built-in list %q cannot be reread", source)
+	}
+	return rs, nil
 }
 
 // expandBuiltin returns the categories a builtin: source stands for.

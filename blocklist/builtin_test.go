@@ -52,7 +52,7 @@ func TestBuiltinListsParseCleanly(t *testing.T) {
 		if !strings.Contains(string(data), "# ") {
 			t.Errorf("%s has no provenance header", name)
 		}
-		if _, st := parseList(data, 0); st.Invalid+st.Skipped != 0 {
+		if st := listStats(t, string(data)); st.Invalid+st.Skipped != 0 {
 			t.Errorf("%s: %d invalid, %d skipped: %+v", name, st.Invalid, st.Skipped, st.InvalidLines)
 		}
 	}

@@ -21,6 +21,12 @@ func normalizeDomain(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("empty name")
 	}
+	if p, _ := scanName(name); p == nameOK {
+		// Already in the stored form: the common case costs one scan, and
+		// no error is made for names that are not. Lists are read twice
+		// (counted, then loaded), so this is paid twice a line.
+		return name, nil
+	}
 	upper := false
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -48,28 +54,53 @@ func normalizeDomain(name string) (string, error) {
 // whose last label is all digits is an address or a zone-file number, never a
 // domain.
 func validateDomain(name string) error {
-	if len(name) > maxNameLen {
+	switch p, at := scanName(name); p {
+	case nameTooLong:
 		return fmt.Errorf("name longer than %d characters", maxNameLen)
+	case nameBadChar:
+		return fmt.Errorf("character %q not allowed in a name", name[at])
+	case nameBadLabel:
+		return fmt.Errorf("label of %d characters", at)
+	case nameNumeric:
+		return errors.New("numeric top-level label (an address, not a name)")
+	}
+	return nil
+}
+
+// Problems scanName finds.
+const (
+	nameOK       = iota
+	nameTooLong  // over maxNameLen
+	nameBadChar  // at: the offset of the character
+	nameBadLabel // at: the label's length
+	nameNumeric  // the last label is all digits
+)
+
+// scanName is validateDomain without the error, so that a check allocates
+// nothing.
+func scanName(name string) (problem, at int) {
+	if len(name) > maxNameLen {
+		return nameTooLong, 0
 	}
 	start, digits := 0, true
 	for i := 0; i <= len(name); i++ {
 		if i < len(name) && name[i] != '.' {
 			c := name[i]
 			if !isNameByte(c) {
-				return fmt.Errorf("character %q not allowed in a name", c)
+				return nameBadChar, i
 			}
 			digits = digits && c >= '0' && c <= '9'
 			continue
 		}
 		if n := i - start; n == 0 || n > 63 {
-			return fmt.Errorf("label of %d characters", n)
+			return nameBadLabel, n
 		}
 		if i == len(name) && digits {
-			return errors.New("numeric top-level label (an address, not a name)")
+			return nameNumeric, 0
 		}
 		start, digits = i+1, true
 	}
-	return nil
+	return nameOK, 0
 }
 
 func isNameByte(c byte) bool {

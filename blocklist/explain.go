@@ -1,7 +1,9 @@
 package blocklist
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -36,12 +38,12 @@ func (m *Manager) Explain(policy, name string) Explanation {
 		if (ps.mask.block|ps.mask.allow)&bit == 0 {
 			continue
 		}
-		data, err := m.explainData(s)
+		rules, err := m.explainList(s, ex.Name, ps)
 		if err != nil {
 			unreadable = append(unreadable, s.name)
 			continue
 		}
-		ex.Matches = append(ex.Matches, rulesNaming(data, s, ex.Name, ps)...)
+		ex.Matches = append(ex.Matches, rules...)
 	}
 	for _, r := range ex.Matches {
 		if ex.Rule.List != "" && r.List == ex.Rule.List && r.Domain == ex.Rule.Domain && r.Allow == ex.Rule.Allow {
@@ -55,25 +57,37 @@ func (m *Manager) Explain(policy, name string) Explanation {
 	return ex
 }
 
-// explainData returns the text of a list as it was last loaded, as far as
-// it can be had again: a file may have changed since.
-func (m *Manager) explainData(s *source) ([]byte, error) {
+// explainText opens the text of a list as it was last loaded, as far as it
+// can be had again: a file may have changed since.
+func (m *Manager) explainText(s *source) (io.ReadCloser, error) {
 	switch s.kind {
-	case kindBuiltin, kindInline:
-		return s.inline, nil
+	case kindBuiltin:
+		return openBuiltin(s.location)
+	case kindInline:
+		return io.NopCloser(bytes.NewReader(s.inline)), nil
 	case kindFile:
-		return readFile(s.location, m.cfg.MaxBytes)
+		return openFile(s.location, m.cfg.MaxBytes)
 	}
-	data, _, err := m.store.load(s.location)
-	return data, err
+	f, _, err := m.store.open(s.location)
+	return f, err
+}
+
+// explainList returns the rules of list s that cover name.
+func (m *Manager) explainList(s *source, name string, ps *policyState) ([]Rule, error) {
+	text, err := m.explainText(s)
+	if err != nil {
+		return nil, err
+	}
+	defer text.Close()
+	return rulesNaming(text, s, name, ps)
 }
 
 // rulesNaming returns the rules of one list that cover name, with the
 // effect they have under the policy.
-func rulesNaming(data []byte, s *source, name string, ps *policyState) []Rule {
+func rulesNaming(text io.Reader, s *source, name string, ps *policyState) ([]Rule, error) {
 	var out []Rule
 	asAllowList := ps.mask.allow&(1<<s.idx) != 0
-	eachLine(string(data), func(n int, line, rule string) {
+	err := eachLine(text, func(n int, line, rule string) {
 		entries, err := ParseLine(rule)
 		if err != nil {
 			return
@@ -83,14 +97,15 @@ func rulesNaming(data []byte, s *source, name string, ps *policyState) []Rule {
 			if !ok {
 				continue
 			}
-			r := Rule{List: s.name, Domain: domain, Text: strings.TrimSpace(line), Line: n, Allow: e.Allow || asAllowList}
+			// Cloned: the line and the entry point into the read buffer.
+			r := Rule{List: s.name, Domain: strings.Clone(domain), Text: strings.Clone(strings.TrimSpace(line)), Line: n, Allow: e.Allow || asAllowList}
 			if !r.Allow {
 				r.EDE = ps.ede[s.idx]
 			}
 			out = append(out, r)
 		}
-	})
-	return out
+	}, func(int, string) {})
+	return out, err
 }
 
 // covers reports whether entry e applies to name, and the domain it names

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 )
 
 // fetched is the outcome of a download.
 type fetched struct {
-	data               []byte
+	// file holds the body, read from its start: a temporary file the caller
+	// closes and removes (or keeps, by renaming it). The body is streamed to
+	// disk rather than held, so a 64 MB list does not cost 64 MB of heap.
+	file               *os.File
 	notModified        bool // 304: the copy in hand is current
 	etag, lastModified string
 }
@@ -25,6 +29,8 @@ type fetcher struct {
 	retries  int
 	// sleep waits between attempts; tests replace it to run instantly.
 	sleep func(ctx context.Context, d time.Duration) error
+	// tempFile creates the file a body is written to.
+	tempFile func() (*os.File, error)
 }
 
 // permanentError marks a failure that retrying cannot fix.
@@ -84,14 +90,35 @@ func (f *fetcher) once(ctx context.Context, url, etag, lastModified string) (fet
 	if resp.ContentLength > f.maxBytes {
 		return fetched{}, permanentError{fmt.Errorf("%d bytes, over the %d-byte cap", resp.ContentLength, f.maxBytes)}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	file, err := f.save(resp.Body)
 	if err != nil {
-		return fetched{}, fmt.Errorf("reading body: %w", err)
+		return fetched{}, err
 	}
-	if int64(len(data)) > f.maxBytes {
-		return fetched{}, permanentError{fmt.Errorf("over the %d-byte cap", f.maxBytes)}
+	return fetched{file: file, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
+}
+
+// save writes body to a new temporary file, up to the size cap, and returns
+// it rewound. A body over the cap, or one that breaks off, leaves no file.
+func (f *fetcher) save(body io.Reader) (*os.File, error) {
+	file, err := f.tempFile()
+	if err != nil {
+		return nil, permanentError{err}
 	}
-	return fetched{data: data, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
+	n, err := io.Copy(file, io.LimitReader(body, f.maxBytes+1))
+	switch {
+	case err != nil:
+		err = fmt.Errorf("receiving body: %w", err)
+	case n > f.maxBytes:
+		err = permanentError{fmt.Errorf("over the %d-byte cap", f.maxBytes)}
+	default:
+		_, err = file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		file.Close()
+		os.Remove(file.Name())
+		return nil, err
+	}
+	return file, nil
 }
 
 // sleepCtx waits for d or until ctx is done.

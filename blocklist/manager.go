@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +83,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	if client == nil {
 		client = &http.Client{}
 	}
-	m.fetcher = &fetcher{client: client, timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, retries: cfg.Retries, sleep: sleepCtx}
+	m.fetcher = &fetcher{client: client, timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, retries: cfg.Retries, sleep: sleepCtx, tempFile: m.store.tempFile}
 	index := map[string]*source{}
 	for _, p := range policies {
 		if err := m.addPolicy(p, index); err != nil {
@@ -170,110 +169,4 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.load(ctx, true)
-}
-
-// bigLoad is the amount of list text past which a load returns its
-// transient memory to the OS at once.
-const bigLoad = 8 << 20
-
-// load gets every source's content, parses those that changed and builds
-// the next set from the current one. remote=false is the start-up pass: URLs
-// come from the store instead of the network.
-func (m *Manager) load(ctx context.Context, remote bool) error {
-	old := m.set.Load()
-	parts := map[int]*part{}
-	var replaced uint64
-	var errs []error
-	parsed := 0
-	for _, s := range m.sources {
-		if ctx.Err() != nil {
-			errs = append(errs, ctx.Err())
-			break
-		}
-		c, err := m.content(ctx, s, remote)
-		err = s.redactErr(err)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
-			m.recordFailure(s, err)
-			continue
-		}
-		if c.checked && !c.changed {
-			m.recordUnchanged(s, c.at)
-		}
-		if !c.changed {
-			continue
-		}
-		p, st := parseList(c.data, s.idx)
-		parts[s.idx] = p
-		replaced |= 1 << s.idx
-		parsed += len(c.data)
-		m.recordSuccess(s, st, c.at, c.fromStore)
-	}
-	if replaced != 0 {
-		m.set.Store(buildSet(old, replaced, m.allowLists, parts))
-	}
-	if parsed >= bigLoad {
-		// Building from a big list leaves the list's bytes, the hash arrays
-		// and the old set as garbage, several times the new set's size. The
-		// runtime would keep that memory from the OS for minutes; a load is
-		// rare enough to pay for one forced GC and scavenge now, so the
-		// resident size reflects the set, not its construction.
-		debug.FreeOSMemory()
-	}
-	return errors.Join(errs...)
-}
-
-// listContent is what loading one source found.
-type listContent struct {
-	data      []byte
-	changed   bool      // data differs from what the set holds
-	checked   bool      // the source was read or asked, even if unchanged
-	fromStore bool      // data is the disk copy of a remote list
-	at        time.Time // when data was fetched
-}
-
-// content returns a source's list text and whether it changed since the
-// last successful load.
-func (m *Manager) content(ctx context.Context, s *source, remote bool) (listContent, error) {
-	loaded := m.isLoaded(s)
-	now := m.now()
-	switch s.kind {
-	case kindBuiltin, kindInline:
-		return listContent{data: s.inline, changed: !loaded, at: now}, nil
-	case kindFile:
-		data, err := readFile(s.location, m.cfg.MaxBytes)
-		if err != nil {
-			return listContent{}, err
-		}
-		fp := fingerprint(data)
-		changed := !loaded || fp != s.fingerprint
-		s.fingerprint = fp
-		return listContent{data: data, changed: changed, checked: true, at: now}, nil
-	}
-	if !remote {
-		data, meta, err := m.store.load(s.location)
-		if err != nil {
-			// Nothing stored: the background download will load it.
-			return listContent{}, nil
-		}
-		s.etag, s.lastModified = meta.ETag, meta.LastModified
-		return listContent{data: data, changed: true, fromStore: true, at: meta.Fetched}, nil
-	}
-	etag, lastModified := s.etag, s.lastModified
-	if !loaded {
-		etag, lastModified = "", "" // validators without content are useless
-	}
-	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified)
-	if err != nil {
-		return listContent{}, err
-	}
-	if res.notModified {
-		return listContent{checked: true, at: now}, nil
-	}
-	s.etag, s.lastModified = res.etag, res.lastModified
-	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
-	if err := m.store.save(res.data, meta); err != nil {
-		m.log.Warn("could not keep a copy of the list", zap.String("list", s.name), zap.Error(err))
-	}
-	return listContent{data: res.data, changed: true, checked: true, at: now}, nil
 }

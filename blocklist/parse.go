@@ -90,10 +90,19 @@ func parseLine(line string, emit func(Entry)) error {
 	if strings.IndexByte(line, ' ') < 0 && strings.IndexByte(line, '\t') < 0 {
 		return parsePlain(line, emit) // the common case, without allocating fields
 	}
-	fields := strings.Fields(line)
+	// strings.Fields would allocate a slice per line: 1M garbage slices per
+	// reading of a hosts file, which is read twice per load. The fields of
+	// a rule fit an array on the stack.
+	var buf [16]string
+	fields := buf[:0]
+	for f := range strings.FieldsSeq(line) {
+		fields = append(fields, f)
+	}
 	if len(fields) > 1 {
-		if _, err := netip.ParseAddr(fields[0]); err == nil {
-			return parseHosts(fields[1:], emit)
+		if mayBeAddr(fields[0]) {
+			if _, err := netip.ParseAddr(fields[0]); err == nil {
+				return parseHosts(fields[1:], emit)
+			}
 		}
 		if allZoneNumbers(fields) {
 			return nil
@@ -101,6 +110,21 @@ func parseLine(line string, emit func(Entry)) error {
 		return parseRPZ(fields, emit)
 	}
 	return parsePlain(fields[0], emit)
+}
+
+// mayBeAddr is false for what netip.ParseAddr surely rejects, so that an
+// RPZ owner is not given to it: its error allocates, once a line. An IPv6
+// address has a ':'; an IPv4 address is digits and dots.
+func mayBeAddr(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // stripInlineComment drops a trailing "# ..." or "; ..." comment. A comment

@@ -46,18 +46,20 @@ func parseAdblock(line string, allow bool, emit func(Entry)) error {
 // cleandns does not do through lists.
 func parseDnsmasq(line string, emit func(Entry)) error {
 	key, value, _ := strings.Cut(line, "=")
-	parts := strings.Split(value, "/")
-	if len(parts) < 3 || parts[0] != "" {
+	// Cut by hand rather than by strings.Split, which would allocate a
+	// slice per line of a list read twice per load.
+	last := strings.LastIndexByte(value, '/')
+	if !strings.HasPrefix(value, "/") || last == 0 {
 		return fmt.Errorf("dnsmasq %s line without /domain/", key)
 	}
-	target := parts[len(parts)-1]
+	target := value[last+1:]
 	switch target {
 	case "", "#", "0.0.0.0", "::", "127.0.0.1", "::1":
 	default:
 		return fmt.Errorf("dnsmasq %s=/…/%s: %w", key, target, ErrUnsupported)
 	}
 	var first error
-	for _, name := range parts[1 : len(parts)-1] {
+	for name := range strings.SplitSeq(value[1:last], "/") {
 		if name == "" || name == "#" {
 			// dnsmasq's "/#/" means every domain; a list must not do that.
 			continue

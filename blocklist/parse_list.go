@@ -1,11 +1,9 @@
 package blocklist
 
 import (
-	"bytes"
 	"errors"
-	"regexp"
+	"io"
 	"strings"
-	"unsafe"
 )
 
 // maxReportedInvalid is how many invalid lines a list status keeps verbatim.
@@ -27,58 +25,48 @@ type parseStats struct {
 	InvalidLines []InvalidLine // the first few invalid lines
 }
 
-// parseList parses a whole list for source src. One bad line never fails a
-// list: it is counted and the first few are reported.
-func parseList(data []byte, src int) (*part, parseStats) {
+// parseList reads a list from r line by line and passes each rule to emit.
+// One bad line never fails a list: it is counted and the first few are
+// reported; only a read error does. The strings of an Entry point into the
+// read buffer, so emit must clone what it keeps.
+func parseList(r io.Reader, emit func(Entry)) (parseStats, error) {
 	var st parseStats
-	lines := bytes.Count(data, []byte{'\n'}) + 1
-	p := &part{keys: make([]uint64, 0, lines), flags: make([]uint8, 0, lines)}
-	// The list is only read here and the entries are hashed, not kept, so
-	// the bytes are viewed as a string instead of copied: a 64 MB list would
-	// otherwise cost another 64 MB at the peak of a refresh. Nothing keeps a
-	// substring: regex patterns and reported lines are cloned.
-	text := unsafe.String(unsafe.SliceData(data), len(data))
-	emit := func(e Entry) {
+	count := func(e Entry) {
 		st.Entries++
 		if e.Regex != "" {
-			// parseLine compiled the pattern already, so this cannot fail.
-			re := regexp.MustCompile(strings.Clone(e.Regex))
 			st.Regexes++
-			p.regexes = append(p.regexes, regexRule{re: re, src: src, allow: e.Allow})
-			return
 		}
-		p.keys = append(p.keys, nameKey(e.Domain))
-		p.flags = append(p.flags, entryFlags(e))
+		emit(e)
 	}
-	eachLine(text, func(n int, line, rule string) {
-		lineErr := parseLine(rule, emit)
+	invalid := func(n int, line, reason string) {
+		st.Invalid++
+		if len(st.InvalidLines) < maxReportedInvalid {
+			st.InvalidLines = append(st.InvalidLines, InvalidLine{Line: n, Text: strings.Clone(truncate(strings.TrimSpace(line), 200)), Reason: reason})
+		}
+	}
+	err := eachLine(r, func(n int, line, rule string) {
+		lineErr := parseLine(rule, count)
 		switch {
 		case lineErr == nil:
 		case errors.Is(lineErr, ErrUnsupported):
 			st.Skipped++
 		default:
-			st.Invalid++
-			if len(st.InvalidLines) < maxReportedInvalid {
-				st.InvalidLines = append(st.InvalidLines, InvalidLine{Line: n, Text: strings.Clone(truncate(strings.TrimSpace(line), 200)), Reason: lineErr.Error()})
-			}
+			invalid(n, line, lineErr.Error())
 		}
-	})
-	return p, st
+	}, func(n int, start string) { invalid(n, start, errLongLine.Error()) })
+	return st, err
 }
 
-// eachLine calls fn with each line's 1-based number, the line as written,
-// and the line to parse: RPZ owners made relative to the zone's $ORIGIN.
-func eachLine(text string, fn func(n int, line, rule string)) {
-	origin := ""
-	for n := 1; text != ""; n++ {
-		var line string
-		line, text, _ = strings.Cut(text, "\n")
-		if rest, ok := strings.CutPrefix(line, "$ORIGIN"); ok {
-			origin = strings.ToLower(strings.TrimSpace(stripInlineComment(rest)))
-			continue
+// countRules reads a list through to count its domain rules, so the next
+// step can allocate exactly what they need.
+func countRules(r io.Reader) (int, error) {
+	n := 0
+	_, err := parseList(r, func(e Entry) {
+		if e.Regex == "" {
+			n++
 		}
-		fn(n, line, relativeToOrigin(line, origin))
-	}
+	})
+	return n, err
 }
 
 // relativeToOrigin rewrites an RPZ record whose owner is written absolute

@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"errors"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -71,6 +72,8 @@ func TestParseLine(t *testing.T) {
 		{"dnsmasq local", "local=/ads.example.com/", []Entry{d("ads.example.com")}, false, false},
 		{"dnsmasq server forward", "server=/corp.example/10.0.0.53", nil, true, false},
 		{"dnsmasq broken", "address=ads.example.com", nil, false, true},
+		{"dnsmasq one slash", "address=/ads.example.com", nil, false, true},
+		{"dnsmasq empty domain", "address=/a.com//", []Entry{d("a.com")}, false, false},
 		{"rpz block", "ads.example.com CNAME .", []Entry{{Domain: "ads.example.com", Exact: true}}, false, false},
 		{"rpz wildcard", "*.ads.example.com CNAME .", []Entry{{Domain: "ads.example.com", Below: true}}, false, false},
 		{"rpz ttl class", "ads.example.com 300 IN CNAME .", []Entry{{Domain: "ads.example.com", Exact: true}}, false, false},
@@ -111,11 +114,15 @@ func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{
 		"tiktok.com", "0.0.0.0 a.com b.com", "||a.com^$important", "@@|b.com^",
 		"/^ad[0-9]+\\./", "address=/a.com/", "*.a.com CNAME .", "a.com CNAME rpz-passthru.",
-		"bücher.example", "# c", "\ufeffA.COM.\r",
+		"bücher.example", "# c", "\ufeffA.COM.\r", "::ffff:1.2.3.4", "fe80::1%eth0 a.com",
+		"address=/a//", "local=//",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
+		if _, err := netip.ParseAddr(line); err == nil && !mayBeAddr(line) {
+			t.Fatalf("mayBeAddr rules out the address %q", line)
+		}
 		entries, err := ParseLine(line)
 		if err != nil && len(entries) > 0 && errors.Is(err, ErrUnsupported) {
 			t.Fatalf("skipped line %q produced entries %v", line, entries)

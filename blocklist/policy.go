@@ -62,9 +62,6 @@ func (m *Manager) addList(ps *policyState, l ListSpec, index map[string]*source)
 		if err != nil {
 			return err
 		}
-		if kind == kindBuiltin && s.inline == nil {
-			s.inline, _ = builtinData(strings.TrimPrefix(name, builtinPrefix))
-		}
 		bit := uint64(1) << s.idx
 		if l.Allow {
 			ps.mask.allow |= bit

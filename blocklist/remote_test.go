@@ -2,6 +2,7 @@ package blocklist
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ import (
 type listServer struct {
 	mu       sync.Mutex
 	body     string
-	mode     string // "", "fail", "hang", "huge"
+	mode     string // "", "fail", "hang", "huge", "cut"
 	requests int
 	notMod   int
 }
@@ -38,7 +39,7 @@ func (s *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
 	body, mode := s.body, s.mode
-	etag := fmt.Sprintf("%q", fmt.Sprint(fingerprint([]byte(body))))
+	etag := fmt.Sprintf("%q", fmt.Sprintf("%x", sha256.Sum256([]byte(body))))
 	if mode == "" && r.Header.Get("If-None-Match") == etag {
 		s.notMod++
 	}
@@ -51,7 +52,17 @@ func (s *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
 		return
 	case "huge":
-		w.Write([]byte(strings.Repeat("big.example.com\n", 1000)))
+		// Written in pieces, so the response is chunked: the cap is met
+		// while streaming, not from Content-Length.
+		for range 1000 {
+			w.Write([]byte("big.example.com\n"))
+		}
+		return
+	case "cut":
+		// A body that breaks off: the server closes the connection short
+		// of the Content-Length.
+		w.Header().Set("Content-Length", "1000")
+		w.Write([]byte("cut.example\n"))
 		return
 	}
 	w.Header().Set("ETag", etag)
@@ -96,11 +107,13 @@ func TestRemoteRefresh(t *testing.T) {
 		{"server error retried", "", "fail", true, []string{"c.example"}, nil, 3, 1, 1, 1},
 		{"timeout", "", "hang", true, []string{"c.example"}, nil, 3, 1, 1, 2},
 		{"over size cap", "", "huge", true, []string{"c.example"}, []string{"big.example.com"}, 1, 1, 1, 3},
-		{"recovered", "d.example\n", "", false, []string{"d.example"}, []string{"c.example"}, 1, 1, 1, 3},
+		{"body cut short, retried", "", "cut", true, []string{"c.example"}, []string{"cut.example"}, 3, 1, 1, 4},
+		{"recovered", "d.example\n", "", false, []string{"d.example"}, []string{"c.example"}, 1, 1, 1, 4},
 	}
+	lastGood := ""
 	for _, st := range steps {
 		ls.set(st.body, st.mode)
-		before, _ := ls.counts()
+		before, notModBefore := ls.counts()
 		err := m.Refresh(ctx)
 		if (err != nil) != st.wantErr {
 			t.Fatalf("%s: Refresh error %v, want error %v", st.name, err, st.wantErr)
@@ -129,9 +142,57 @@ func TestRemoteRefresh(t *testing.T) {
 		if (status.LastError != "") != st.wantErr || !status.Loaded {
 			t.Errorf("%s: status %+v", st.name, status)
 		}
+		if !st.wantErr && st.wantNotModified == notModBefore {
+			lastGood = st.body
+		}
+		checkStore(t, st.name, cfg.StoreDir, lastGood)
 	}
 	if got := metricValue(t, met.BlocklistLastSuccess.WithLabelValues(url)); got != float64(fixedClock()().Unix()) {
 		t.Errorf("last success metric %v", got)
+	}
+}
+
+// checkStore fails unless dir holds exactly one stored list, whose text is
+// want, beside its metadata: no download left a temporary file behind.
+func checkStore(t *testing.T, step, dir, want string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		if strings.HasSuffix(e.Name(), ".list") {
+			if got, _ := os.ReadFile(filepath.Join(dir, e.Name())); string(got) != want {
+				t.Errorf("%s: stored copy %q, want %q", step, got, want)
+			}
+		}
+	}
+	if len(names) != 2 || filepath.Ext(names[0]) != ".json" || filepath.Ext(names[1]) != ".list" {
+		t.Errorf("%s: store holds %q, want one list and its metadata", step, names)
+	}
+}
+
+// TestDownloadWithoutStore: with nothing kept on disk, a download still
+// goes through a temporary file, removed once the list is loaded.
+func TestDownloadWithoutStore(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir on Unix
+	ls, srv := newListServer(t)
+	m, _ := newTestManager(t, Config{Retries: -1, MaxBytes: 4096}, Policy{Name: "p", Lists: []ListSpec{{Source: srv.URL + "/list"}}})
+	for _, step := range []struct{ body, mode string }{{"a.example\n", ""}, {"", "huge"}, {"", "cut"}} {
+		ls.set(step.body, step.mode)
+		err := m.Refresh(context.Background())
+		if (err != nil) != (step.mode != "") {
+			t.Errorf("mode %q: Refresh error %v", step.mode, err)
+		}
+		if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+			t.Errorf("mode %q: %d files left in the temporary directory", step.mode, len(entries))
+		}
+	}
+	if _, blocked := m.Matcher("p").Match("a.example"); !blocked {
+		t.Error("list not loaded")
 	}
 }
 
@@ -193,6 +254,27 @@ func TestNeverLoadedIsReported(t *testing.T) {
 	st := m.Status()[0]
 	if st.Loaded || !strings.Contains(st.LastError, "503") {
 		t.Errorf("status %+v, want not loaded with the HTTP error", st)
+	}
+}
+
+// TestFileLoadSizesTableOnce: every load counts a file's rules before it
+// reads them, so the table has the size of its entries, not of a grown one.
+func TestFileLoadSizesTableOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	m, _ := newTestManager(t, Config{}, Policy{Name: "p", Lists: []ListSpec{{Source: path}}})
+	for i, text := range []string{
+		"# header\n0.0.0.0 a.example b.example\nc.example\n\n||d.example^\n",
+		"e.example\n0.0.0.0 f.example g.example h.example\n/^re\\./\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if s := m.set.Load(); s.Len() != 4 || len(s.keys) != tableSize(4) {
+			t.Errorf("load %d: %d names in %d slots, want 4 in %d", i, s.Len(), len(s.keys), tableSize(4))
+		}
 	}
 }
 

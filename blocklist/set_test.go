@@ -2,22 +2,67 @@ package blocklist
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 )
 
-// buildTestSet builds a set from list texts; list i is source i.
+// buildTestSet builds a set from list texts; list i is source i, and source
+// 2 is an allowlist.
 func buildTestSet(t testing.TB, lists ...string) *domainSet {
 	t.Helper()
-	parts := map[int]*part{}
-	var replaced uint64
+	texts := map[int]string{}
 	for i, l := range lists {
-		p, _ := parseList([]byte(l), i)
-		parts[i] = p
-		replaced |= 1 << i
+		texts[i] = l
 	}
-	return buildSet(nil, replaced, 1<<2, parts)
+	return rebuildTestSet(t, nil, 1<<2, texts)
+}
+
+// rebuildTestSet builds the next set from old, replacing the lists in texts
+// (by source), the way a load does.
+func rebuildTestSet(t testing.TB, old *domainSet, allowLists uint64, texts map[int]string) *domainSet {
+	t.Helper()
+	readers := map[int]io.ReadSeeker{}
+	for src, text := range texts {
+		readers[src] = strings.NewReader(text)
+	}
+	s, err := buildSetFrom(old, allowLists, readers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// buildSetFrom counts then reads each list, as Manager.load does, and
+// builds the next set from old.
+func buildSetFrom(old *domainSet, allowLists uint64, texts map[int]io.ReadSeeker) (*domainSet, error) {
+	var lists []listReading
+	for src, text := range texts {
+		rules, err := countRules(text)
+		if err != nil {
+			return nil, err
+		}
+		lists = append(lists, listReading{src: src, rules: rules, read: func(emit func(Entry)) error {
+			if err := rewind(text); err != nil {
+				return err
+			}
+			_, err := parseList(text, emit)
+			return err
+		}})
+	}
+	s, _, err := buildSet(old, allowLists, lists)
+	return s, err
+}
+
+// listStats parses a list text for its counts alone.
+func listStats(t testing.TB, text string) parseStats {
+	t.Helper()
+	st, err := parseList(strings.NewReader(text), func(Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestSetLookup(t *testing.T) {
@@ -172,8 +217,7 @@ func lastLine(s string) string {
 // keeps its entries, a replaced one has only its new entries.
 func TestBuildSetKeepsUnreplaced(t *testing.T) {
 	old := buildTestSet(t, "a.com\nshared.com\n", "b.com\nshared.com\n")
-	p, _ := parseList([]byte("c.com\n"), 1)
-	s := buildSet(old, 1<<1, 0, map[int]*part{1: p})
+	s := rebuildTestSet(t, old, 0, map[int]string{1: "c.com\n"})
 	all := policyMask{block: 0b11}
 	for name, want := range map[string]bool{"a.com": true, "shared.com": true, "b.com": false, "c.com": true} {
 		if got := s.lookup(name, all).blocked; got != want {
@@ -240,11 +284,10 @@ tracker.example.net.rpz.example. CNAME .
 ok.ads.example.com CNAME rpz-passthru.
 redirect.example A 10.0.0.1
 `
-	p, st := parseList([]byte(zone), 0)
-	if st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
+	if st := listStats(t, zone); st.Entries != 4 || st.Skipped != 1 || st.Invalid != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	s := buildSet(nil, 1, 0, map[int]*part{0: p})
+	s := rebuildTestSet(t, nil, 0, map[int]string{0: zone})
 	for name, want := range map[string]bool{
 		"ads.example.com": true, "x.ads.example.com": true, "tracker.example.net": true,
 		"ok.ads.example.com": false, "a.tracker.example.net": false, "rpz.example": false,
@@ -252,5 +295,51 @@ redirect.example A 10.0.0.1
 		if got := s.lookup(name, policyMask{block: 1}).blocked; got != want {
 			t.Errorf("%s blocked = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestBuildSetSizedFromCount: the table is allocated once, for the counted
+// rules; a list holding more than counted (a file changed between the two
+// readings) grows it and loses nothing.
+func TestBuildSetSizedFromCount(t *testing.T) {
+	var text strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&text, "n%d.example\n", i)
+	}
+	grown := func(limit int) int { // the size after doubling past 1000
+		for limit < 1000 {
+			limit = 2*limit + 1
+		}
+		return tableSize(limit)
+	}
+	read := func(text string) func(func(Entry)) error {
+		return func(emit func(Entry)) error {
+			_, err := parseList(strings.NewReader(text), emit)
+			return err
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		rules int
+		size  int
+	}{
+		{"counted", 1000, tableSize(1000)},
+		{"undercounted", 10, grown(10)},
+		{"not counted", 0, grown(0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, err := buildSet(nil, 0, []listReading{{src: 0, rules: tt.rules, read: read(text.String())}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Len() != 1000 || len(s.keys) != tt.size {
+				t.Errorf("%d names in %d slots, want 1000 in %d", s.Len(), len(s.keys), tt.size)
+			}
+			for i := range 1000 {
+				if !s.lookup(fmt.Sprintf("n%d.example", i), policyMask{block: 1}).blocked {
+					t.Fatalf("n%d.example lost", i)
+				}
+			}
+		})
 	}
 }

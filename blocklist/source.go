@@ -3,6 +3,8 @@ package blocklist
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -25,7 +27,7 @@ type source struct {
 	name     string // as Rule.List, the metrics, the status and the logs show it: location, redacted
 	location string // the path or URL as configured, which may carry a secret
 	kind     sourceKind
-	inline   []byte // the list text of builtin and inline sources
+	inline   []byte // the list text of an inline source (a policy's allow entries)
 
 	// Guarded by Manager.mu: the conditional-request state of a URL and
 	// the fingerprint of a file, so an unchanged list is not rebuilt.
@@ -70,24 +72,68 @@ func (s *source) redactErr(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
 }
 
-// fingerprint identifies a list's content, so an unchanged file is not
-// parsed again; FNV over the bytes is enough for that.
-func fingerprint(data []byte) uint64 {
-	h := uint64(fnvOffset)
-	for _, c := range data {
-		h = (h ^ uint64(c)) * fnvPrime
-	}
-	return h
+// fingerprintSeed keys the fingerprints of this process. They are compared
+// only with each other, never stored, so a seed per process does.
+var fingerprintSeed = maphash.MakeSeed()
+
+// fingerprintOf identifies a list's content, so an unchanged file is not
+// parsed again. maphash reads 8 bytes at a time where FNV read one, which
+// made fingerprinting a 22 MB file cost 20 ms.
+func fingerprintOf(r io.Reader) (uint64, error) {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	_, err := io.Copy(&h, r)
+	return h.Sum64(), err
 }
 
-// readFile reads a local list with the same size cap as downloads.
-func readFile(path string, maxBytes int64) ([]byte, error) {
-	info, err := os.Stat(path)
+// textReader passes reads through, counting the bytes and, when asked,
+// fingerprinting them, so that a file's fingerprint is that of the text
+// actually loaded.
+type textReader struct {
+	r    io.Reader
+	n    int64
+	hash *maphash.Hash // nil: not fingerprinted
+}
+
+func newTextReader(r io.Reader, fingerprint bool) *textReader {
+	t := &textReader{r: r}
+	if fingerprint {
+		t.hash = new(maphash.Hash)
+		t.hash.SetSeed(fingerprintSeed)
+	}
+	return t
+}
+
+func (t *textReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.n += int64(n)
+	if t.hash != nil {
+		t.hash.Write(p[:n])
+	}
+	return n, err
+}
+
+func (t *textReader) fingerprint() uint64 {
+	if t.hash == nil {
+		return 0
+	}
+	return t.hash.Sum64()
+}
+
+// openFile opens a local list, refusing one over the size cap that
+// downloads have.
+func openFile(path string, maxBytes int64) (*os.File, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxBytes {
-		return nil, fmt.Errorf("%d bytes, over the %d-byte cap", info.Size(), maxBytes)
+	info, err := f.Stat()
+	if err == nil && info.Size() > maxBytes {
+		err = fmt.Errorf("%d bytes, over the %d-byte cap", info.Size(), maxBytes)
 	}
-	return os.ReadFile(path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

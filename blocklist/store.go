@@ -31,8 +31,9 @@ func (s store) paths(url string) (data, meta string) {
 	return base + ".list", base + ".json"
 }
 
-// load returns the stored copy of url; os.ErrNotExist when there is none.
-func (s store) load(url string) ([]byte, storeMeta, error) {
+// open returns the stored copy of url, opened at its start; os.ErrNotExist
+// when there is none.
+func (s store) open(url string) (*os.File, storeMeta, error) {
 	var meta storeMeta
 	if s.dir == "" {
 		return nil, meta, os.ErrNotExist
@@ -45,27 +46,45 @@ func (s store) load(url string) ([]byte, storeMeta, error) {
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		return nil, meta, fmt.Errorf("stored metadata %s: %w", metaPath, err)
 	}
-	data, err := os.ReadFile(dataPath)
-	return data, meta, err
+	f, err := os.Open(dataPath)
+	return f, meta, err
 }
 
-// save replaces the stored copy. The list is written before its metadata, so
-// a crash between the two leaves old validators, which only cost a full
-// download, never new validators beside old content.
-func (s store) save(data []byte, meta storeMeta) error {
+// tempFile creates the file a download is written to: in the store's
+// directory, so that keeping it is a rename, or in the system's temporary
+// directory when nothing is kept. The caller removes it unless kept.
+func (s store) tempFile() (*os.File, error) {
+	dir := s.dir
+	if dir == "" {
+		dir = os.TempDir()
+	} else if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("store dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary file for the download: %w", err)
+	}
+	return f, nil
+}
+
+// keep makes f, a download from tempFile, the stored copy of meta.URL. The
+// list is renamed into place before its metadata is written, so a crash
+// between the two leaves old validators, which only cost a full download,
+// never new validators beside old content. f stays open and readable.
+func (s store) keep(f *os.File, meta storeMeta) error {
 	if s.dir == "" {
 		return nil
-	}
-	if err := os.MkdirAll(s.dir, 0o750); err != nil {
-		return fmt.Errorf("store dir: %w", err)
 	}
 	raw, err := json.Marshal(meta)
 	if err != nil {
 		return err
 	}
 	dataPath, metaPath := s.paths(meta.URL)
-	if err := writeAtomic(dataPath, data); err != nil {
-		return err
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store %s: %w", dataPath, err)
+	}
+	if err := os.Rename(f.Name(), dataPath); err != nil {
+		return fmt.Errorf("store %s: %w", dataPath, err)
 	}
 	return writeAtomic(metaPath, raw)
 }
