@@ -136,15 +136,22 @@ func (m BlockMode) soa(rule blocklist.Rule) dns.RR {
 // EDE returns the Extended DNS Error of a block by rule; the text names the
 // list, so a user who sees it in dig knows where to look.
 func EDE(rule blocklist.Rule, blockedName string) *dns.EDNS0_EDE {
-	code := rule.EDE
-	if code == 0 {
-		code = EDEBlocked
+	ede := new(dns.EDNS0_EDE)
+	setEDE(ede, rule, blockedName)
+	return ede
+}
+
+// setEDE fills ede as EDE builds it, with one allocation for the text.
+func setEDE(ede *dns.EDNS0_EDE, rule blocklist.Rule, blockedName string) {
+	ede.InfoCode = rule.EDE
+	if ede.InfoCode == 0 {
+		ede.InfoCode = EDEBlocked
 	}
-	text := "blocked by " + rule.List
-	if blockedName != "" {
-		text += " (" + strings.TrimSuffix(blockedName, ".") + ")"
+	if blockedName == "" {
+		ede.ExtraText = "blocked by " + rule.List
+		return
 	}
-	return &dns.EDNS0_EDE{InfoCode: code, ExtraText: text}
+	ede.ExtraText = "blocked by " + rule.List + " (" + strings.TrimSuffix(blockedName, ".") + ")"
 }
 
 // MatcherFunc returns the blocklist that applies to a client group.
@@ -185,14 +192,15 @@ func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Res
 		// list for it); the rule's domain says what matched.
 		text = rule.Domain
 	}
-	resp := &Response{
-		Result: Blocked,
-		List:   rule.List,
-		Rule:   text,
-		Group:  req.Group,
-		EDE:    EDE(rule, name),
+	resp := req.response()
+	resp.Result, resp.List, resp.Rule, resp.Group = Blocked, rule.List, text, req.Group
+	if req.Scratch != nil {
+		setEDE(&req.ede, rule, name)
+		resp.EDE = &req.ede
+	} else {
+		resp.EDE = EDE(rule, name)
 	}
-	if w, ok := b.mode.wire(req.Msg, rule); ok {
+	if w, ok := b.mode.wire(req, rule); ok {
 		resp.Wire = w
 	} else {
 		resp.Msg = b.mode.Answer(req.Msg, rule)

@@ -19,8 +19,10 @@ var blockSOANames = func() []byte {
 // wire packs the block answer for the modes whose answer holds no address
 // (nxdomain, nodata, refused): what Answer builds, without building a
 // message. ok is false for the other modes and for a question that does
-// not pack; Answer serves those.
-func (m BlockMode) wire(r *dns.Msg, rule blocklist.Rule) (w []byte, ok bool) {
+// not pack; Answer serves those. It packs into req's scratch buffer when
+// there is one.
+func (m BlockMode) wire(req *Request, rule blocklist.Rule) (w []byte, ok bool) {
+	r := req.Msg
 	rcode, soa := dns.RcodeNameError, true
 	switch m.kind {
 	case "nxdomain":
@@ -36,7 +38,8 @@ func (m BlockMode) wire(r *dns.Msg, rule blocklist.Rule) (w []byte, ok bool) {
 	if rule.Domain != "" {
 		owner = dns.Fqdn(rule.Domain)
 	}
-	w = make([]byte, 12, 12+len(q.Name)+2+4+len(owner)+2+10+len(blockSOANames)+20+32)
+	w = req.scratch(12 + len(q.Name) + 2 + 4 + len(owner) + 2 + 10 + len(blockSOANames) + 20 + 32)[:12]
+	clear(w)
 	binary.BigEndian.PutUint16(w, r.Id)
 	w[2] = 0x80 | byte(r.Opcode&0xF)<<3 | bit(r.RecursionDesired, 0x01) // as SetReply
 	w[3] = bit(r.CheckingDisabled, 0x10) | byte(rcode)

@@ -83,10 +83,11 @@ const optLen = 11
 // answer builds the client's copy of a cached answer: packed and final
 // (Response.Wire) when the entry allows, else unpacked.
 func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response, error) {
-	buf := make([]byte, 0, e.Len()+optLen)
+	buf := req.scratch(e.Len() + optLen)
 	id, qname := req.Msg.Id, req.Msg.Question[0].Name
 	if wire, ok := e.AppendBare(buf, id, qname, now, stale); ok {
-		resp := &Response{Wire: wire, Targets: e.Targets(), Result: Cached}
+		resp := req.response()
+		resp.Wire, resp.Targets, resp.Result = wire, e.Targets(), Cached
 		if stale {
 			resp.Reason = "stale"
 			resp.EDE = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer}

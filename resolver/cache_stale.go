@@ -63,6 +63,7 @@ func (l *CacheLink) refresh(ctx context.Context, req *Request, next Handler, k c
 	r := *req
 	r.Msg = req.Msg.Copy() // the edge owns req.Msg once the client is answered
 	r.Inline, r.Resumed = false, false
+	r.Scratch = nil // the socket reader's buffer: not this goroutine's to write
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
 	l.wg.Add(1)
 	go func() {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,10 @@ type Edge struct {
 	logger   *zap.Logger
 	maxUDP   int
 	now      func() time.Time
+	// inlineReqs recycles the Requests of queries answered inline: nothing
+	// keeps one once the answer is sent and observed (a background refresh
+	// copies it), and a socket's reader answers tens of thousands a second.
+	inlineReqs sync.Pool
 }
 
 // NewEdge returns the edge in front of next.
@@ -137,7 +142,13 @@ const (
 // resumed on another goroutine. The request it returns describes the query
 // for metrics and the query log, header failures included.
 func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *Request, resp *Response, wouldBlock bool) {
-	req = &Request{
+	return e.resolveInto(new(Request), r, client, protocol, start, mode, nil)
+}
+
+// resolveInto is resolve filling req, which it first resets; an inline run
+// may pack its answer into scratch.
+func (e *Edge) resolveInto(req *Request, r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode, scratch []byte) (out *Request, resp *Response, wouldBlock bool) {
+	*req = Request{
 		Msg:      r,
 		Client:   client,
 		Protocol: protocol,
@@ -145,6 +156,7 @@ func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start tim
 		Start:    start,
 		Inline:   mode == runInline,
 		Resumed:  mode == runResumed,
+		Scratch:  scratch,
 	}
 	if len(r.Question) > 0 {
 		q := r.Question[0]
@@ -153,7 +165,7 @@ func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start tim
 	defer func() {
 		if p := recover(); p != nil {
 			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			resp, wouldBlock = servfail(r, "panic"), false
+			out, resp, wouldBlock = req, servfail(r, "panic"), false
 		}
 	}()
 	if bad := checkHeader(r); bad != nil {

@@ -38,7 +38,12 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 	if start.IsZero() {
 		start = e.now()
 	}
-	req, resp, wouldBlock := e.resolve(r, client, "udp", start, runInline)
+	req, _ := e.inlineReqs.Get().(*Request)
+	if req == nil {
+		req = new(Request)
+	}
+	defer e.inlineReqs.Put(req)
+	req, resp, wouldBlock := e.resolveInto(req, r, client, "udp", start, runInline, buf)
 	if wouldBlock {
 		return true
 	}
@@ -70,6 +75,9 @@ func (e *Edge) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
 func (e *Edge) pack(r *dns.Msg, resp *Response, protocol string, buf []byte) ([]byte, error) {
 	if wire, ok := e.finishWire(r, resp, protocol); ok {
 		return wire, nil
+	}
+	if resp.Wire != nil {
+		buf = nil // the packed answer may lie in buf (Request.Scratch): pack elsewhere
 	}
 	if _, err := resp.Message(); err != nil {
 		e.logger.Debug("unpack answer", zap.Error(err))

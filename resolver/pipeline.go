@@ -37,6 +37,33 @@ type Request struct {
 	// Resumed marks that second run: links with side effects already had
 	// them on the first (the rate limiter took its token, the cache counted).
 	Resumed bool
+	// Scratch is a buffer an inline run may pack its answer into
+	// (Response.Wire) instead of allocating one: the socket's reader owns
+	// it and sends the answer before it reads the next query. Nil otherwise.
+	Scratch []byte
+	// answer and ede back response() in an inline run: the Request is
+	// recycled once the answer is sent, and its answer with it.
+	answer Response
+	ede    dns.EDNS0_EDE
+}
+
+// response returns a zero Response for a link's answer: in an inline run
+// the one the Request carries, else a new one.
+func (r *Request) response() *Response {
+	if r.Scratch == nil {
+		return new(Response)
+	}
+	r.answer = Response{}
+	return &r.answer
+}
+
+// scratch returns an empty buffer with room for n bytes: Scratch when it
+// is big enough, else a new one.
+func (r *Request) scratch(n int) []byte {
+	if cap(r.Scratch) >= n {
+		return r.Scratch[:0]
+	}
+	return make([]byte, 0, n)
 }
 
 // ErrWouldBlock is returned by a link asked to wait during an inline run.

@@ -57,8 +57,9 @@ func benchEdge(b *testing.B, name string, wantRcode int) {
 		b.Fatal(err)
 	}
 	w := &benchWriter{buf: make([]byte, 0, 512)}
+	m := new(dns.Msg) // reused, as the UDP loop reuses its message
 	serve := func() {
-		m := new(dns.Msg)
+		*m = dns.Msg{}
 		if err := m.Unpack(wire); err != nil {
 			b.Fatal(err)
 		}
@@ -93,13 +94,15 @@ func benchInline(b *testing.B, name string, wantRcode int) {
 	buf := make([]byte, 0, 4096)
 	var last []byte
 	send := func(p []byte) error { last = p; return nil }
+	m := new(dns.Msg) // reused, as the UDP loop reuses its message
 	serve := func() {
-		m := new(dns.Msg)
+		*m = dns.Msg{}
 		if err := m.Unpack(wire); err != nil {
 			b.Fatal(err)
 		}
 		if s.edge.ServeInline(m, client, time.Time{}, buf, send) {
 			s.edge.ServeResumed(&benchWriter{buf: make([]byte, 0, 512)}, m) // the first, a miss
+			m = new(dns.Msg)
 		}
 	}
 	serve()

@@ -44,6 +44,7 @@ type udpLoop struct {
 	// Owned by the reading goroutine.
 	in       []byte
 	out      []byte
+	msg      *dns.Msg        // the query, reused while queries are answered inline
 	received time.Time       // when the current datagram was read (for a batch, when the batch was)
 	peer     netip.AddrPort  // the current query's source, without a session
 	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address
@@ -53,7 +54,7 @@ type udpLoop struct {
 func newUDPLoop(conn *net.UDPConn, edge *resolver.Edge, log *zap.Logger) (*udpLoop, error) {
 	l := &udpLoop{
 		conn: conn, edge: edge, log: log, done: make(chan struct{}),
-		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize),
+		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),
 	}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
 		l.wildcard = true
@@ -126,7 +127,11 @@ func (l *udpLoop) handle(pkt []byte) {
 	if resolver.AcceptFunc(dns.Header{Bits: uint16(pkt[2])<<8 | uint16(pkt[3])}) == dns.MsgIgnore {
 		return
 	}
-	r := new(dns.Msg)
+	// The query's message is reused for the next one once it is answered
+	// inline (the edge keeps nothing of it: a background refresh copies it);
+	// a query resumed elsewhere takes it along, and the loop makes another.
+	r := l.msg
+	*r = dns.Msg{}
 	if err := r.Unpack(pkt); err != nil {
 		l.formerr(r)
 		return
@@ -134,6 +139,7 @@ func (l *udpLoop) handle(pkt []byte) {
 	if !l.edge.ServeInline(r, l.client(), l.received, l.out, l.send) {
 		return
 	}
+	l.msg = new(dns.Msg)
 	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
 	l.resumed.Add(1)
 	go func() {
