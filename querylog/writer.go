@@ -1,74 +1,104 @@
 package querylog
 
 import (
+	"runtime"
 	"time"
 
 	"go.uber.org/zap"
 )
 
-// run is the writer goroutine: it gathers records into batches, writes a
-// batch when it is full or FlushInterval has passed, and applies retention.
+// pollEvery is how often the writer takes what waits in the buffer. It
+// never waits on the buffer itself: a writer parked on the channel is woken
+// by each record sent, a goroutine (and, with more than one P, a thread)
+// switch per query on the hot path. Polling costs 20 wake-ups a second.
+const pollEvery = 50 * time.Millisecond
+
+// run is the writer goroutine: every pollEvery it takes the records that
+// wait, writes a batch when it is full or its oldest record has waited
+// FlushInterval, and applies retention.
 //
-// After each write it rests, taking nothing from the buffer, for as long as
-// keeps its share of one core at MaxWriterCPU. Storing a record costs far
-// more than answering a query from the cache, so a writer that never rested
-// would, under a flood, take the CPU the queries need; resting, it lets the
-// buffer fill and the surplus records be dropped (and counted) cheaply.
+// It runs on a thread of its own at idle priority (idleThread), so storing
+// records takes only CPU time no query wants. After each write it also
+// rests, taking nothing from the buffer, for as long as keeps its share of
+// one core at MaxWriterCPU; while it rests the buffer fills and the surplus
+// records are dropped (and counted) cheaply.
 func (l *Logger) run() {
 	defer l.wg.Done()
-	batch := make([]Record, 0, l.cfg.BatchSize)
-	tick := time.NewTicker(l.cfg.FlushInterval)
-	defer tick.Stop()
+	// With one P, a writer descheduled by the kernel would hold the P
+	// the DNS goroutines need; its rests and short transactions serve them.
+	if runtime.GOMAXPROCS(0) > 1 {
+		if err := idleThread(); err != nil {
+			l.log.Warn("query log writer runs at normal priority", zap.Error(err))
+		}
+	}
+	w := batcher{l: l, batch: make([]Record, 0, l.cfg.BatchSize)}
+	poll := time.NewTicker(min(pollEvery, l.cfg.FlushInterval))
+	defer poll.Stop()
 	prune := time.NewTicker(pruneEvery)
 	defer prune.Stop()
 	l.prune()
-	in := l.ch                  // nil while resting
-	var rested <-chan time.Time // fires when a rest ends
-	rest := func(d time.Duration) {
-		if r := l.restFor(d); r > 0 {
-			in, rested = nil, time.After(r)
-		}
-	}
 	for {
 		select {
-		case e := <-in:
-			batch = append(batch, e.record(l.cfg.Client))
-			if len(batch) >= l.cfg.BatchSize {
-				batch = l.timedWrite(batch, rest)
-			}
-		case <-rested:
-			in, rested = l.ch, nil
-		case <-tick.C:
-			if in != nil {
-				batch = l.timedWrite(batch, rest)
-			}
+		case <-poll.C:
+			w.poll(time.Now())
 		case <-prune.C:
 			l.prune()
 		case c := <-l.ctl:
-			batch = l.drain(batch)
-			err := l.writeErr(batch)
-			batch = batch[:0]
+			w.batch = l.drain(w.batch)
+			err := l.writeErr(w.batch)
+			w.batch = w.batch[:0]
 			if c.prune && err == nil {
 				err = l.pruneErr()
 			}
 			c.reply <- err
 		case <-l.done:
-			batch = l.drain(batch)
-			l.write(batch)
+			w.batch = l.drain(w.batch)
+			l.write(w.batch)
 			return
 		}
 	}
 }
 
-// timedWrite writes batch and rests in proportion to the time it took.
-func (l *Logger) timedWrite(batch []Record, rest func(time.Duration)) []Record {
-	if len(batch) == 0 {
-		return batch
+// batcher is the writer's state between polls.
+type batcher struct {
+	l      *Logger
+	batch  []Record
+	oldest time.Time // when the first record of batch was taken
+	rested time.Time // no work before this: the writer rests
+}
+
+// poll takes what waits in the buffer, writing each full batch, and writes
+// a partial one whose oldest record has waited FlushInterval.
+func (b *batcher) poll(now time.Time) {
+	if now.Before(b.rested) {
+		return
 	}
+	for taking := true; taking; {
+		select {
+		case e := <-b.l.ch:
+			if len(b.batch) == 0 {
+				b.oldest = now
+			}
+			b.batch = append(b.batch, e.record(b.l.cfg.Client))
+			if len(b.batch) >= b.l.cfg.BatchSize {
+				b.write()
+				taking = !time.Now().Before(b.rested)
+			}
+		default:
+			taking = false
+		}
+	}
+	if len(b.batch) > 0 && now.Sub(b.oldest) >= b.l.cfg.FlushInterval {
+		b.write()
+	}
+}
+
+// write stores the batch and sets the rest its cost earns.
+func (b *batcher) write() {
 	start := time.Now()
-	batch = l.write(batch)
-	rest(time.Since(start))
-	return batch
+	b.batch = b.l.write(b.batch)
+	end := time.Now()
+	b.rested = end.Add(b.l.restFor(end.Sub(start)))
 }
 
 // restFor is how long to rest after working for d, to keep the writer's
