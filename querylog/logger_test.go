@@ -125,16 +125,18 @@ func TestRetentionByAge(t *testing.T) {
 }
 
 func TestRetentionBySize(t *testing.T) {
-	st := openTestDB(t, 100)
-	if err := st.Write(generate(250, t0)); err != nil {
+	// Beyond pruneRows, so the oldest rows go in several statements.
+	const total, keep = 2*pruneRows + 250, 100
+	st := openTestDB(t, keep)
+	if err := st.Write(generate(total, t0)); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.Prune(time.Time{}); err != nil || n != 150 {
-		t.Fatalf("Prune removed %d (%v), want 150", n, err)
+	if n, err := st.Prune(time.Time{}); err != nil || n != total-keep {
+		t.Fatalf("Prune removed %d (%v), want %d", n, err, total-keep)
 	}
 	got, _ := st.Search(context.Background(), Query{Limit: 1000})
-	if len(got) != 100 || !got[99].Time.After(t0.Add(-time.Hour)) {
-		t.Errorf("kept %d rows, want the newest 100", len(got))
+	if len(got) != keep || !got[keep-1].Time.After(t0.Add(-time.Hour/total*keep-time.Second)) {
+		t.Errorf("kept %d rows, want the newest %d", len(got), keep)
 	}
 }
 

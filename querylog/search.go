@@ -28,8 +28,19 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
 		where, args = append(where, "q.ts < ?"), append(args, q.Until.UnixMicro())
 	}
 	if q.Name != "" {
-		cond, arg := nameMatch(strings.ToLower(q.Name))
-		where, args = append(where, "q.name_id IN ("+cond+")"), append(args, arg)
+		ids, err := s.nameIDs(ctx, strings.ToLower(q.Name))
+		switch {
+		case err != nil:
+			return nil, err
+		case len(ids) == 0:
+			return []Record{}, nil // no such name: nothing to scan for
+		case len(ids) <= maxNameIDs:
+			where = append(where, "q.name_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")")
+			args = append(args, ids...)
+		default:
+			cond, arg := nameMatch(strings.ToLower(q.Name))
+			where, args = append(where, "q.name_id IN ("+cond+")"), append(args, arg)
+		}
 	}
 	sqlText := selectRecords
 	if len(where) > 0 {
@@ -56,6 +67,29 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// maxNameIDs is the most matching name ids a search lists in its query;
+// beyond it, the query selects them itself.
+const maxNameIDs = 500
+
+// nameIDs returns the ids of the names containing sub, up to maxNameIDs+1.
+func (s *SQLite) nameIDs(ctx context.Context, sub string) ([]any, error) {
+	cond, arg := nameMatch(sub)
+	rows, err := s.db.QueryContext(ctx, cond+" LIMIT ?", arg, maxNameIDs+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // nameMatch selects the ids of names containing sub: through the trigram
