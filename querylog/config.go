@@ -89,7 +89,7 @@ func (c *Config) SetDefaults() {
 }
 
 // DefaultMaxWriterCPU keeps the writer to 5% of one core: on the benchmark
-// machine, about 2,500 stored records a second sustained, far above a home
+// machine, about 3,000 stored records a second sustained, far above a home
 // or office network's rate, with bursts absorbed by the buffer.
 const DefaultMaxWriterCPU = 0.05
 

@@ -18,6 +18,7 @@ type SQLite struct {
 	maxRows int
 	names   map[string]int64 // name → names.id, the writer's cache
 	yield   func()           // between rows: yieldToQueries, or nothing in benchmarks of the store's own cost
+	paused  time.Duration    // time spent in yield so far (see Paused)
 }
 
 var (
@@ -160,7 +161,7 @@ func (s *SQLite) writeTx(recs []Record) (err error) {
 	}
 	for i := range recs {
 		if i%4 == 3 {
-			s.yield()
+			s.pause()
 		}
 		r := &recs[i]
 		id, err := s.nameID(tx, r.Name)
@@ -174,6 +175,18 @@ func (s *SQLite) writeTx(recs []Record) (err error) {
 	}
 	return tx.Commit()
 }
+
+// pause yields to the queries and counts the time it took.
+func (s *SQLite) pause() {
+	start := time.Now()
+	s.yield()
+	s.paused += time.Since(start)
+}
+
+// Paused is how long Write and Prune have paused for the queries so far:
+// time that is not the writer's work, which its CPU share must not count.
+// Like Write and Prune, only the writer goroutine calls it.
+func (s *SQLite) Paused() time.Duration { return s.paused }
 
 // yieldToQueries pauses the writer for a moment so the DNS goroutines run.
 // On one core (GOMAXPROCS=1) a yield alone is not enough: the scheduler
@@ -281,7 +294,7 @@ func (s *SQLite) deleteThrough(last int64) (int64, error) {
 		}
 		n, _ := res.RowsAffected()
 		removed += n
-		s.yield()
+		s.pause()
 	}
 	return removed, nil
 }

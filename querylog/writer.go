@@ -93,12 +93,24 @@ func (b *batcher) poll(now time.Time) {
 	}
 }
 
-// write stores the batch and sets the rest its cost earns.
+// pauser is a store that pauses for the queries while it writes (SQLite).
+type pauser interface{ Paused() time.Duration }
+
+// write stores the batch and sets the rest its cost earns: the time it
+// took, less the pauses the store made for the queries.
 func (b *batcher) write() {
-	start := time.Now()
+	p, _ := b.l.store.(pauser)
+	paused := func() time.Duration {
+		if p == nil {
+			return 0
+		}
+		return p.Paused()
+	}
+	start, before := time.Now(), paused()
 	b.batch = b.l.write(b.batch)
 	end := time.Now()
-	b.rested = end.Add(b.l.restFor(end.Sub(start)))
+	work := end.Sub(start) - (paused() - before)
+	b.rested = end.Add(b.l.restFor(work))
 }
 
 // restFor is how long to rest after working for d, to keep the writer's
