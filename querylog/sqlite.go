@@ -2,7 +2,9 @@ package querylog
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -112,8 +114,21 @@ func openSQLite(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
+	// A power cut may tear any page, and such a file still opens; without
+	// this check every later write would fail on it.
+	var check string
+	if err := db.QueryRow(`PRAGMA quick_check(1)`).Scan(&check); err != nil || check != "ok" {
+		db.Close()
+		if err == nil {
+			err = fmt.Errorf("%w: %s", errCorrupt, check)
+		}
+		return nil, fmt.Errorf("check: %w", err)
+	}
 	return db, nil
 }
+
+// errCorrupt is quick_check finding damage.
+var errCorrupt = errors.New("database disk image is malformed")
 
 // isCorrupt reports whether err says the file is not a usable database.
 func isCorrupt(err error) bool {
@@ -245,13 +260,15 @@ func (s *SQLite) nameID(tx *sql.Tx, name string) (int64, error) {
 func (s *SQLite) Prune(cutoff time.Time) (int64, error) {
 	var removed int64
 	if !cutoff.IsZero() {
-		// ids grow with time, so the rows older than cutoff are those up
-		// to the largest id among them.
+		// Ids grow with time, nearly: rows are stored in the order queries
+		// finish, stamped with the clock, which a device without a
+		// battery-backed clock sets after its first queries. So the scan
+		// goes by id up to the newest old row, and checks each row's time.
 		var last sql.NullInt64
 		if err := s.db.QueryRow(`SELECT MAX(id) FROM queries WHERE ts < ?`, cutoff.UnixMicro()).Scan(&last); err != nil {
 			return 0, err
 		}
-		n, err := s.deleteThrough(last.Int64)
+		n, err := s.deleteThrough(last.Int64, cutoff.UnixMicro())
 		removed += n
 		if err != nil {
 			return removed, err
@@ -265,7 +282,7 @@ func (s *SQLite) Prune(cutoff time.Time) (int64, error) {
 		if err := s.db.QueryRow(`SELECT MAX(id) FROM queries`).Scan(&top); err != nil {
 			return removed, err
 		}
-		n, err := s.deleteThrough(top.Int64 - int64(s.maxRows))
+		n, err := s.deleteThrough(top.Int64-int64(s.maxRows), math.MaxInt64)
 		removed += n
 		if err != nil {
 			return removed, err
@@ -279,16 +296,17 @@ func (s *SQLite) Prune(cutoff time.Time) (int64, error) {
 // statement that would hold the writer's core for seconds.
 const pruneRows = 2000
 
-// deleteThrough deletes the rows with ids up to last, oldest first, in
-// statements of pruneRows, yielding to the queries between them.
-func (s *SQLite) deleteThrough(last int64) (int64, error) {
+// deleteThrough deletes the rows with ids up to last and times before
+// before, oldest first, in statements of pruneRows, yielding to the
+// queries between them.
+func (s *SQLite) deleteThrough(last, before int64) (int64, error) {
 	var first sql.NullInt64
 	if err := s.db.QueryRow(`SELECT MIN(id) FROM queries`).Scan(&first); err != nil || !first.Valid {
 		return 0, err
 	}
 	var removed int64
 	for from := first.Int64; from <= last; from += pruneRows {
-		res, err := s.db.Exec(`DELETE FROM queries WHERE id >= ? AND id < ? AND id <= ?`, from, from+pruneRows, last)
+		res, err := s.db.Exec(`DELETE FROM queries WHERE id >= ? AND id < ? AND id <= ? AND ts < ?`, from, from+pruneRows, last, before)
 		if err != nil {
 			return removed, err
 		}

@@ -1,7 +1,6 @@
 package querylog
 
 import (
-	"runtime"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,20 +16,14 @@ const pollEvery = 50 * time.Millisecond
 // wait, writes a batch when it is full or its oldest record has waited
 // FlushInterval, and applies retention.
 //
-// It runs on a thread of its own at idle priority (idleThread), so storing
-// records takes only CPU time no query wants. After each write it also
-// rests, taking nothing from the buffer, for as long as keeps its share of
+// It works in short stretches (the store pauses every few rows, commits
+// small transactions) at normal priority: an idle-priority thread would
+// hold its P while the kernel starves it, and stall every GC stop-the-world
+// on a busy host. After each write it also rests, taking nothing from the buffer, for as long as keeps its share of
 // one core at MaxWriterCPU; while it rests the buffer fills and the surplus
 // records are dropped (and counted) cheaply.
 func (l *Logger) run() {
 	defer l.wg.Done()
-	// With one P, a writer descheduled by the kernel would hold the P
-	// the DNS goroutines need; its rests and short transactions serve them.
-	if runtime.GOMAXPROCS(0) > 1 {
-		if err := idleThread(); err != nil {
-			l.log.Warn("query log writer runs at normal priority", zap.Error(err))
-		}
-	}
 	w := batcher{l: l, batch: make([]Record, 0, l.cfg.BatchSize)}
 	poll := time.NewTicker(min(pollEvery, l.cfg.FlushInterval))
 	defer poll.Stop()
@@ -73,7 +66,9 @@ func (b *batcher) poll(now time.Time) {
 	if now.Before(b.rested) {
 		return
 	}
-	for taking := true; taking; {
+	// At most what waits now: under a flood that outruns the store, the
+	// loop must come back to retention, Flush and Close.
+	for left, taking := len(b.l.ch), true; taking && left > 0; left-- {
 		select {
 		case e := <-b.l.ch:
 			if len(b.batch) == 0 {
@@ -82,7 +77,10 @@ func (b *batcher) poll(now time.Time) {
 			b.batch = append(b.batch, e.record(b.l.cfg.Client))
 			if len(b.batch) >= b.l.cfg.BatchSize {
 				b.write()
-				taking = !time.Now().Before(b.rested)
+				// Rest if the share says so, and come back to the loop
+				// after a poll's worth of work whatever the share.
+				end := time.Now()
+				taking = !end.Before(b.rested) && end.Sub(now) < pollEvery
 			}
 		default:
 			taking = false
@@ -123,9 +121,11 @@ func (l *Logger) restFor(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (1 - f) / f)
 }
 
-// drain moves what waits in the buffer into batch, writing full batches.
+// drain moves what waits in the buffer at the call into batch, writing
+// full batches. Only that much: records sent meanwhile are the next poll's,
+// or a flood could keep Flush from ever returning.
 func (l *Logger) drain(batch []Record) []Record {
-	for {
+	for left := len(l.ch); left > 0; left-- {
 		select {
 		case e := <-l.ch:
 			batch = append(batch, e.record(l.cfg.Client))
@@ -136,6 +136,7 @@ func (l *Logger) drain(batch []Record) []Record {
 			return batch
 		}
 	}
+	return batch
 }
 
 // write stores batch and returns it emptied. A failed batch is logged and
