@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command dnslatency sends DNS queries over UDP at a fixed rate and prints
 // latency percentiles, which dnsperf (2.10) does not: it prints only the
 // average. Queries come from a dnsperf-style file ("name TYPE" per line),
