@@ -19,9 +19,10 @@ const pollEvery = 50 * time.Millisecond
 // It works in short stretches (the store pauses every few rows, commits
 // small transactions) at normal priority: an idle-priority thread would
 // hold its P while the kernel starves it, and stall every GC stop-the-world
-// on a busy host. After each write it also rests, taking nothing from the buffer, for as long as keeps its share of
-// one core at MaxWriterCPU; while it rests the buffer fills and the surplus
-// records are dropped (and counted) cheaply.
+// on a busy host. After each write it also rests, taking nothing from the
+// buffer, for as long as keeps its share of one core at MaxWriterCPU; while
+// it rests the buffer fills and the surplus records are dropped (and
+// counted) cheaply.
 func (l *Logger) run() {
 	defer l.wg.Done()
 	w := batcher{l: l, batch: make([]Record, 0, l.cfg.BatchSize)}
@@ -97,18 +98,18 @@ type pauser interface{ Paused() time.Duration }
 // write stores the batch and sets the rest its cost earns: the time it
 // took, less the pauses the store made for the queries.
 func (b *batcher) write() {
-	p, _ := b.l.store.(pauser)
-	paused := func() time.Duration {
-		if p == nil {
-			return 0
-		}
-		return p.Paused()
-	}
-	start, before := time.Now(), paused()
+	start, before := time.Now(), b.paused()
 	b.batch = b.l.write(b.batch)
 	end := time.Now()
-	work := end.Sub(start) - (paused() - before)
-	b.rested = end.Add(b.l.restFor(work))
+	b.rested = end.Add(b.l.restFor(end.Sub(start) - (b.paused() - before)))
+}
+
+// paused is the store's Paused, or 0 for a store that never pauses.
+func (b *batcher) paused() time.Duration {
+	if p, ok := b.l.store.(pauser); ok {
+		return p.Paused()
+	}
+	return 0
 }
 
 // restFor is how long to rest after working for d, to keep the writer's

@@ -194,12 +194,8 @@ func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Res
 	}
 	resp := req.response()
 	resp.Result, resp.List, resp.Rule, resp.Group = Blocked, rule.List, text, req.Group
-	if req.Scratch != nil {
-		setEDE(&req.ede, rule, name)
-		resp.EDE = &req.ede
-	} else {
-		resp.EDE = EDE(rule, name)
-	}
+	resp.EDE = req.newEDE()
+	setEDE(resp.EDE, rule, name)
 	if w, ok := b.mode.wire(req, rule); ok {
 		resp.Wire = w
 	} else {

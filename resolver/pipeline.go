@@ -57,6 +57,15 @@ func (r *Request) response() *Response {
 	return &r.answer
 }
 
+// newEDE is response for an Extended DNS Error.
+func (r *Request) newEDE() *dns.EDNS0_EDE {
+	if r.Scratch == nil {
+		return new(dns.EDNS0_EDE)
+	}
+	r.ede = dns.EDNS0_EDE{}
+	return &r.ede
+}
+
 // scratch returns an empty buffer with room for n bytes: Scratch when it
 // is big enough, else a new one.
 func (r *Request) scratch(n int) []byte {
