@@ -63,11 +63,11 @@ func newRoot() *cobra.Command {
 		newExplain(f),
 		newVersion(),
 		newHealthcheck(f),
-		newPause(),
-		newResume(),
-		newQueryLog(),
-		newTop(),
-		newAllow(),
+		newPause(f),
+		newResume(f),
+		newQueryLog(f),
+		newTop(f),
+		newAllow(f),
 	)
 	return root
 }

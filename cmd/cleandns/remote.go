@@ -20,30 +20,44 @@ import (
 // token from; a flag would leave it in shell history and `ps`.
 const TokenEnv = "CLEANDNS_TOKEN"
 
-// defaultServer is the embedded default config's http.listen.
-const defaultServer = "http://127.0.0.1:9153"
+// timeLayout prints times with their zone: a pause "until 14:00" read on a
+// machine in another zone than the server's must not mislead.
+const timeLayout = "2006-01-02 15:04:05 MST"
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
 
 // remote is what every command that talks to a running instance shares.
 type remote struct {
+	root   *flags // --config and --http say where the instance listens
 	server string
+	cmd    *cobra.Command
 }
 
 func (r *remote) flags(cmd *cobra.Command) *cobra.Command {
-	cmd.Flags().StringVar(&r.server, "server", defaultServer, "base URL of the running instance's HTTP listener (token from $"+TokenEnv+")")
+	r.cmd = cmd
+	cmd.Flags().StringVar(&r.server, "server", "", "base URL of the running instance's HTTP listener (default: http.listen of --config, else of the default config; token from $"+TokenEnv+")")
 	return cmd
 }
 
-func (r *remote) client() *api.Client {
-	s := r.server
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
+// client finds the instance (see resolveInstance), says which on stderr,
+// and returns an API client for it.
+func (r *remote) client() (*api.Client, error) {
+	in, err := resolveInstance(r.server, r.cmd.Flags().Changed("server"), r.root)
+	if err != nil {
+		return nil, err
 	}
-	return &api.Client{Server: s, Token: os.Getenv(TokenEnv)}
+	in.announce(r.cmd.ErrOrStderr())
+	return &api.Client{Server: in.URL, Token: os.Getenv(TokenEnv)}, nil
 }
 
-func newPause() *cobra.Command {
+func newPause(f *flags) *cobra.Command {
 	var (
-		r     remote
+		r     = remote{root: f}
 		group string
 	)
 	cmd := &cobra.Command{
@@ -55,7 +69,11 @@ func newPause() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("duration: %w", err)
 			}
-			res, err := r.client().Pause(cmd.Context(), d, group)
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Pause(cmd.Context(), d, group)
 			if err != nil {
 				return err
 			}
@@ -67,9 +85,9 @@ func newPause() *cobra.Command {
 	return r.flags(cmd)
 }
 
-func newResume() *cobra.Command {
+func newResume(f *flags) *cobra.Command {
 	var (
-		r     remote
+		r     = remote{root: f}
 		group string
 	)
 	cmd := &cobra.Command{
@@ -77,7 +95,11 @@ func newResume() *cobra.Command {
 		Short: "Resume blocking on the running instance",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := r.client().Resume(cmd.Context(), group)
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Resume(cmd.Context(), group)
 			if err != nil {
 				return err
 			}
@@ -104,13 +126,13 @@ func printPaused(out io.Writer, paused map[string]time.Time) {
 		if g != "" {
 			who = "group " + g
 		}
-		fmt.Fprintf(out, "blocking paused for %s until %s\n", who, paused[g].Local().Format(time.DateTime))
+		fmt.Fprintf(out, "blocking paused for %s until %s\n", who, paused[g].Local().Format(timeLayout))
 	}
 }
 
-func newQueryLog() *cobra.Command {
+func newQueryLog(root *flags) *cobra.Command {
 	var (
-		r      remote
+		r      = remote{root: root}
 		p      api.QueryLogParams
 		asJSON bool
 	)
@@ -121,7 +143,11 @@ func newQueryLog() *cobra.Command {
 			"  cleandns querylog --name tiktok --result blocked",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			recs, err := r.client().QueryLog(cmd.Context(), p)
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			recs, err := c.QueryLog(cmd.Context(), p)
 			if err != nil {
 				return err
 			}
@@ -144,7 +170,7 @@ func newQueryLog() *cobra.Command {
 
 func printRecords(out io.Writer, recs []querylog.Record) error {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tCLIENT\tNAME\tTYPE\tRESULT\tWHY\tDURATION")
+	fmt.Fprintln(tw, "TIME\tCLIENT\tGROUP\tNAME\tTYPE\tRESULT\tWHY\tDURATION")
 	for _, r := range recs {
 		why := r.Upstream
 		switch {
@@ -155,15 +181,15 @@ func printRecords(out io.Writer, recs []querylog.Record) error {
 		case r.Reason != "":
 			why = r.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", r.Time.Local().Format(time.DateTime), r.Client, r.Name, r.Type,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", r.Time.Local().Format(timeLayout), r.Client, orDash(r.Group), r.Name, r.Type,
 			r.Result, why, r.Duration.Round(time.Microsecond))
 	}
 	return tw.Flush()
 }
 
-func newTop() *cobra.Command {
+func newTop(f *flags) *cobra.Command {
 	var (
-		r     remote
+		r     = remote{root: f}
 		since string
 		limit int
 	)
@@ -173,7 +199,11 @@ func newTop() *cobra.Command {
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"blocked", "clients", "names"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			top, err := r.client().Top(cmd.Context(), args[0], since, limit)
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			top, err := c.Top(cmd.Context(), args[0], since, limit)
 			if err != nil {
 				return err
 			}
@@ -190,19 +220,23 @@ func newTop() *cobra.Command {
 	return r.flags(cmd)
 }
 
-func newAllow() *cobra.Command {
+func newAllow(f *flags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "allow",
 		Short: "Manage the running instance's runtime allow list (kept across restarts)",
 	}
-	var add, rm, list remote
+	add, rm, list := remote{root: f}, remote{root: f}, remote{root: f}
 	cmd.AddCommand(
 		add.flags(&cobra.Command{
 			Use:   "add NAME",
 			Short: "Never block NAME or the names under it",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				e, err := add.client().AllowAdd(cmd.Context(), args[0])
+				c, err := add.client()
+				if err != nil {
+					return err
+				}
+				e, err := c.AllowAdd(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
@@ -216,7 +250,11 @@ func newAllow() *cobra.Command {
 			Short:   "Remove NAME from the runtime allow list",
 			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := rm.client().AllowRemove(cmd.Context(), args[0]); err != nil {
+				c, err := rm.client()
+				if err != nil {
+					return err
+				}
+				if err = c.AllowRemove(cmd.Context(), args[0]); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "removed %s\n", args[0])
@@ -228,14 +266,18 @@ func newAllow() *cobra.Command {
 			Short: "Print the runtime allow list",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				entries, err := list.client().AllowList(cmd.Context())
+				c, err := list.client()
+				if err != nil {
+					return err
+				}
+				entries, err := c.AllowList(cmd.Context())
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tADDED\tBY")
 				for _, e := range entries {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, e.Added.Local().Format(time.DateTime), e.By)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, e.Added.Local().Format(timeLayout), e.By)
 				}
 				return tw.Flush()
 			},
