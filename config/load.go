@@ -50,6 +50,9 @@ func Load(src Source, o Overrides) (*Config, error) {
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
+	if err := checkEnv(v.AllKeys()); err != nil {
+		return nil, err
+	}
 
 	var cfg Config
 	err := v.Unmarshal(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
@@ -59,11 +62,11 @@ func Load(src Source, o Overrides) (*Config, error) {
 		mapstructure.TextUnmarshallerHookFunc(),
 	)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src.Name, unwrapDecode(err))
+		return nil, attribute(src, unwrapDecode(err))
 	}
 	o.apply(&cfg)
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", src.Name, err)
+		return nil, attribute(src, err)
 	}
 	return &cfg, nil
 }
@@ -150,4 +153,29 @@ func unwrapDecode(err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "decoding failed due to the following error(s):\n\n")
 	return errors.New(strings.ReplaceAll(msg, "'", ""))
+}
+
+// attribute prefixes each problem with where its value came from: the file,
+// or the environment variable that set the key, so that an error is never
+// blamed on a file that does not contain the key.
+func attribute(src Source, err error) error {
+	var parts []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	} else {
+		parts = []error{err}
+	}
+	out := make([]error, 0, len(parts))
+	for _, e := range parts {
+		key, _, _ := strings.Cut(e.Error(), ":")
+		if i := strings.IndexByte(key, '['); i >= 0 {
+			key = key[:i]
+		}
+		if name, ok := fromEnv(key); ok {
+			out = append(out, fmt.Errorf("environment %s: %w", name, e))
+			continue
+		}
+		out = append(out, fmt.Errorf("%s: %w", src.Name, e))
+	}
+	return errors.Join(out...)
 }
