@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: a static binary, no cgo.
-FROM golang:1.26-bookworm AS build
+FROM docker.io/library/golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
