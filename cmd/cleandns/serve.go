@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/internal/statedir"
 	"github.com/cleandns/cleandns/server"
 )
 
@@ -26,6 +27,7 @@ func serve(ctx context.Context, f *flags) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	logStateDir(log)
 	srv, err := server.New(cfg, server.Deps{Logger: log, Version: version})
 	if err != nil {
 		return err
@@ -66,4 +68,17 @@ func serve(ctx context.Context, f *flags) error {
 		log.Warn("shutdown", zap.Error(serr))
 	}
 	return err
+}
+
+// logStateDir says where state goes when the first choice was not writable
+// (no home, a read-only STATE_DIRECTORY), so a fallback is never silent.
+func logStateDir(log *zap.Logger) {
+	dir, skipped := statedir.Resolve()
+	switch {
+	case dir == "":
+		log.Warn("no writable state directory: lists are not stored, and a relative querylog.path is used",
+			zap.Strings("passed_over", skipped))
+	case len(skipped) > 0:
+		log.Warn("state directory falls back", zap.String("using", dir), zap.Strings("passed_over", skipped))
+	}
 }
