@@ -7,6 +7,9 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"time"
+
+	"go.uber.org/zap"
 )
 
 // bigLoad is the amount of list text past which a load returns its
@@ -24,6 +27,7 @@ type pendingList struct {
 // next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
 func (m *Manager) load(ctx context.Context, remote bool) error {
+	start := m.now()
 	var pending []pendingList
 	defer func() {
 		for _, p := range pending {
@@ -53,7 +57,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 			pending = append(pending, pendingList{s: s, c: c, rules: rules})
 		}
 	}
-	if m.apply(pending, fail) >= bigLoad {
+	if m.apply(pending, fail, start) >= bigLoad {
 		// Building from a big list leaves the old set as garbage, as big as
 		// the new one. The runtime would keep that memory from the OS for
 		// minutes; a load is rare enough to pay for one forced GC and
@@ -97,8 +101,9 @@ func rewind(r io.Seeker) error {
 
 // apply reads the pending lists into the next set and swaps it in. A list
 // that cannot be read again fails and keeps its previous entries: the set is
-// built again without it. It returns the bytes of list text read.
-func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 {
+// built again without it. It returns the bytes of list text read. start is
+// when the load began, for the log's "took".
+func (m *Manager) apply(pending []pendingList, fail func(*source, error), start time.Time) int64 {
 	var textBytes int64
 	for len(pending) > 0 {
 		stats := make([]parseStats, len(pending))
@@ -123,8 +128,9 @@ func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 
 			continue
 		}
 		m.set.Store(set)
+		took := m.now().Sub(start)
 		for i, p := range pending {
-			m.loaded(p.s, p.c, stats[i], fingerprints[i])
+			m.loaded(p.s, p.c, stats[i], fingerprints[i], took)
 		}
 		break
 	}
@@ -133,7 +139,7 @@ func (m *Manager) apply(pending []pendingList, fail func(*source, error)) int64 
 
 // loaded records a list read into the set: its status, and what tells a
 // later refresh whether it changed.
-func (m *Manager) loaded(s *source, c listContent, st parseStats, fingerprint uint64) {
+func (m *Manager) loaded(s *source, c listContent, st parseStats, fingerprint uint64, took time.Duration) {
 	switch s.kind {
 	case kindFile:
 		s.fingerprint = fingerprint
@@ -141,4 +147,9 @@ func (m *Manager) loaded(s *source, c listContent, st parseStats, fingerprint ui
 		s.etag, s.lastModified = c.etag, c.lastModified
 	}
 	m.recordSuccess(s, st, c.at, c.fromStore)
+	// Every load is said, with what it yielded: a big list loading in the
+	// background must not finish in silence.
+	m.log.Info("list loaded", zap.String("list", s.name), zap.Int("entries", st.Entries),
+		zap.Int("skipped", st.Skipped), zap.Int("invalid", st.Invalid), zap.Bool("from_store", c.fromStore),
+		zap.Duration("took", took))
 }

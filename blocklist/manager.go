@@ -93,6 +93,11 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	m.status = make([]ListStatus, len(m.sources))
 	for i, s := range m.sources {
 		m.status[i] = ListStatus{Name: s.name, Kind: string(s.kind)}
+		if m.metrics != nil {
+			// Exported at 0 from the start, so increase() in an alert sees
+			// the first failure.
+			m.metrics.BlocklistRefreshErrors.WithLabelValues(s.name)
+		}
 	}
 	m.set.Store(&domainSet{})
 	return m, nil

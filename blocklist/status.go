@@ -85,6 +85,9 @@ func (m *Manager) recordFailure(s *source, err error) {
 	if m.metrics != nil {
 		m.metrics.BlocklistRefreshErrors.WithLabelValues(s.name).Inc()
 	}
-	m.log.Warn("list load failed; its previous entries keep serving",
-		zap.String("list", s.name), zap.Bool("ever_loaded", loaded), zap.Error(err))
+	msg := "list load failed; its previous entries keep serving"
+	if !loaded {
+		msg = "list load failed; it has never loaded, so it blocks nothing yet"
+	}
+	m.log.Warn(msg, zap.String("list", s.name), zap.Error(err))
 }

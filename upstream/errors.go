@@ -34,6 +34,9 @@ const (
 	reasonHTTP     = "http" // DoH: a status other than 200 or a wrong content type
 )
 
+// reasons lists every reason label, for exporting each at 0.
+var reasons = []string{reasonTimeout, reasonNetwork, reasonTLS, reasonRefused, reasonBadReply, reasonServfail, reasonHTTP}
+
 // errHTTP marks a DoH response that was not a DNS message.
 var errHTTP = errors.New("unexpected HTTP response")
 

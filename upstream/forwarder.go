@@ -116,6 +116,11 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 			u.probe = zone
 		}
 		f.m.UpstreamHealthy.WithLabelValues(ep.raw).Set(1)
+		// Every reason at 0 from the start, so increase() in an alert
+		// sees the first failure.
+		for _, r := range reasons {
+			f.m.UpstreamErrors.WithLabelValues(ep.raw, r)
+		}
 		g.ups = append(g.ups, u)
 		f.all = append(f.all, u)
 	}
