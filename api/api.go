@@ -55,6 +55,8 @@ type API struct {
 	// csrf refuses state-changing requests that a browser marks (with
 	// Sec-Fetch-Site or Origin) as coming from another site.
 	csrf *http.CrossOriginProtection
+	// endpoints is the index GET /api/v1/ serves, filled by route.
+	endpoints []Endpoint
 }
 
 // ErrNoAdminToken is returned by CheckListener.
@@ -97,20 +99,40 @@ func New(t Tokens, d Deps) *API {
 
 func (a *API) routes() {
 	read, admin := a.read, a.admin
-	a.mux.Handle("GET /api/v1/status", read(a.status))
-	a.mux.Handle("GET /api/v1/explain", read(a.explain))
-	a.mux.Handle("GET /api/v1/querylog", read(a.querylog))
-	a.mux.Handle("GET /api/v1/top", read(a.top))
-	a.mux.Handle("POST /api/v1/blocking/pause", admin("pause", a.pause))
-	a.mux.Handle("POST /api/v1/blocking/resume", admin("resume", a.resume))
-	a.mux.Handle("POST /api/v1/lists/refresh", admin("refresh lists", a.refresh))
-	a.mux.Handle("POST /api/v1/cache/flush", admin("flush cache", a.flushCache))
-	a.mux.Handle("GET /api/v1/allow", admin("list allow", a.allowList))
-	a.mux.Handle("POST /api/v1/allow", admin("allow", a.allowAdd))
-	a.mux.Handle("DELETE /api/v1/allow", admin("unallow", a.allowRemove))
-	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	a.route("GET /api/v1/status", "read", read(a.status))
+	a.route("GET /api/v1/explain", "read", read(a.explain))
+	a.route("GET /api/v1/querylog", "read", read(a.querylog))
+	a.route("GET /api/v1/top", "read", read(a.top))
+	a.route("POST /api/v1/blocking/pause", "admin", admin("pause", a.pause))
+	a.route("POST /api/v1/blocking/resume", "admin", admin("resume", a.resume))
+	a.route("POST /api/v1/lists/refresh", "admin", admin("refresh lists", a.refresh))
+	a.route("POST /api/v1/cache/flush", "admin", admin("flush cache", a.flushCache))
+	a.route("GET /api/v1/allow", "admin", admin("list allow", a.allowList))
+	a.route("POST /api/v1/allow", "admin", admin("allow", a.allowAdd))
+	a.route("DELETE /api/v1/allow", "admin", admin("unallow", a.allowRemove))
+	// The start-up log points here: an index, not a 404.
+	a.mux.HandleFunc("GET "+Prefix+"{$}", a.index)
+	a.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (GET "+Prefix+" lists them)")
 	})
+}
+
+// Endpoint is one entry of the API's index (GET /api/v1/).
+type Endpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Access string `json:"access"` // "read" or "admin": the token it needs when tokens are set
+}
+
+// route mounts h at pattern ("METHOD /path") and lists it in the index.
+func (a *API) route(pattern, access string, h http.Handler) {
+	method, path, _ := strings.Cut(pattern, " ")
+	a.endpoints = append(a.endpoints, Endpoint{Method: method, Path: path, Access: access})
+	a.mux.Handle(pattern, h)
+}
+
+func (a *API) index(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"endpoints": a.endpoints, "docs": "docs/api.md"})
 }
 
 // ServeHTTP serves the API to programs and the CLI, never to web pages: a

@@ -195,6 +195,10 @@ func (s *Server) logAPI(cfg *config.Config, err error) {
 		s.log.Warn("admin API off", zap.Error(err))
 		return
 	}
+	if s.httpAddr == "" {
+		s.log.Info("admin API off: http.listen is empty")
+		return
+	}
 	s.log.Info("admin API on", zap.String("at", "http://"+s.httpAddr+api.Prefix),
 		zap.Bool("admin_token", cfg.HTTP.AdminToken != ""), zap.Bool("read_token", cfg.HTTP.ReadToken != ""))
 }
