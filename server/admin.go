@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -190,31 +191,46 @@ func (a adminCache) Len() int {
 }
 
 // logAPI says at start whether the admin API serves, without the tokens.
-func (s *Server) logAPI(cfg *config.Config, err error) {
+func (s *Server) logAPI(cfg *config.Config, addr string, err error) {
 	if err != nil {
 		s.log.Warn("admin API off", zap.Error(err))
 		return
 	}
-	if s.httpAddr == "" {
+	if addr == "" {
 		s.log.Info("admin API off: http.listen is empty")
 		return
 	}
-	s.log.Info("admin API on", zap.String("at", "http://"+s.httpAddr+api.Prefix),
+	s.log.Info("admin API on", zap.String("at", "http://"+addr+api.Prefix),
 		zap.Bool("admin_token", cfg.HTTP.AdminToken != ""), zap.Bool("read_token", cfg.HTTP.ReadToken != ""))
 }
 
-// apiBox lets the API, or the error served in its place, sit behind an
-// atomic pointer: a reload swaps it when the tokens change. metrics is
-// /metrics as http.metrics_auth says: behind the read token, or open.
+// apiBox is the admin API for one config, or the error served in its
+// place. metrics is /metrics as http.metrics_auth says: behind the read
+// token, or open.
 type apiBox struct {
 	h       http.Handler
 	metrics func(http.Handler) http.Handler
 }
 
-// guardMetrics serves /metrics through the current box's guard.
-func (s *Server) guardMetrics(h http.Handler) http.Handler {
+// guard holds the box one HTTP listener serves. Each listener has its own,
+// set when it is bound: a reload that moves the listener gives the new one
+// the new tokens and leaves the old one its own until it is closed, so a
+// listener never serves another config's guard.
+type guard struct{ box atomic.Pointer[apiBox] }
+
+// serveAPI is what the HTTP listener mounts at /api/v1/.
+func (g *guard) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if b := g.box.Load(); b != nil {
+		b.h.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// guardMetrics serves /metrics through the box's guard.
+func (g *guard) guardMetrics(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if b := s.api.Load(); b != nil && b.metrics != nil {
+		if b := g.box.Load(); b != nil && b.metrics != nil {
 			b.metrics(h).ServeHTTP(w, r)
 			return
 		}
@@ -222,8 +238,9 @@ func (s *Server) guardMetrics(h http.Handler) http.Handler {
 	})
 }
 
-// setAPI builds the API for cfg and serves it from now on.
-func (s *Server) setAPI(cfg *config.Config) {
+// newBox builds the API for cfg, served at addr, or the refusal served in
+// its place.
+func (s *Server) newBox(cfg *config.Config, addr string) *apiBox {
 	a, err := s.newAPI(cfg)
 	box := &apiBox{h: a}
 	switch {
@@ -232,17 +249,16 @@ func (s *Server) setAPI(cfg *config.Config) {
 	case cfg.HTTP.MetricsAuth:
 		box.metrics = a.Guard
 	}
-	s.api.Store(box)
-	s.logAPI(cfg, err)
+	s.logAPI(cfg, addr, err)
+	return box
 }
 
-// serveAPI is what the HTTP listener mounts at /api/v1/.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if b := s.api.Load(); b != nil {
-		b.h.ServeHTTP(w, r)
-		return
+// setAPI builds the API for cfg and serves it from now on on the current
+// HTTP listener, whose address cfg must be.
+func (s *Server) setAPI(cfg *config.Config) {
+	if s.api != nil {
+		s.api.box.Store(s.newBox(cfg, s.httpAddr))
 	}
-	http.NotFound(w, r)
 }
 
 func apiRefused(err error) http.Handler {

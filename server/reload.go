@@ -48,14 +48,16 @@ func (s *Server) reload(cfg *config.Config) error {
 		next.retire(nil, s.log)
 		return fmt.Errorf("blocklists: %w", err)
 	}
-	// New addresses first: if one cannot be bound, the old config is intact.
+	// New addresses first, DNS and HTTP: if one cannot be bound, the old
+	// config is intact, its HTTP listener and that listener's guard (the
+	// tokens) included. The guard is set only with the listener it guards.
 	opened := map[string]bool{}
 	for _, a := range cfg.Listen {
 		if _, ok := s.listeners[a]; !ok {
 			opened[a] = true
 		}
 	}
-	if err := s.openListeners(cfg.Listen); err != nil {
+	undo := func() {
 		for a := range opened {
 			if l, ok := s.listeners[a]; ok {
 				_ = l.shutdown(context.Background())
@@ -63,12 +65,25 @@ func (s *Server) reload(cfg *config.Config) error {
 			}
 		}
 		next.retire(prev, s.log)
+	}
+	if err := s.openListeners(cfg.Listen); err != nil {
+		undo()
 		return err
+	}
+	moveHTTP := cfg.HTTP.Listen != prev.cfg.HTTP.Listen
+	var newHTTP *boundHTTP
+	if moveHTTP {
+		if newHTTP, err = s.bindHTTP(cfg); err != nil {
+			undo()
+			return err
+		}
 	}
 	s.edge.Swap(next.handler)
 	s.gen.Store(next)
 	prev.retire(next, s.log)
-	s.setAPI(cfg) // the tokens may have changed
+	if !moveHTTP {
+		s.setAPI(cfg) // the tokens may have changed; a moved listener has its own
+	}
 	if !reflect.DeepEqual(prev.cfg.QueryLog, cfg.QueryLog) || allowFile(prev.cfg) != allowFile(cfg) {
 		s.log.Warn("reload: querylog and http.allow_file changes take effect at the next restart")
 	}
@@ -80,16 +95,13 @@ func (s *Server) reload(cfg *config.Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Upstreams.Deadline)
 	defer cancel()
 	err = s.closeListeners(ctx, keep)
-	if cfg.HTTP.Listen != prev.cfg.HTTP.Listen {
-		// Bind the new address before closing the old one: if it cannot be
-		// bound, /metrics and /healthz stay where they were.
+	if moveHTTP {
 		old := s.http
-		if cfg.HTTP.Listen == "" {
-			s.http, s.httpAddr = nil, "" // switched off
+		s.http, s.httpAddr, s.api = nil, "", nil
+		if newHTTP != nil {
+			s.serveHTTP(newHTTP)
 		}
-		if oerr := s.openHTTP(cfg.HTTP.Listen); oerr != nil {
-			err = errors.Join(err, oerr)
-		} else if old != nil {
+		if old != nil {
 			err = errors.Join(err, old.Shutdown(ctx))
 		}
 	}

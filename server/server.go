@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime"
 	"sync"
@@ -55,7 +56,7 @@ type Server struct {
 	started time.Time
 	allow   *allowstore.Store
 	qlog    *querylog.Logger // nil when the query log is off
-	api     atomic.Pointer[apiBox]
+	api     *guard           // the current HTTP listener's; nil without one
 
 	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
 }
@@ -106,12 +107,11 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.closeQueryLog()
 		return err
 	}
-	if err := s.openHTTP(s.gen.Load().cfg.HTTP.Listen); err != nil {
+	if err := s.openHTTP(s.gen.Load().cfg); err != nil {
 		s.closeListeners(context.Background(), nil)
 		_ = s.closeQueryLog()
 		return err
 	}
-	s.setAPI(s.gen.Load().cfg)
 	s.serving.Store(true)
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
@@ -144,23 +144,50 @@ func (s *Server) openListeners(addrs []string) error {
 	return nil
 }
 
-func (s *Server) openHTTP(addr string) error {
+func (s *Server) openHTTP(cfg *config.Config) error {
+	h, err := s.bindHTTP(cfg)
+	if err != nil || h == nil {
+		return err
+	}
+	s.serveHTTP(h)
+	return nil
+}
+
+// boundHTTP is an HTTP listener bound but not serving yet, with its guard.
+type boundHTTP struct {
+	srv   *http.Server
+	l     net.Listener
+	guard *guard
+}
+
+// bindHTTP binds cfg's http.listen with cfg's guard, without serving yet,
+// so a reload can bind first and commit the listener and its guard
+// together. An empty http.listen binds nothing.
+func (s *Server) bindHTTP(cfg *config.Config) (*boundHTTP, error) {
+	addr := cfg.HTTP.Listen
 	if addr == "" {
-		return nil
+		s.logAPI(cfg, "", nil)
+		return nil, nil
 	}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(s.serveAPI), s.guardMetrics, s.ready))
+	g := &guard{}
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), g.guardMetrics, s.ready))
 	if err != nil {
-		return fmt.Errorf("http.listen %s: %w", addr, err)
+		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
 	}
-	s.http, s.httpAddr = srv, l.Addr().String()
+	g.box.Store(s.newBox(cfg, l.Addr().String()))
+	return &boundHTTP{srv: srv, l: l, guard: g}, nil
+}
+
+// serveHTTP makes h the HTTP listener.
+func (s *Server) serveHTTP(h *boundHTTP) {
+	s.http, s.httpAddr, s.api = h.srv, h.l.Addr().String(), h.guard
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := h.srv.Serve(h.l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	return nil
 }
 
 // Errors reports listeners that stopped unexpectedly.

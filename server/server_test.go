@@ -27,6 +27,13 @@ func boot(t testing.TB, yaml string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bootConfig(t, cfg)
+}
+
+// bootConfig starts the real wiring from cfg, as it is, and returns it once
+// it serves.
+func bootConfig(t testing.TB, cfg *config.Config) *Server {
+	t.Helper()
 	useTempState(t, cfg)
 	s, err := New(cfg, Deps{Version: "test"})
 	if err != nil {
