@@ -18,7 +18,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
-	"github.com/cleandns/cleandns/resolver"
 )
 
 // ListName is the list a runtime exception reports as its source.
@@ -167,7 +166,7 @@ func canonical(name string) string { return strings.ToLower(dns.Fqdn(name)) }
 // Wrap returns next with the runtime exceptions in front: an allowed name
 // is never blocked, whatever the group's lists say. With no entries it
 // returns next's matcher itself, so the common case costs one atomic load.
-func (s *Store) Wrap(next resolver.MatcherFunc) resolver.MatcherFunc {
+func (s *Store) Wrap(next func(group string) blocklist.Matcher) func(group string) blocklist.Matcher {
 	return func(group string) blocklist.Matcher {
 		m := next(group)
 		if m == nil || len(s.set.Load().names) == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/querylog"
 )
 
@@ -134,11 +135,6 @@ func domainParam(s string) (string, error) {
 	return strings.ToLower(dns.Fqdn(s)), nil
 }
 
-var results = map[string]bool{
-	"forwarded": true, "cached": true, "blocked": true, "local": true,
-	"refused": true, "ratelimited": true, "servfail": true, "dropped": true,
-}
-
 func (a *API) querylog(w http.ResponseWriter, r *http.Request, _ who) error {
 	if a.d.QueryLog == nil {
 		return notAvailable("the query log")
@@ -150,8 +146,8 @@ func (a *API) querylog(w http.ResponseWriter, r *http.Request, _ who) error {
 			return badRequest("client: %q is not an IP address", q.Client)
 		}
 	}
-	if q.Result != "" && !results[q.Result] {
-		return badRequest("result: %q is not one of forwarded, cached, blocked, local, refused, ratelimited, servfail, dropped", q.Result)
+	if _, ok := query.ParseResult(q.Result); q.Result != "" && !ok {
+		return badRequest("result: %q is not one of %s", q.Result, strings.Join(query.ResultLabels(), ", "))
 	}
 	var err error
 	if q.Since, err = a.timeParam(p.Get("since"), "since"); err != nil {

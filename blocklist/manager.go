@@ -11,14 +11,12 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // Deps are the Manager's collaborators, injected so tests can replace them.
 type Deps struct {
 	Logger     *zap.Logger      // nil: no logging
-	Metrics    *metrics.Metrics // nil: no metrics
+	Metrics    *Metrics         // nil: no metrics
 	HTTPClient *http.Client     // nil: a client with no overall timeout (Config.Timeout applies per attempt)
 	Now        func() time.Time // nil: time.Now
 }
@@ -28,7 +26,7 @@ type Deps struct {
 type Manager struct {
 	cfg     Config
 	log     *zap.Logger
-	metrics *metrics.Metrics
+	metrics *Metrics
 	now     func() time.Time
 	fetcher *fetcher
 	store   store
@@ -96,7 +94,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 		if m.metrics != nil {
 			// Exported at 0 from the start, so increase() in an alert sees
 			// the first failure.
-			m.metrics.BlocklistRefreshErrors.WithLabelValues(s.name)
+			m.metrics.RefreshErrors.WithLabelValues(s.name)
 		}
 	}
 	m.set.Store(&domainSet{})

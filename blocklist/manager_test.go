@@ -12,8 +12,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // fixedClock is the injected clock of the tests.
@@ -22,9 +20,9 @@ func fixedClock() func() time.Time {
 	return func() time.Time { return t }
 }
 
-func newTestManager(t *testing.T, cfg Config, policies ...Policy) (*Manager, *metrics.Metrics) {
+func newTestManager(t *testing.T, cfg Config, policies ...Policy) (*Manager, *Metrics) {
 	t.Helper()
-	met := metrics.NewUnregistered()
+	met := NewMetrics()
 	m, err := New(cfg, policies, Deps{Metrics: met, Now: fixedClock()})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +71,7 @@ func TestManagerBuiltinPolicy(t *testing.T) {
 			}
 		})
 	}
-	if got := metricValue(t, met.BlocklistEntries.WithLabelValues("builtin:apps-tiktok")); got != 197 {
+	if got := metricValue(t, met.Entries.WithLabelValues("builtin:apps-tiktok")); got != 197 {
 		t.Errorf("entries metric = %v, want 197", got)
 	}
 	if err := m.Start(context.Background()); err == nil {
@@ -247,13 +245,13 @@ func TestManyRegexesWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.WarnLevel)
-	met := metrics.NewUnregistered()
+	met := NewMetrics()
 	m, err := New(Config{}, []Policy{{Name: "p", Lists: []ListSpec{{Source: path}}}}, Deps{Logger: zap.New(core), Metrics: met, Now: fixedClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	startManager(t, m)
-	if got := metricValue(t, met.BlocklistRegexRules.WithLabelValues(path)); got != 101 {
+	if got := metricValue(t, met.RegexRules.WithLabelValues(path)); got != 101 {
 		t.Errorf("regex metric %v, want 101", got)
 	}
 	if logs.FilterMessageSnippet("regex").Len() != 1 {

@@ -90,7 +90,7 @@ func TestRemoteRefresh(t *testing.T) {
 	m, met := newTestManager(t, cfg, Policy{Name: "p", Lists: []ListSpec{{Source: url}}})
 	match := m.Matcher("p")
 	ctx := context.Background()
-	errorsMetric := func() float64 { return metricValue(t, met.BlocklistRefreshErrors.WithLabelValues(url)) }
+	errorsMetric := func() float64 { return metricValue(t, met.RefreshErrors.WithLabelValues(url)) }
 	steps := []struct {
 		name, body, mode string
 		wantErr          bool
@@ -132,7 +132,7 @@ func TestRemoteRefresh(t *testing.T) {
 		if after-before != st.wantRequests || notMod != st.wantNotModified {
 			t.Errorf("%s: %d requests, %d 304s in all; want %d, %d", st.name, after-before, notMod, st.wantRequests, st.wantNotModified)
 		}
-		if got := metricValue(t, met.BlocklistEntries.WithLabelValues(url)); got != st.wantEntries {
+		if got := metricValue(t, met.Entries.WithLabelValues(url)); got != st.wantEntries {
 			t.Errorf("%s: entries metric %v, want %v", st.name, got, st.wantEntries)
 		}
 		if got := errorsMetric(); got != st.wantErrors {
@@ -147,7 +147,7 @@ func TestRemoteRefresh(t *testing.T) {
 		}
 		checkStore(t, st.name, cfg.StoreDir, lastGood)
 	}
-	if got := metricValue(t, met.BlocklistLastSuccess.WithLabelValues(url)); got != float64(fixedClock()().Unix()) {
+	if got := metricValue(t, met.LastSuccess.WithLabelValues(url)); got != float64(fixedClock()().Unix()) {
 		t.Errorf("last success metric %v", got)
 	}
 }
@@ -229,7 +229,7 @@ func TestRestartFromStore(t *testing.T) {
 	if _, blocked := second.Matcher("p").Match("www.stored.example"); !blocked {
 		t.Error("failed background refresh dropped the stored copy")
 	}
-	if got := metricValue(t, met.BlocklistRefreshErrors.WithLabelValues(url)); got != 1 {
+	if got := metricValue(t, met.RefreshErrors.WithLabelValues(url)); got != 1 {
 		t.Errorf("refresh errors %v, want 1", got)
 	}
 	if ex := second.Explain("p", "stored.example"); ex.Rule.Line != 1 {

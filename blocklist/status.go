@@ -50,9 +50,9 @@ func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStor
 	m.statusMu.Unlock()
 
 	if m.metrics != nil {
-		m.metrics.BlocklistEntries.WithLabelValues(s.name).Set(float64(st.Entries))
-		m.metrics.BlocklistRegexRules.WithLabelValues(s.name).Set(float64(st.Regexes))
-		m.metrics.BlocklistLastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
+		m.metrics.Entries.WithLabelValues(s.name).Set(float64(st.Entries))
+		m.metrics.RegexRules.WithLabelValues(s.name).Set(float64(st.Regexes))
+		m.metrics.LastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
 	}
 	if st.Regexes > regexWarnThreshold {
 		m.log.Warn("list holds many regex rules; each is tried on every name the domain set does not match",
@@ -72,7 +72,7 @@ func (m *Manager) recordUnchanged(s *source, at time.Time) {
 	ls.LastSuccess, ls.LastError, ls.FromStore = at, "", false
 	m.statusMu.Unlock()
 	if m.metrics != nil {
-		m.metrics.BlocklistLastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
+		m.metrics.LastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
 	}
 }
 
@@ -83,7 +83,7 @@ func (m *Manager) recordFailure(s *source, err error) {
 	loaded := ls.Loaded
 	m.statusMu.Unlock()
 	if m.metrics != nil {
-		m.metrics.BlocklistRefreshErrors.WithLabelValues(s.name).Inc()
+		m.metrics.RefreshErrors.WithLabelValues(s.name).Inc()
 	}
 	msg := "list load failed; its previous entries keep serving"
 	if !loaded {

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // State says what Get found.
@@ -36,7 +34,7 @@ const entryOverhead = 200
 type Cache struct {
 	cfg    Config
 	now    func() time.Time
-	m      *metrics.Metrics
+	m      Metrics
 	seed   maphash.Seed
 	shards []*shard
 	mask   uint64
@@ -44,12 +42,12 @@ type Cache struct {
 
 // New returns an empty cache. now is the clock (time.Now when nil); tests
 // pass a fake one to move time.
-func New(cfg Config, m *metrics.Metrics, now func() time.Time) (*Cache, error) {
+func New(cfg Config, m Metrics, now func() time.Time) (*Cache, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if m == nil {
-		return nil, fmt.Errorf("cache: nil metrics")
+	if m.Hits == nil || m.Misses == nil || m.Evictions == nil || m.Entries == nil || m.Bytes == nil {
+		return nil, fmt.Errorf("cache: missing metrics")
 	}
 	if now == nil {
 		now = time.Now
@@ -89,11 +87,11 @@ func (c *Cache) Get(k Key, now time.Time) (*Entry, State) {
 	e := c.shard(k).get(k)
 	t := now.UnixNano()
 	if e != nil && t < e.expires {
-		c.m.CacheHits.Inc()
+		c.m.Hits.Inc()
 		e.hits.Add(1)
 		return e, Fresh
 	}
-	c.m.CacheMisses.Inc()
+	c.m.Misses.Inc()
 	if e != nil && c.staleUsable(e, t) {
 		return e, Stale
 	}
@@ -228,12 +226,12 @@ func (c *Cache) Bytes() int64 {
 
 func (c *Cache) account(d delta) {
 	if d.entries != 0 {
-		c.m.CacheEntries.Add(float64(d.entries))
+		c.m.Entries.Add(float64(d.entries))
 	}
 	if d.bytes != 0 {
-		c.m.CacheBytes.Add(float64(d.bytes))
+		c.m.Bytes.Add(float64(d.bytes))
 	}
 	if d.evicted != 0 {
-		c.m.CacheEvictions.Add(float64(d.evicted))
+		c.m.Evictions.Add(float64(d.evicted))
 	}
 }

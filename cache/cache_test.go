@@ -122,13 +122,13 @@ func TestByteBoundKeepsPopular(t *testing.T) {
 			t.Errorf("popular %s evicted", k.Name)
 		}
 	}
-	if ev := value(t, m.CacheEvictions); ev == 0 {
+	if ev := value(t, m.Evictions); ev == 0 {
 		t.Error("no evictions counted")
 	}
-	if g, b := value(t, m.CacheBytes), c.Bytes(); g != float64(b) {
+	if g, b := value(t, m.Bytes), c.Bytes(); g != float64(b) {
 		t.Errorf("bytes gauge %v, cache %d", g, b)
 	}
-	if g, n := value(t, m.CacheEntries), c.Len(); g != float64(n) {
+	if g, n := value(t, m.Entries), c.Len(); g != float64(n) {
 		t.Errorf("entries gauge %v, cache %d", g, n)
 	}
 }
@@ -192,7 +192,7 @@ func TestFlush(t *testing.T) {
 	if _, st := c.Get(keyA("a.example."), clk.Now()); st != Miss || c.Len() != 0 || c.Bytes() != 0 {
 		t.Errorf("after Flush: %v, %d entries, %d bytes", st, c.Len(), c.Bytes())
 	}
-	if value(t, m.CacheEntries) != 0 || value(t, m.CacheBytes) != 0 {
+	if value(t, m.Entries) != 0 || value(t, m.Bytes) != 0 {
 		t.Error("gauges not reset")
 	}
 }

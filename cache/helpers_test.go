@@ -10,7 +10,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cleandns/cleandns/internal/fakeclock"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func newClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1_700_000_000, 0)) }
@@ -21,10 +20,10 @@ func testConfig() Config {
 	return cfg
 }
 
-func newTestCache(t testing.TB, cfg Config) (*Cache, *fakeclock.Clock, *metrics.Metrics) {
+func newTestCache(t testing.TB, cfg Config) (*Cache, *fakeclock.Clock, Metrics) {
 	t.Helper()
 	clk := newClock()
-	m := metrics.NewUnregistered()
+	m := NewMetrics()
 	c, err := New(cfg, m, clk.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/querylog"
-	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -78,10 +77,10 @@ type Blocking struct {
 	Allow []string `mapstructure:"allow"`
 	// Bypass switches the answers that keep clients from going around the
 	// filter (Firefox's DoH canary, iCloud Private Relay).
-	Bypass resolver.BypassConfig `mapstructure:"bypass"`
+	Bypass policy.BypassConfig `mapstructure:"bypass"`
 
-	resolver.BlockConfig `mapstructure:",squash"`
-	blocklist.Config     `mapstructure:",squash"`
+	policy.BlockConfig `mapstructure:",squash"`
+	blocklist.Config   `mapstructure:",squash"`
 }
 
 // Group is one entry of the `groups` list; the groups package owns it. Its
@@ -112,8 +111,8 @@ func Default() Config {
 		Upstreams: up,
 		Blocking: Blocking{
 			Enabled:     true,
-			Bypass:      resolver.DefaultBypassConfig(),
-			BlockConfig: resolver.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
+			Bypass:      policy.DefaultBypassConfig(),
+			BlockConfig: policy.BlockConfig{Response: []string{"nxdomain"}, TTL: 10 * time.Second},
 			Config:      blocklist.DefaultConfig(),
 		},
 		Cache:        c,

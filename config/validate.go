@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/cleandns/cleandns/groups"
-	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -43,7 +42,7 @@ func (c *Config) Validate() error {
 	add(c.Blocking.Config.Validate())
 	add(c.Cache.Validate())
 	add(c.QueryLog.Validate())
-	if _, err := resolver.ParseBlockMode(c.Blocking.BlockConfig); err != nil {
+	if _, err := c.Blocking.BlockConfig.Parse(); err != nil {
 		add(err)
 	}
 	add(c.Access.Validate())

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // TestExpressionsReturnData runs a real Prometheus scraping the series
@@ -39,14 +40,14 @@ func TestExpressionsReturnData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := query(api, q); err != nil {
+		if n, err := promQuery(api, q); err != nil {
 			t.Errorf("%s: %v\n%s", e.where, err, q)
 		} else if n == 0 {
 			t.Errorf("%s: no data\n%s", e.where, q)
 		}
 	}
 	for _, e := range alertExprs(t) {
-		if _, err := query(api, e.promQL); err != nil {
+		if _, err := promQuery(api, e.promQL); err != nil {
 			t.Errorf("%s: %v\n%s", e.where, err, e.promQL)
 		}
 	}
@@ -90,7 +91,7 @@ func fakeTarget(t *testing.T) string {
 
 // traffic is a tenth of a second of a busy resolver.
 func traffic(m *metrics.Metrics) {
-	for result, n := range map[string]int{metrics.ResultForwarded: 5, metrics.ResultCached: 8, metrics.ResultBlocked: 2, metrics.ResultServfail: 1} {
+	for result, n := range map[string]int{query.Forwarded.String(): 5, query.Cached.String(): 8, query.Blocked.String(): 2, query.Servfail.String(): 1} {
 		m.Queries.WithLabelValues("udp", "A", result).Add(float64(n))
 		m.RequestDuration.WithLabelValues(result).Observe(0.001 * float64(n))
 	}
@@ -151,7 +152,7 @@ func waitScrapes(t *testing.T, api string, n int) {
 	q := fmt.Sprintf("count_over_time(cleandns_build_info[1m]) >= %d", n)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got, err := query(api, q)
+		got, err := promQuery(api, q)
 		if err == nil && got > 0 {
 			return
 		}
@@ -163,7 +164,7 @@ func waitScrapes(t *testing.T, api string, n int) {
 }
 
 // query runs an instant query and returns how many series it returned.
-func query(api, q string) (int, error) {
+func promQuery(api, q string) (int, error) {
 	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(q))
 	if err != nil {
 		return 0, err

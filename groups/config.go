@@ -10,12 +10,9 @@ import (
 	"net/netip"
 	"regexp"
 	"time"
-)
 
-// Default is the implicit group of clients no configured group matches. It
-// equals resolver.DefaultGroup; groups does not import resolver so that the
-// pipeline's own tests can use this package.
-const Default = "default"
+	"github.com/cleandns/cleandns/query"
+)
 
 // All names every group at once in Pause and Resume.
 const All = "*"
@@ -125,7 +122,7 @@ func compileGroup[L any](key string, g Group[L], seenNet map[netip.Prefix]string
 	switch {
 	case g.Name == "":
 		return s, fmt.Errorf("%s.name: a group needs a name", key)
-	case g.Name == Default:
+	case g.Name == query.DefaultGroup:
 		return s, fmt.Errorf("%s.name: %q is the implicit group of unmatched clients; its lists are blocking.lists", key, g.Name)
 	case !namePattern.MatchString(g.Name):
 		return s, fmt.Errorf("%s.name: %q: use letters, digits, '.', '-' and '_'", key, g.Name)

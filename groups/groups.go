@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/query"
 )
 
 // Clock is the time source: Now for schedules and pauses, AfterFunc so the
@@ -41,7 +42,7 @@ type Groups struct {
 	trusted *prefixTable
 	macs    map[[6]byte]string
 	byName  map[string]*group
-	order   []*group // Default first, then config order
+	order   []*group // query.DefaultGroup first, then config order
 
 	global pause
 	mu     sync.Mutex // serialises Pause, Resume and the gauge
@@ -95,7 +96,7 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 			g.trusted.add(p, "")
 		}
 	}
-	g.addGroup(spec{name: Default, blocking: true}, deps.Lists)
+	g.addGroup(spec{name: query.DefaultGroup, blocking: true}, deps.Lists)
 	for _, s := range specs {
 		g.addGroup(s, deps.Lists)
 		for _, p := range s.nets {
@@ -131,7 +132,7 @@ func (g *Groups) addGroup(s spec, lists func(string) blocklist.Matcher) {
 func (g *Groups) Matcher(name string) blocklist.Matcher {
 	gr := g.byName[name]
 	if gr == nil {
-		gr = g.byName[Default]
+		gr = g.byName[query.DefaultGroup]
 	}
 	if !gr.blocking {
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 type cfgGroup = Group[string]
@@ -61,7 +62,7 @@ func TestSelectByAddress(t *testing.T) {
 			}
 		})
 	}
-	if got := g.Select(netip.Addr{}, nil); got != Default {
+	if got := g.Select(netip.Addr{}, nil); got != query.DefaultGroup {
 		t.Errorf("Select(invalid) = %q", got)
 	}
 }
@@ -158,7 +159,7 @@ func TestScheduleWindow(t *testing.T) {
 
 func kidsConfig() ([]cfgGroup, fakeLists) {
 	lists := fakeLists{
-		Default:                &mapMatcher{list: "default-list", block: []string{"ads.example"}},
+		query.DefaultGroup:     &mapMatcher{list: "default-list", block: []string{"ads.example"}},
 		"kids":                 &mapMatcher{list: "kids-list", block: []string{"games.example"}, allow: []string{"edu.tiktok.com"}},
 		SchedulePolicy("kids"): &mapMatcher{list: "night-list", block: []string{"tiktok.com"}, allow: []string{"edu.tiktok.com"}},
 		"lab":                  &mapMatcher{list: "lab-list", block: []string{"lab.example"}},
@@ -361,7 +362,7 @@ func TestBlockingOffForEveryone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{Default, "kids"} {
+	for _, name := range []string{query.DefaultGroup, "kids"} {
 		if g.Matcher(name) != nil {
 			t.Errorf("group %s still has a matcher with blocking.enabled false", name)
 		}

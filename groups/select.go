@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // macOption is the EDNS0 option code dnsmasq's add-mac uses.
@@ -76,7 +78,7 @@ func (g *Groups) Select(src netip.Addr, m *dns.Msg) string {
 	if name, ok := g.nets.lookup(addr); ok {
 		return name
 	}
-	return Default
+	return query.DefaultGroup
 }
 
 // clientOptions reads the MAC and ECS options a forwarder added.

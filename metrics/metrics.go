@@ -12,18 +12,6 @@ import (
 
 const namespace = "cleandns"
 
-// Result values of the result label, one per way a query can end.
-const (
-	ResultForwarded   = "forwarded"
-	ResultCached      = "cached"
-	ResultBlocked     = "blocked"
-	ResultLocal       = "local"
-	ResultRefused     = "refused"
-	ResultRateLimited = "ratelimited"
-	ResultServfail    = "servfail"
-	ResultDropped     = "dropped"
-)
-
 // Metrics holds the collectors. It is created once per process from a
 // registry the caller owns (never the global one) and handed to components.
 type Metrics struct {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/query"
 )
 
 // t0 is the tests' "now".
@@ -37,11 +37,11 @@ func rec(at time.Time, client, name, result string) Record {
 }
 
 // request builds what the edge hands a Recorder.
-func request(client, name string) (*resolver.Request, *resolver.Response) {
+func request(client, name string) (*query.Request, *query.Response) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, dns.TypeA)
-	req := &resolver.Request{Msg: m, Client: netip.MustParseAddr(client), Protocol: "udp", Name: name, Type: dns.TypeA, Group: resolver.DefaultGroup, Start: t0}
-	return req, &resolver.Response{Result: resolver.Forwarded, Upstream: "9.9.9.9:53"}
+	req := &query.Request{Msg: m, Client: netip.MustParseAddr(client), Protocol: "udp", Name: name, Type: dns.TypeA, Group: query.DefaultGroup, Start: t0}
+	return req, &query.Response{Result: query.Forwarded, Upstream: "9.9.9.9:53"}
 }
 
 // generate makes n records over the hour before end: 5,000 names, 200

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/query"
 )
 
 // Deps are what the process gives the Logger.
@@ -22,7 +22,7 @@ type Deps struct {
 	Now     func() time.Time   // retention's clock; time.Now when nil
 }
 
-// Logger is the query log: a resolver.Recorder in front of a Store.
+// Logger is the query log: a recorder of finished queries (resolver.Recorder) in front of a Store.
 type Logger struct {
 	cfg     Config
 	store   Store
@@ -36,8 +36,6 @@ type Logger struct {
 	closed sync.Once
 	wg     sync.WaitGroup
 }
-
-var _ resolver.Recorder = (*Logger)(nil)
 
 // pruneEvery is how often retention runs.
 const pruneEvery = time.Minute
@@ -98,7 +96,7 @@ func (l *Logger) Path() string { return l.cfg.Path }
 
 // Record queues a finished query. It never blocks: when the buffer is full
 // the record is dropped and counted.
-func (l *Logger) Record(req *resolver.Request, resp *resolver.Response, rcode int, d time.Duration) {
+func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	select {
 	case l.ch <- newEntry(req, resp, rcode, d):
 	default:

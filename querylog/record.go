@@ -6,7 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/query"
 )
 
 // Record is one finished query as stored and searched.
@@ -34,7 +34,7 @@ type entry struct {
 	protocol string
 	name     string
 	qtype    uint16
-	result   resolver.Result
+	result   query.Result
 	group    string
 	list     string
 	rule     string
@@ -44,7 +44,7 @@ type entry struct {
 	d        time.Duration
 }
 
-func newEntry(req *resolver.Request, resp *resolver.Response, rcode int, d time.Duration) entry {
+func newEntry(req *query.Request, resp *query.Response, rcode int, d time.Duration) entry {
 	group := resp.Group
 	if group == "" {
 		group = req.Group

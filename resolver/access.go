@@ -6,6 +6,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 // AccessLink answers only the client networks the access policy allows;
@@ -21,19 +22,19 @@ var _ Link = (*AccessLink)(nil)
 func NewAccessLink(a *policy.Access) *AccessLink { return &AccessLink{access: a} }
 
 // Resolve passes allowed clients on and refuses or drops the rest.
-func (l *AccessLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *AccessLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if l.access.Allowed(req.Client) {
 		return next.Resolve(ctx, req)
 	}
 	if l.access.Drop() {
-		return &Response{Result: Dropped, Reason: "access"}, nil
+		return &query.Response{Result: query.Dropped, Reason: "access"}, nil
 	}
 	m := new(dns.Msg)
 	m.SetRcode(req.Msg, dns.RcodeRefused)
-	return &Response{
+	return &query.Response{
 		Msg:    m,
-		Result: Refused,
+		Result: query.Refused,
 		Reason: "access",
-		EDE:    &dns.EDNS0_EDE{InfoCode: EDEProhibited, ExtraText: "Prohibited"},
+		EDE:    &dns.EDNS0_EDE{InfoCode: query.EDEProhibited, ExtraText: "Prohibited"},
 	}, nil
 }

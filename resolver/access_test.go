@@ -11,6 +11,7 @@ import (
 
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 func newAccessLink(t *testing.T, action string, allow ...string) *AccessLink {
@@ -27,16 +28,16 @@ func TestAccessLink(t *testing.T) {
 		name       string
 		action     string
 		client     string
-		wantResult Result
+		wantResult query.Result
 		wantRcode  int
 		wantNext   bool
 	}{
-		{"inside", "refuse", "10.1.2.3", Forwarded, dns.RcodeSuccess, true},
-		{"inside IPv6", "refuse", "fd00::5", Forwarded, dns.RcodeSuccess, true},
-		{"mapped inside", "refuse", "::ffff:10.1.2.3", Forwarded, dns.RcodeSuccess, true},
-		{"outside refused", "refuse", "203.0.113.9", Refused, dns.RcodeRefused, false},
-		{"outside IPv6 refused", "refuse", "2001:db8::1", Refused, dns.RcodeRefused, false},
-		{"outside dropped", "drop", "203.0.113.9", Dropped, -1, false},
+		{"inside", "refuse", "10.1.2.3", query.Forwarded, dns.RcodeSuccess, true},
+		{"inside IPv6", "refuse", "fd00::5", query.Forwarded, dns.RcodeSuccess, true},
+		{"mapped inside", "refuse", "::ffff:10.1.2.3", query.Forwarded, dns.RcodeSuccess, true},
+		{"outside refused", "refuse", "203.0.113.9", query.Refused, dns.RcodeRefused, false},
+		{"outside IPv6 refused", "refuse", "2001:db8::1", query.Refused, dns.RcodeRefused, false},
+		{"outside dropped", "drop", "203.0.113.9", query.Dropped, -1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,15 +51,15 @@ func TestAccessLink(t *testing.T) {
 				t.Fatalf("result %v, next called %d times; want %v, next %v", resp.Result, next.n.Load(), tt.wantResult, tt.wantNext)
 			}
 			switch tt.wantResult {
-			case Dropped:
+			case query.Dropped:
 				if resp.Msg != nil || resp.Reason != "access" {
 					t.Errorf("drop: msg %v, reason %q", resp.Msg, resp.Reason)
 				}
-			case Refused:
+			case query.Refused:
 				if resp.Msg.Rcode != tt.wantRcode || resp.Reason != "access" {
 					t.Errorf("rcode %s, reason %q", dns.RcodeToString[resp.Msg.Rcode], resp.Reason)
 				}
-				if resp.EDE == nil || resp.EDE.InfoCode != EDEProhibited || resp.EDE.ExtraText != "Prohibited" {
+				if resp.EDE == nil || resp.EDE.InfoCode != query.EDEProhibited || resp.EDE.ExtraText != "Prohibited" {
 					t.Errorf("EDE = %v, want 18 Prohibited", resp.EDE)
 				}
 			}
@@ -76,7 +77,7 @@ func TestAccessOverSockets(t *testing.T) {
 	if r.Rcode != dns.RcodeRefused {
 		t.Errorf("outside client: rcode %s, want REFUSED", dns.RcodeToString[r.Rcode])
 	}
-	if e := edeOf(r); e == nil || e.InfoCode != EDEProhibited {
+	if e := edeOf(r); e == nil || e.InfoCode != query.EDEProhibited {
 		t.Errorf("outside client: EDE %v, want 18", e)
 	}
 	r = mustAskFrom(t, "tcp", "127.0.0.2", addr, policyMsg("example.com.", dns.TypeA, false))

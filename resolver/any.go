@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // anyTTL is the TTL of the RFC 8482 answer: short, as the RFC suggests, so
@@ -19,8 +21,8 @@ type AnyLink struct{}
 var _ Link = AnyLink{}
 
 // Resolve answers ANY over UDP and passes everything else on.
-func (AnyLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
-	if req.Type != dns.TypeANY || req.Protocol != "udp" {
+func (AnyLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
+	if req.Type != dns.TypeANY || req.Protocol != query.ProtoUDP {
 		return next.Resolve(ctx, req)
 	}
 	m := new(dns.Msg)
@@ -30,5 +32,5 @@ func (AnyLink) Resolve(ctx context.Context, req *Request, next Handler) (*Respon
 		Cpu: "RFC8482",
 		Os:  "",
 	}}
-	return &Response{Msg: m, Result: Local, Reason: "any"}, nil
+	return &query.Response{Msg: m, Result: query.Local, Reason: "any"}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 // policyMatcher blocks one domain and its subdomains.
@@ -46,7 +48,7 @@ func TestAnyLink(t *testing.T) {
 				}
 				return
 			}
-			if next.n.Load() != 0 || resp.Result != Local || resp.Reason != "any" {
+			if next.n.Load() != 0 || resp.Result != query.Local || resp.Reason != "any" {
 				t.Fatalf("result %v reason %q, next saw %d", resp.Result, resp.Reason, next.n.Load())
 			}
 			h, ok := resp.Msg.Answer[0].(*dns.HINFO)
@@ -64,7 +66,7 @@ func TestAnyOverSockets(t *testing.T) {
 	matcher := func(string) blocklist.Matcher {
 		return policyMatcher{domain: "tiktok.com", list: "builtin:apps-tiktok"}
 	}
-	mode, err := ParseBlockMode(BlockConfig{TTL: 10 * time.Second})
+	mode, err := ParseBlockMode(policy.BlockConfig{TTL: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func TestAnyOverSockets(t *testing.T) {
 		if r.Rcode != dns.RcodeNameError {
 			t.Errorf("blocked ANY over %s: %s, want the block answer NXDOMAIN", network, dns.RcodeToString[r.Rcode])
 		}
-		if e := edeOf(r); e == nil || e.InfoCode != EDEBlocked || !strings.Contains(e.ExtraText, "builtin:apps-tiktok") {
+		if e := edeOf(r); e == nil || e.InfoCode != query.EDEBlocked || !strings.Contains(e.ExtraText, "builtin:apps-tiktok") {
 			t.Errorf("blocked ANY over %s: EDE %v", network, e)
 		}
 	}

@@ -2,36 +2,17 @@ package resolver
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
-// Extended DNS Error codes a block answer may carry (RFC 8914).
-const (
-	EDEBlocked    = 15
-	EDECensored   = 16
-	EDEFiltered   = 17
-	EDEProhibited = 18
-	EDEStale      = 3
-)
-
-// BlockConfig says how blocked names are answered (file section `blocking`).
-type BlockConfig struct {
-	// Response is nxdomain (default), nodata, null_ip, refused, or a list of
-	// IP addresses to answer A/AAAA with (a block page).
-	Response []string `mapstructure:"response"`
-	// TTL of block answers: the SOA's TTL and MINIMUM, or the answer records'.
-	// Short, so that pausing or allowing a name takes effect quickly.
-	TTL time.Duration `mapstructure:"ttl"`
-}
-
-// BlockMode is the parsed form of BlockConfig.Response.
+// BlockMode is how the block link answers: the parsed policy.BlockConfig.
 type BlockMode struct {
 	kind string // nxdomain, nodata, null_ip, refused, ips
 	ips  []netip.Addr
@@ -39,34 +20,9 @@ type BlockMode struct {
 }
 
 // ParseBlockMode validates cfg and returns the mode it describes.
-func ParseBlockMode(cfg BlockConfig) (BlockMode, error) {
-	m := BlockMode{kind: "nxdomain", ttl: uint32(cfg.TTL / time.Second)}
-	if cfg.TTL < 0 {
-		return m, fmt.Errorf("blocking.ttl: %v is negative", cfg.TTL)
-	}
-	switch {
-	case len(cfg.Response) == 0:
-	case len(cfg.Response) == 1 && isBlockKeyword(cfg.Response[0]):
-		m.kind = strings.ToLower(cfg.Response[0])
-	default:
-		m.kind = "ips"
-		for i, s := range cfg.Response {
-			ip, err := netip.ParseAddr(strings.TrimSpace(s))
-			if err != nil {
-				return m, fmt.Errorf("blocking.response[%d]: %q is neither nxdomain, nodata, null_ip, refused nor an IP address", i, s)
-			}
-			m.ips = append(m.ips, ip.Unmap())
-		}
-	}
-	return m, nil
-}
-
-func isBlockKeyword(s string) bool {
-	switch strings.ToLower(s) {
-	case "nxdomain", "nodata", "null_ip", "refused":
-		return true
-	}
-	return false
+func ParseBlockMode(cfg policy.BlockConfig) (BlockMode, error) {
+	a, err := cfg.Parse()
+	return BlockMode{kind: a.Kind, ips: a.IPs, ttl: a.TTL}, err
 }
 
 // Answer builds the block answer to r for a name matched by rule.
@@ -145,7 +101,7 @@ func EDE(rule blocklist.Rule, blockedName string) *dns.EDNS0_EDE {
 func setEDE(ede *dns.EDNS0_EDE, rule blocklist.Rule, blockedName string) {
 	ede.InfoCode = rule.EDE
 	if ede.InfoCode == 0 {
-		ede.InfoCode = EDEBlocked
+		ede.InfoCode = query.EDEBlocked
 	}
 	if blockedName == "" {
 		ede.ExtraText = "blocked by " + rule.List
@@ -170,7 +126,7 @@ func NewBlockLink(matcher MatcherFunc, mode BlockMode) *BlockLink {
 
 // Resolve answers with the block answer when the client's group blocks the
 // name, and passes the query on otherwise.
-func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (b *BlockLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	m := b.matcher(req.Group)
 	if m == nil {
 		return next.Resolve(ctx, req)
@@ -185,16 +141,16 @@ func (b *BlockLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 // Blocked returns the block response to req for rule; name is the name the
 // rule matched (the query name, or a CNAME target in the answer).
 // The answer comes packed (Response.Wire) when the mode holds no address.
-func (b *BlockLink) Blocked(req *Request, rule blocklist.Rule, name string) *Response {
+func (b *BlockLink) Blocked(req *query.Request, rule blocklist.Rule, name string) *query.Response {
 	text := rule.Text
 	if text == "" {
 		// The fast matcher does not keep rule text (explain re-reads the
 		// list for it); the rule's domain says what matched.
 		text = rule.Domain
 	}
-	resp := req.response()
-	resp.Result, resp.List, resp.Rule, resp.Group = Blocked, rule.List, text, req.Group
-	resp.EDE = req.newEDE()
+	resp := req.NewResponse()
+	resp.Result, resp.List, resp.Rule, resp.Group = query.Blocked, rule.List, text, req.Group
+	resp.EDE = req.NewEDE()
 	setEDE(resp.EDE, rule, name)
 	if w, ok := b.mode.wire(req, rule); ok {
 		resp.Wire = w

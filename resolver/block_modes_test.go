@@ -10,6 +10,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 // edeMatcher blocks tiktok.com with a chosen EDE code.
@@ -23,7 +25,7 @@ func (m edeMatcher) Match(name string) (blocklist.Rule, bool) {
 
 type swapLink struct{ p *atomic.Pointer[BlockLink] }
 
-func (l swapLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l swapLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	return l.p.Load().Resolve(ctx, req, next)
 }
 
@@ -40,20 +42,20 @@ func TestBlockModesOverSockets(t *testing.T) {
 		soa      bool
 		wantEDE  uint16
 	}{
-		{"nxdomain", nil, 0, dns.TypeA, dns.RcodeNameError, "", true, EDEBlocked},
-		{"nxdomain filtered", []string{"nxdomain"}, EDEFiltered, dns.TypeA, dns.RcodeNameError, "", true, EDEFiltered},
-		{"nxdomain censored", []string{"nxdomain"}, EDECensored, dns.TypeA, dns.RcodeNameError, "", true, EDECensored},
-		{"nodata", []string{"nodata"}, 0, dns.TypeA, dns.RcodeSuccess, "", true, EDEBlocked},
-		{"null_ip A", []string{"null_ip"}, 0, dns.TypeA, dns.RcodeSuccess, "0.0.0.0", false, EDEBlocked},
-		{"null_ip AAAA", []string{"null_ip"}, 0, dns.TypeAAAA, dns.RcodeSuccess, "::", false, EDEBlocked},
-		{"null_ip MX is NODATA", []string{"null_ip"}, 0, dns.TypeMX, dns.RcodeSuccess, "", true, EDEBlocked},
-		{"refused", []string{"refused"}, 0, dns.TypeA, dns.RcodeRefused, "", false, EDEBlocked},
-		{"block page", []string{"192.0.2.80", "2001:db8::80"}, 0, dns.TypeAAAA, dns.RcodeSuccess, "2001:db8::80", false, EDEBlocked},
+		{"nxdomain", nil, 0, dns.TypeA, dns.RcodeNameError, "", true, query.EDEBlocked},
+		{"nxdomain filtered", []string{"nxdomain"}, query.EDEFiltered, dns.TypeA, dns.RcodeNameError, "", true, query.EDEFiltered},
+		{"nxdomain censored", []string{"nxdomain"}, query.EDECensored, dns.TypeA, dns.RcodeNameError, "", true, query.EDECensored},
+		{"nodata", []string{"nodata"}, 0, dns.TypeA, dns.RcodeSuccess, "", true, query.EDEBlocked},
+		{"null_ip A", []string{"null_ip"}, 0, dns.TypeA, dns.RcodeSuccess, "0.0.0.0", false, query.EDEBlocked},
+		{"null_ip AAAA", []string{"null_ip"}, 0, dns.TypeAAAA, dns.RcodeSuccess, "::", false, query.EDEBlocked},
+		{"null_ip MX is NODATA", []string{"null_ip"}, 0, dns.TypeMX, dns.RcodeSuccess, "", true, query.EDEBlocked},
+		{"refused", []string{"refused"}, 0, dns.TypeA, dns.RcodeRefused, "", false, query.EDEBlocked},
+		{"block page", []string{"192.0.2.80", "2001:db8::80"}, 0, dns.TypeAAAA, dns.RcodeSuccess, "2001:db8::80", false, query.EDEBlocked},
 	}
 	var current atomic.Pointer[BlockLink] // one server; each case swaps its link in
 	addr := serveEdge(t, Build(Parts{Block: swapLink{&current}, Forward: &countingUpstream{}}))
 	for _, tt := range tests {
-		mode, err := ParseBlockMode(BlockConfig{Response: tt.response, TTL: 10 * time.Second})
+		mode, err := ParseBlockMode(policy.BlockConfig{Response: tt.response, TTL: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

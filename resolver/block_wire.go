@@ -6,6 +6,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/query"
 )
 
 // blockSOAName and blockSOAMbox are the SOA's MNAME and RNAME, packed.
@@ -21,7 +22,7 @@ var blockSOANames = func() []byte {
 // message. ok is false for the other modes and for a question that does
 // not pack; Answer serves those. It packs into req's scratch buffer when
 // there is one.
-func (m BlockMode) wire(req *Request, rule blocklist.Rule) (w []byte, ok bool) {
+func (m BlockMode) wire(req *query.Request, rule blocklist.Rule) (w []byte, ok bool) {
 	r := req.Msg
 	rcode, soa := dns.RcodeNameError, true
 	switch m.kind {
@@ -38,7 +39,7 @@ func (m BlockMode) wire(req *Request, rule blocklist.Rule) (w []byte, ok bool) {
 	if rule.Domain != "" {
 		owner = dns.Fqdn(rule.Domain)
 	}
-	w = req.scratch(12 + len(q.Name) + 2 + 4 + len(owner) + 2 + 10 + len(blockSOANames) + 20 + 32)[:12]
+	w = req.Buffer(12 + len(q.Name) + 2 + 4 + len(owner) + 2 + 10 + len(blockSOANames) + 20 + 32)[:12]
 	clear(w)
 	binary.BigEndian.PutUint16(w, r.Id)
 	w[2] = 0x80 | byte(r.Opcode&0xF)<<3 | bit(r.RecursionDesired, 0x01) // as SetReply

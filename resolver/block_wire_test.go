@@ -8,6 +8,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/policy"
 )
 
 // TestBlockWireMatchesAnswer checks the packed block answers say what
@@ -16,7 +17,7 @@ import (
 func TestBlockWireMatchesAnswer(t *testing.T) {
 	for _, mode := range []string{"nxdomain", "nodata", "refused"} {
 		for _, domain := range []string{"example", ""} { // a rule for the name, and a match-all rule
-			bm, err := ParseBlockMode(BlockConfig{Response: []string{mode}, TTL: 10 * time.Second})
+			bm, err := ParseBlockMode(policy.BlockConfig{Response: []string{mode}, TTL: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

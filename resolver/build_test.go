@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // tracer records the order links run in.
@@ -14,7 +16,7 @@ type tracer struct {
 	trace *[]string
 }
 
-func (l tracer) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l tracer) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	*l.trace = append(*l.trace, l.name)
 	return next.Resolve(ctx, req)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // backgroundTimeout bounds a refresh that outlives its client's request. It
@@ -45,7 +46,7 @@ func NewCacheLink(c *cache.Cache, m *metrics.Metrics, log *zap.Logger) *CacheLin
 func (l *CacheLink) Wait() { l.wg.Wait() }
 
 // Resolve implements Link.
-func (l *CacheLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *CacheLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if len(req.Msg.Question) != 1 {
 		return next.Resolve(ctx, req)
 	}
@@ -82,12 +83,12 @@ const optLen = 11
 
 // answer builds the client's copy of a cached answer: packed and final
 // (Response.Wire) when the entry allows, else unpacked.
-func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response, error) {
-	buf := req.scratch(e.Len() + optLen)
+func answer(e *cache.Entry, req *query.Request, now time.Time, stale bool) (*query.Response, error) {
+	buf := req.Buffer(e.Len() + optLen)
 	id, qname := req.Msg.Id, req.Msg.Question[0].Name
 	if wire, ok := e.AppendBare(buf, id, qname, now, stale); ok {
-		resp := req.response()
-		resp.Wire, resp.Targets, resp.Result = wire, e.Targets(), Cached
+		resp := req.NewResponse()
+		resp.Wire, resp.Targets, resp.Result = wire, e.Targets(), query.Cached
 		if stale {
 			resp.Reason = "stale"
 			resp.EDE = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer}
@@ -103,7 +104,7 @@ func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response,
 	if err := m.Unpack(buf); err != nil {
 		return nil, fmt.Errorf("cached answer for %s: %w", req.Name, err)
 	}
-	resp := &Response{Msg: m, Result: Cached}
+	resp := &query.Response{Msg: m, Result: query.Cached}
 	if stale {
 		resp.Reason = "stale"
 		resp.EDE = &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeStaleAnswer}
@@ -113,8 +114,8 @@ func answer(e *cache.Entry, req *Request, now time.Time, stale bool) (*Response,
 
 // store caches what the forwarder got; anything else (a local or
 // synthesized answer passed back through) is not an upstream answer.
-func (l *CacheLink) store(k cache.Key, resp *Response) {
-	if resp == nil || resp.Result != Forwarded || resp.Msg == nil {
+func (l *CacheLink) store(k cache.Key, resp *query.Response) {
+	if resp == nil || resp.Result != query.Forwarded || resp.Msg == nil {
 		return
 	}
 	if _, err := l.cache.Set(k, resp.Msg); err != nil {

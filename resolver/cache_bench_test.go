@@ -3,6 +3,8 @@ package resolver
 import (
 	"context"
 	"testing"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // BenchmarkCacheLinkHit is a fresh hit through the link as the pipeline
@@ -10,12 +12,12 @@ import (
 // requires.
 func BenchmarkCacheLinkHit(b *testing.B) {
 	env := newLinkEnv(b, nil, 300)
-	env.ask(b, query("www.example.com.", 1, false))
-	req := query("WWW.example.com.", 2, false)
+	env.ask(b, newReq("www.example.com.", 1, false))
+	req := newReq("WWW.example.com.", 2, false)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if r, err := env.link.Resolve(ctx, req, env.next); err != nil || r.Result != Cached {
+		if r, err := env.link.Resolve(ctx, req, env.next); err != nil || r.Result != query.Cached {
 			b.Fatal(r, err)
 		}
 	}
@@ -24,7 +26,7 @@ func BenchmarkCacheLinkHit(b *testing.B) {
 // BenchmarkCacheLinkMissThenHit stores a fresh answer and reads it back.
 func BenchmarkCacheLinkMissThenHit(b *testing.B) {
 	env := newLinkEnv(b, nil, 300)
-	req := query("www.example.com.", 1, false)
+	req := newReq("www.example.com.", 1, false)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

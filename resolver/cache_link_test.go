@@ -10,16 +10,17 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/query"
 )
 
 func TestCacheLinkHit(t *testing.T) {
 	env := newLinkEnv(t, nil, 300)
-	if r := env.ask(t, query("www.example.com.", 1, false)); r.Result != Forwarded {
+	if r := env.ask(t, newReq("www.example.com.", 1, false)); r.Result != query.Forwarded {
 		t.Fatalf("first: %v", r.Result)
 	}
 	env.clock.Advance(100 * time.Second)
-	r := env.ask(t, query("WWW.Example.com.", 0xbeef, false))
-	if r.Result != Cached || env.next.calls.Load() != 1 {
+	r := env.ask(t, newReq("WWW.Example.com.", 0xbeef, false))
+	if r.Result != query.Cached || env.next.calls.Load() != 1 {
 		t.Fatalf("second: %v after %d calls", r.Result, env.next.calls.Load())
 	}
 	m := msgOf(t, r)
@@ -27,7 +28,7 @@ func TestCacheLinkHit(t *testing.T) {
 		t.Errorf("hit: id %#x name %q ttl %d", m.Id, m.Question[0].Name, ttlOf(r))
 	}
 	env.clock.Advance(200 * time.Second)
-	if r := env.ask(t, query("www.example.com.", 2, false)); r.Result != Forwarded || env.next.calls.Load() != 2 {
+	if r := env.ask(t, newReq("www.example.com.", 2, false)); r.Result != query.Forwarded || env.next.calls.Load() != 2 {
 		t.Errorf("expired: %v after %d calls, want next asked again", r.Result, env.next.calls.Load())
 	}
 }
@@ -35,20 +36,20 @@ func TestCacheLinkHit(t *testing.T) {
 func TestCacheLinkStoresOnlyForwarded(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		res       Result
+		res       query.Result
 		ttl       uint32
 		wantCalls int32
 	}{
-		{"forwarded", Forwarded, 300, 1},
-		{"local", Local, 300, 2},
-		{"blocked", Blocked, 300, 2},
-		{"ttl 0", Forwarded, 0, 2},
+		{"forwarded", query.Forwarded, 300, 1},
+		{"local", query.Local, 300, 2},
+		{"blocked", query.Blocked, 300, 2},
+		{"ttl 0", query.Forwarded, 0, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newLinkEnv(t, nil, tc.ttl)
 			env.next.res.Store(int32(tc.res))
-			env.ask(t, query("a.example.", 1, false))
-			env.ask(t, query("a.example.", 2, false))
+			env.ask(t, newReq("a.example.", 1, false))
+			env.ask(t, newReq("a.example.", 2, false))
 			if got := env.next.calls.Load(); got != tc.wantCalls {
 				t.Errorf("next called %d times, want %d", got, tc.wantCalls)
 			}
@@ -58,11 +59,11 @@ func TestCacheLinkStoresOnlyForwarded(t *testing.T) {
 
 func TestCacheLinkDOKeyedApart(t *testing.T) {
 	env := newLinkEnv(t, nil, 300)
-	env.ask(t, query("a.example.", 1, false))
-	if r := env.ask(t, query("a.example.", 2, true)); r.Result != Forwarded {
+	env.ask(t, newReq("a.example.", 1, false))
+	if r := env.ask(t, newReq("a.example.", 2, true)); r.Result != query.Forwarded {
 		t.Errorf("DO query answered from the non-DO entry")
 	}
-	if r := env.ask(t, query("a.example.", 3, true)); r.Result != Cached {
+	if r := env.ask(t, newReq("a.example.", 3, true)); r.Result != query.Cached {
 		t.Errorf("DO query not cached")
 	}
 }
@@ -84,7 +85,7 @@ func TestCacheLinkServeStale(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newLinkEnv(t, nil, 60)
 			if tc.seen {
-				env.ask(t, query("s.example.", 1, false))
+				env.ask(t, newReq("s.example.", 1, false))
 				env.clock.Advance(time.Hour)
 			}
 			env.next.fail.Store(tc.fail)
@@ -93,7 +94,7 @@ func TestCacheLinkServeStale(t *testing.T) {
 				env.next.gate = make(chan struct{})
 			}
 			start := time.Now()
-			r, err := env.link.Resolve(context.Background(), query("s.example.", 7, false), env.next)
+			r, err := env.link.Resolve(context.Background(), newReq("s.example.", 7, false), env.next)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("got %v, want next's error", r.Result)
@@ -103,7 +104,7 @@ func TestCacheLinkServeStale(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Result != Cached || ttlOf(r) != cache.StaleTTL || r.EDE == nil || r.EDE.InfoCode != dns.ExtendedErrorCodeStaleAnswer {
+			if r.Result != query.Cached || ttlOf(r) != cache.StaleTTL || r.EDE == nil || r.EDE.InfoCode != dns.ExtendedErrorCodeStaleAnswer {
 				t.Errorf("got %v ttl %d EDE %v, want stale answer", r.Result, ttlOf(r), r.EDE)
 			}
 			if d := time.Since(start); d > time.Second {
@@ -115,7 +116,7 @@ func TestCacheLinkServeStale(t *testing.T) {
 			if tc.slow { // the fetch carries on and refreshes the entry
 				close(env.next.gate)
 				env.link.Wait()
-				if r := env.ask(t, query("s.example.", 8, false)); r.Result != Cached || ttlOf(r) != 60 {
+				if r := env.ask(t, newReq("s.example.", 8, false)); r.Result != query.Cached || ttlOf(r) != 60 {
 					t.Errorf("after late answer: %v ttl %d", r.Result, ttlOf(r))
 				}
 			}
@@ -125,11 +126,11 @@ func TestCacheLinkServeStale(t *testing.T) {
 
 func TestCacheLinkFailureRecheck(t *testing.T) {
 	env := newLinkEnv(t, nil, 60)
-	env.ask(t, query("r.example.", 1, false))
+	env.ask(t, newReq("r.example.", 1, false))
 	env.clock.Advance(2 * time.Minute)
 	env.next.fail.Store(true)
 	for i := range 5 {
-		if r := env.ask(t, query("r.example.", 2, false)); r.EDE == nil {
+		if r := env.ask(t, newReq("r.example.", 2, false)); r.EDE == nil {
 			t.Fatalf("query %d not stale", i)
 		}
 		env.link.Wait()
@@ -139,27 +140,27 @@ func TestCacheLinkFailureRecheck(t *testing.T) {
 		t.Errorf("next called %d times in 25 s of failure, want 2 (initial + one try)", got)
 	}
 	env.clock.Advance(10 * time.Second) // 30 s since the failure
-	env.ask(t, query("r.example.", 3, false))
+	env.ask(t, newReq("r.example.", 3, false))
 	env.link.Wait()
 	if got := env.next.calls.Load(); got != 3 {
 		t.Errorf("next called %d times, want a retry after the recheck timer", got)
 	}
 	env.next.fail.Store(false)
 	env.clock.Advance(30 * time.Second)
-	if r := env.ask(t, query("r.example.", 4, false)); r.Result != Forwarded {
+	if r := env.ask(t, newReq("r.example.", 4, false)); r.Result != query.Forwarded {
 		t.Errorf("after recovery: %v, want the fresh upstream answer", r.Result)
 	}
 }
 
 func TestCacheLinkPrefetch(t *testing.T) {
 	env := newLinkEnv(t, nil, 100)
-	env.ask(t, query("hot.example.", 1, false))
+	env.ask(t, newReq("hot.example.", 1, false))
 	for range 3 {
-		env.ask(t, query("hot.example.", 2, false))
+		env.ask(t, newReq("hot.example.", 2, false))
 	}
 	env.clock.Advance(95 * time.Second)
 	for i := range 5 {
-		if r := env.ask(t, query("hot.example.", 3, false)); r.Result != Cached {
+		if r := env.ask(t, newReq("hot.example.", 3, false)); r.Result != query.Cached {
 			t.Fatalf("query %d near expiry: %v, want a hit", i, r.Result)
 		}
 	}
@@ -171,7 +172,7 @@ func TestCacheLinkPrefetch(t *testing.T) {
 		t.Errorf("prefetches %v", got)
 	}
 	env.clock.Advance(10 * time.Second) // past the old expiry
-	if r := env.ask(t, query("hot.example.", 4, false)); r.Result != Cached || ttlOf(r) != 90 {
+	if r := env.ask(t, newReq("hot.example.", 4, false)); r.Result != query.Cached || ttlOf(r) != 90 {
 		t.Errorf("after prefetch: %v ttl %d, want the refreshed entry", r.Result, ttlOf(r))
 	}
 }
@@ -182,7 +183,7 @@ func TestCacheLinkConcurrent(t *testing.T) {
 	for g := range 32 {
 		wg.Go(func() {
 			for i := range 500 {
-				req := query(fmt.Sprintf("n%d.example.", (g*7+i)%97), uint16(i), i%3 == 0)
+				req := newReq(fmt.Sprintf("n%d.example.", (g*7+i)%97), uint16(i), i%3 == 0)
 				if _, err := env.link.Resolve(context.Background(), req, env.next); err != nil {
 					t.Error(err)
 					return

@@ -8,10 +8,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/query"
 )
 
 type fetched struct {
-	resp *Response
+	resp *query.Response
 	err  error
 }
 
@@ -24,7 +25,7 @@ func (f fetched) good() bool {
 // staleOrFresh handles an expired entry still within the stale age: stale
 // straight away while the failure-recheck timer runs, otherwise the upstream
 // answer if it comes in time and is good, else the stale one.
-func (l *CacheLink) staleOrFresh(ctx context.Context, req *Request, next Handler, k cache.Key, e *cache.Entry, now time.Time) (*Response, error) {
+func (l *CacheLink) staleOrFresh(ctx context.Context, req *query.Request, next Handler, k cache.Key, e *cache.Entry, now time.Time) (*query.Response, error) {
 	if !l.cache.RecheckDue(e, now) {
 		return l.serveStale(e, req, now)
 	}
@@ -46,7 +47,7 @@ func (l *CacheLink) staleOrFresh(ctx context.Context, req *Request, next Handler
 	return l.serveStale(e, req, now)
 }
 
-func (l *CacheLink) serveStale(e *cache.Entry, req *Request, now time.Time) (*Response, error) {
+func (l *CacheLink) serveStale(e *cache.Entry, req *query.Request, now time.Time) (*query.Response, error) {
 	resp, err := answer(e, req, now, true)
 	if err == nil {
 		l.metrics.CacheStaleServed.Inc()
@@ -58,7 +59,7 @@ func (l *CacheLink) serveStale(e *cache.Entry, req *Request, now time.Time) (*Re
 // cancellation, stores it if good or starts the entry's failure-recheck
 // timer if not, and delivers the outcome on the returned channel, which
 // nobody has to read.
-func (l *CacheLink) refresh(ctx context.Context, req *Request, next Handler, k cache.Key, e *cache.Entry) <-chan fetched {
+func (l *CacheLink) refresh(ctx context.Context, req *query.Request, next Handler, k cache.Key, e *cache.Entry) <-chan fetched {
 	done := make(chan fetched, 1)
 	r := *req
 	r.Msg = req.Msg.Copy() // the edge owns req.Msg once the client is answered

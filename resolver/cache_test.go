@@ -16,6 +16,7 @@ import (
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // fakeNext stands in for dedup and the forwarder: it counts calls and
@@ -35,7 +36,7 @@ func newFakeNext(ttl uint32) *fakeNext {
 	return f
 }
 
-func (f *fakeNext) Resolve(ctx context.Context, req *Request) (*Response, error) {
+func (f *fakeNext) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
 	f.calls.Add(1)
 	if f.gate != nil {
 		select {
@@ -50,13 +51,13 @@ func (f *fakeNext) Resolve(ctx context.Context, req *Request) (*Response, error)
 	m := new(dns.Msg).SetReply(req.Msg)
 	if f.sfail.Load() {
 		m.Rcode = dns.RcodeServerFailure
-		return &Response{Msg: m, Result: Forwarded, Upstream: "fake"}, nil
+		return &query.Response{Msg: m, Result: query.Forwarded, Upstream: "fake"}, nil
 	}
 	m.Answer = []dns.RR{&dns.A{
 		Hdr: dns.RR_Header{Name: req.Msg.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: f.ttl.Load()},
 		A:   net.IPv4(192, 0, 2, 1),
 	}}
-	return &Response{Msg: m, Result: Result(f.res.Load()), Upstream: "fake"}, nil
+	return &query.Response{Msg: m, Result: query.Result(f.res.Load()), Upstream: "fake"}, nil
 }
 
 type linkEnv struct {
@@ -76,7 +77,7 @@ func newLinkEnv(t testing.TB, edit func(*cache.Config), ttl uint32) *linkEnv {
 	}
 	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	m := metrics.NewUnregistered()
-	c, err := cache.New(cfg, m, clk.Now)
+	c, err := cache.New(cfg, m.Cache(), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,16 +86,16 @@ func newLinkEnv(t testing.TB, edit func(*cache.Config), ttl uint32) *linkEnv {
 	return env
 }
 
-func query(name string, id uint16, do bool) *Request {
+func newReq(name string, id uint16, do bool) *query.Request {
 	m := new(dns.Msg).SetQuestion(name, dns.TypeA)
 	m.Id = id
 	if do {
 		m.SetEdns0(1232, true)
 	}
-	return &Request{Msg: m, Name: strings.ToLower(name), Type: dns.TypeA, Group: DefaultGroup}
+	return &query.Request{Msg: m, Name: strings.ToLower(name), Type: dns.TypeA, Group: query.DefaultGroup}
 }
 
-func (env *linkEnv) ask(t testing.TB, req *Request) *Response {
+func (env *linkEnv) ask(t testing.TB, req *query.Request) *query.Response {
 	t.Helper()
 	resp, err := env.link.Resolve(context.Background(), req, env.next)
 	if err != nil {
@@ -103,7 +104,7 @@ func (env *linkEnv) ask(t testing.TB, req *Request) *Response {
 	return resp
 }
 
-func ttlOf(r *Response) uint32 {
+func ttlOf(r *query.Response) uint32 {
 	m, err := r.Message()
 	if err != nil || m == nil || len(m.Answer) == 0 {
 		return 0
@@ -112,7 +113,7 @@ func ttlOf(r *Response) uint32 {
 }
 
 // msgOf is the answer of r as a message, unpacked if it came packed.
-func msgOf(t testing.TB, r *Response) *dns.Msg {
+func msgOf(t testing.TB, r *query.Response) *dns.Msg {
 	t.Helper()
 	m, err := r.Message()
 	if err != nil || m == nil {

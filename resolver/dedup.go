@@ -6,6 +6,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // Dedup lets concurrent identical questions share one upstream exchange: a
@@ -25,7 +27,7 @@ type dedupKey struct {
 
 type flight struct {
 	done chan struct{}
-	resp *Response // a pristine copy for the followers; never handed out
+	resp *query.Response // a pristine copy for the followers; never handed out
 	err  error
 }
 
@@ -37,7 +39,7 @@ func NewDedup(counter prometheus.Counter) *Dedup {
 
 // Resolve runs next once per distinct in-flight question; followers wait for
 // the leader's answer and each get their own copy.
-func (d *Dedup) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	q := req.Msg.Question[0]
 	key := dedupKey{name: req.Name, qtype: q.Qtype, class: q.Qclass, do: req.DO(), cd: req.Msg.CheckingDisabled}
 	d.mu.Lock()
@@ -80,7 +82,7 @@ func (d *Dedup) Resolve(ctx context.Context, req *Request, next Handler) (*Respo
 }
 
 // copyResponse copies r deeply enough that the edge may edit the message.
-func copyResponse(r *Response) *Response {
+func copyResponse(r *query.Response) *query.Response {
 	c := *r
 	if r.Msg != nil {
 		c.Msg = r.Msg.Copy()

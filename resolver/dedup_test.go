@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // TestDedupLeaderPanicReleasesFollowers: a panic in the leader's exchange
@@ -15,7 +17,7 @@ func TestDedupLeaderPanicReleasesFollowers(t *testing.T) {
 	d := NewDedup(nil)
 	started := make(chan struct{})
 	release := make(chan struct{})
-	next := HandlerFunc(func(context.Context, *Request) (*Response, error) {
+	next := HandlerFunc(func(context.Context, *query.Request) (*query.Response, error) {
 		close(started)
 		<-release
 		panic("boom")
@@ -41,10 +43,10 @@ func TestDedupLeaderPanicReleasesFollowers(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the follower still waits after the leader panicked")
 	}
-	ok := HandlerFunc(func(_ context.Context, r *Request) (*Response, error) {
+	ok := HandlerFunc(func(_ context.Context, r *query.Request) (*query.Response, error) {
 		m := new(dns.Msg)
 		m.SetReply(r.Msg)
-		return &Response{Msg: m, Result: Forwarded}, nil
+		return &query.Response{Msg: m, Result: query.Forwarded}, nil
 	})
 	if _, err := d.Resolve(context.Background(), req, ok); err != nil {
 		t.Errorf("a later query for the same question: %v", err)

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // MaxUDPSize is the largest UDP answer cleandns sends: the DNS Flag Day 2020
@@ -109,7 +110,7 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 
 // write sends the answer: a packed one as it is when finishWire can finish
 // it, anything else through finish and miekg's packing.
-func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *Response, protocol string) {
+func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *query.Response, protocol string) {
 	var err error
 	if wire, ok := e.finishWire(r, resp, protocol); ok {
 		_, err = w.Write(wire)
@@ -141,18 +142,18 @@ const (
 // mode it reports wouldBlock, with no response, when the query must be
 // resumed on another goroutine. The request it returns describes the query
 // for metrics and the query log, header failures included.
-func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *Request, resp *Response, wouldBlock bool) {
-	return e.resolveInto(new(Request), r, client, protocol, start, mode, nil)
+func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *query.Request, resp *query.Response, wouldBlock bool) {
+	return e.resolveInto(new(query.Request), r, client, protocol, start, mode, nil)
 }
 
 // resolveInto is resolve filling req, which it first resets; an inline run
 // may pack its answer into scratch.
-func (e *Edge) resolveInto(req *Request, r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode, scratch []byte) (out *Request, resp *Response, wouldBlock bool) {
-	*req = Request{
+func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode, scratch []byte) (out *query.Request, resp *query.Response, wouldBlock bool) {
+	*req = query.Request{
 		Msg:      r,
 		Client:   client,
 		Protocol: protocol,
-		Group:    DefaultGroup,
+		Group:    query.DefaultGroup,
 		Start:    start,
 		Inline:   mode == runInline,
 		Resumed:  mode == runResumed,
@@ -179,7 +180,7 @@ func (e *Edge) resolveInto(req *Request, r *dns.Msg, client netip.Addr, protocol
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
 		return req, servfail(r, err.Error()), false
 	}
-	if resp == nil || (!resp.Sends() && resp.Result != Dropped && resp.Result != RateLimited) {
+	if resp == nil || (!resp.Sends() && resp.Result != query.Dropped && resp.Result != query.RateLimited) {
 		return req, servfail(r, "no answer"), false
 	}
 	return req, resp, false
@@ -198,7 +199,7 @@ func lowerFqdn(name string) string {
 
 // checkHeader answers what the pipeline must never see: other opcodes,
 // a question count other than one, more than one OPT, EDNS versions above 0.
-func checkHeader(r *dns.Msg) *Response {
+func checkHeader(r *dns.Msg) *query.Response {
 	if r.Opcode != dns.OpcodeQuery {
 		return local(r, dns.RcodeNotImplemented, "opcode")
 	}
@@ -222,22 +223,22 @@ func checkHeader(r *dns.Msg) *Response {
 		// A forwarder transfers no zones; forwarding them would also let
 		// any client collect REFUSED answers that mark upstreams down.
 		resp := local(r, dns.RcodeRefused, "qtype")
-		resp.Result = Refused
+		resp.Result = query.Refused
 		return resp
 	}
 	return nil
 }
 
-func local(r *dns.Msg, rcode int, reason string) *Response {
+func local(r *dns.Msg, rcode int, reason string) *query.Response {
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode)
-	return &Response{Msg: m, Result: Local, Reason: reason}
+	return &query.Response{Msg: m, Result: query.Local, Reason: reason}
 }
 
-func servfail(r *dns.Msg, reason string) *Response {
+func servfail(r *dns.Msg, reason string) *query.Response {
 	m := new(dns.Msg)
 	m.SetRcode(r, dns.RcodeServerFailure)
-	return &Response{Msg: m, Result: Servfail, Reason: reason}
+	return &query.Response{Msg: m, Result: query.Servfail, Reason: reason}
 }
 
 // clientAddr returns the source address with IPv4-mapped IPv6 unmapped, so

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // serveEdge starts UDP and TCP listeners on one loopback port in front of h
@@ -36,7 +37,7 @@ func serveEdge(t *testing.T, h Handler) string {
 
 // bigAnswer answers every query with n A records.
 func bigAnswer(n int) HandlerFunc {
-	return func(_ context.Context, req *Request) (*Response, error) {
+	return func(_ context.Context, req *query.Request) (*query.Response, error) {
 		m := new(dns.Msg)
 		m.SetReply(req.Msg)
 		m.AuthenticatedData = true
@@ -44,7 +45,7 @@ func bigAnswer(n int) HandlerFunc {
 			rr, _ := dns.NewRR(fmt.Sprintf("%s 60 IN A 192.0.2.%d", req.Msg.Question[0].Name, i%250+1))
 			m.Answer = append(m.Answer, rr)
 		}
-		return &Response{Msg: m, Result: Forwarded, Upstream: "fake"}, nil
+		return &query.Response{Msg: m, Result: query.Forwarded, Upstream: "fake"}, nil
 	}
 }
 
@@ -104,7 +105,7 @@ func TestEdgeTruncation(t *testing.T) {
 
 func TestEdgeHeaderChecks(t *testing.T) {
 	called := false
-	addr := serveEdge(t, HandlerFunc(func(_ context.Context, req *Request) (*Response, error) {
+	addr := serveEdge(t, HandlerFunc(func(_ context.Context, req *query.Request) (*query.Response, error) {
 		called = true
 		return nil, errors.New("must not be reached")
 	}))
@@ -158,9 +159,11 @@ func TestEdgeErrorsBecomeServfail(t *testing.T) {
 		name string
 		h    HandlerFunc
 	}{
-		{"error", func(context.Context, *Request) (*Response, error) { return nil, errors.New("upstream down") }},
-		{"panic", func(context.Context, *Request) (*Response, error) { panic("boom") }},
-		{"nil response", func(context.Context, *Request) (*Response, error) { return nil, nil }},
+		{"error", func(context.Context, *query.Request) (*query.Response, error) {
+			return nil, errors.New("upstream down")
+		}},
+		{"panic", func(context.Context, *query.Request) (*query.Response, error) { panic("boom") }},
+		{"nil response", func(context.Context, *query.Request) (*query.Response, error) { return nil, nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,12 +182,12 @@ func TestEdgeErrorsBecomeServfail(t *testing.T) {
 
 func TestEdgeADAndEDE(t *testing.T) {
 	var result atomic.Uint32
-	result.Store(uint32(Local))
-	addr := serveEdge(t, HandlerFunc(func(_ context.Context, req *Request) (*Response, error) {
+	result.Store(uint32(query.Local))
+	addr := serveEdge(t, HandlerFunc(func(_ context.Context, req *query.Request) (*query.Response, error) {
 		m := new(dns.Msg)
 		m.SetReply(req.Msg)
 		m.AuthenticatedData = true
-		return &Response{Msg: m, Result: Result(result.Load()), EDE: &dns.EDNS0_EDE{InfoCode: EDEBlocked, ExtraText: "blocked by test"}}, nil
+		return &query.Response{Msg: m, Result: query.Result(result.Load()), EDE: &dns.EDNS0_EDE{InfoCode: query.EDEBlocked, ExtraText: "blocked by test"}}, nil
 	}))
 	q := newQuery("MiXeD.Example.", dns.TypeA, 1232)
 	q.AuthenticatedData = true
@@ -199,13 +202,13 @@ func TestEdgeADAndEDE(t *testing.T) {
 	if opt == nil || len(opt.Option) != 1 {
 		t.Fatalf("want one EDNS option, got %v", opt)
 	}
-	if ede, ok := opt.Option[0].(*dns.EDNS0_EDE); !ok || ede.InfoCode != EDEBlocked {
+	if ede, ok := opt.Option[0].(*dns.EDNS0_EDE); !ok || ede.InfoCode != query.EDEBlocked {
 		t.Errorf("want EDE 15, got %v", opt.Option[0])
 	}
 	if !r.RecursionAvailable {
 		t.Error("RA not set")
 	}
-	result.Store(uint32(Forwarded))
+	result.Store(uint32(query.Forwarded))
 	if r := exchange(t, "udp", addr, q); !r.AuthenticatedData {
 		t.Error("AD from upstream dropped on a forwarded answer")
 	}

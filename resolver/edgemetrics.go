@@ -7,10 +7,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // protocols are the transports whose series the edge keeps resolved.
-var protocols = [...]string{"udp", "tcp", "dot", "doh"}
+var protocols = [...]string{query.ProtoUDP, query.ProtoTCP, query.ProtoDoT, query.ProtoDoH, query.ProtoDoQ}
 
 func protocolIndex(p string) int {
 	for i, s := range protocols {
@@ -27,8 +28,8 @@ func protocolIndex(p string) int {
 // use, so /metrics shows only the ones that happened, as before.
 type edgeMetrics struct {
 	m         *metrics.Metrics
-	queries   [len(protocols)][metrics.QTypeCount][len(resultNames)]atomic.Pointer[prometheus.Counter]
-	durations [len(resultNames)]atomic.Pointer[prometheus.Observer]
+	queries   [len(protocols)][metrics.QTypeCount][query.ResultCount]atomic.Pointer[prometheus.Counter]
+	durations [query.ResultCount]atomic.Pointer[prometheus.Observer]
 	blocked   atomic.Pointer[map[blockedSeries]prometheus.Counter] // copied on write
 	mu        sync.Mutex                                           // serialises those writes
 }
@@ -38,8 +39,8 @@ type blockedSeries struct{ group, list string }
 func newEdgeMetrics(m *metrics.Metrics) *edgeMetrics { return &edgeMetrics{m: m} }
 
 // query counts one query. proto is protocolIndex(protocol), -1 for others.
-func (em *edgeMetrics) query(proto int, protocol string, qtype uint16, r Result) {
-	if proto < 0 || int(r) >= len(resultNames) {
+func (em *edgeMetrics) query(proto int, protocol string, qtype uint16, r query.Result) {
+	if proto < 0 || int(r) >= query.ResultCount {
 		em.m.Queries.WithLabelValues(protocol, metrics.QType(qtype), r.String()).Inc()
 		return
 	}
@@ -55,8 +56,8 @@ func (em *edgeMetrics) query(proto int, protocol string, qtype uint16, r Result)
 }
 
 // duration observes how long a query took, by result.
-func (em *edgeMetrics) duration(r Result, seconds float64) {
-	if int(r) >= len(resultNames) {
+func (em *edgeMetrics) duration(r query.Result, seconds float64) {
+	if int(r) >= query.ResultCount {
 		em.m.RequestDuration.WithLabelValues(r.String()).Observe(seconds)
 		return
 	}

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // finish turns a pipeline answer into the message the client receives. The
 // answer is owned by this request (links hand out copies), so it is edited
 // in place.
-func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
+func (e *Edge) finish(r *dns.Msg, resp *query.Response, protocol string) *dns.Msg {
 	out := resp.Msg
 	out.Id = r.Id
 	out.Response = true
@@ -25,7 +27,7 @@ func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
 	}
 	setOPT(out, r, resp, e.maxUDP)
 	out.Compress = true
-	if protocol == "udp" {
+	if protocol == query.ProtoUDP {
 		out.Truncate(udpSize(r, e.maxUDP))
 	}
 	return out
@@ -36,7 +38,7 @@ func (e *Edge) finish(r *dns.Msg, resp *Response, protocol string) *dns.Msg {
 // Extended DNS Error included, in place. It reports false when only finish
 // can produce the answer: a question spelled with escapes (the packed answer
 // kept its own spelling), or an answer too big for the client's UDP buffer.
-func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, bool) {
+func (e *Edge) finishWire(r *dns.Msg, resp *query.Response, protocol string) ([]byte, bool) {
 	w := resp.Wire
 	if len(w) < 12 || strings.IndexByte(r.Question[0].Name, '\\') >= 0 {
 		return nil, false
@@ -49,7 +51,7 @@ func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, 
 		}
 		size += optLen + rdlen
 	}
-	if protocol == "udp" && size > udpSize(r, e.maxUDP) {
+	if protocol == query.ProtoUDP && size > udpSize(r, e.maxUDP) {
 		return nil, false
 	}
 	binary.BigEndian.PutUint16(w, r.Id)
@@ -82,8 +84,8 @@ func (e *Edge) finishWire(r *dns.Msg, resp *Response, protocol string) ([]byte, 
 // upstream (we validate nothing ourselves, RFC 4035 3.2.3), and only for a
 // client that asked with AD or DO (RFC 6840 5.7-5.8), since a cached answer
 // may come from a query that did.
-func keepAD(r *dns.Msg, resp *Response) bool {
-	if resp.Result != Forwarded && resp.Result != Cached {
+func keepAD(r *dns.Msg, resp *query.Response) bool {
+	if resp.Result != query.Forwarded && resp.Result != query.Cached {
 		return false
 	}
 	o := r.IsEdns0()
@@ -100,7 +102,7 @@ func bit(b bool, v byte) byte {
 // setOPT replaces whatever OPT the answer had with ours, and only when the
 // query had one (RFC 6891 6.1.1): our buffer size, the client's DO bit and
 // the Extended DNS Error, if any.
-func setOPT(out, r *dns.Msg, resp *Response, maxUDP int) {
+func setOPT(out, r *dns.Msg, resp *query.Response, maxUDP int) {
 	extra := out.Extra[:0]
 	for _, rr := range out.Extra {
 		if rr.Header().Rrtype != dns.TypeOPT {
@@ -148,7 +150,7 @@ func udpSize(r *dns.Msg, maxUDP int) int {
 // query log), if any. Labels are bounded: protocol, a fixed qtype set,
 // result, group and list names from the config. The series are resolved
 // once (edgemetrics.go); proto is the protocol's index.
-func (e *Edge) observe(req *Request, resp *Response, proto int, start time.Time) {
+func (e *Edge) observe(req *query.Request, resp *query.Response, proto int, start time.Time) {
 	d := e.now().Sub(start)
 	e.metrics.query(proto, req.Protocol, req.Type, resp.Result)
 	e.metrics.duration(resp.Result, d.Seconds())
@@ -159,8 +161,8 @@ func (e *Edge) observe(req *Request, resp *Response, proto int, start time.Time)
 		}
 		rb.r.Record(req, resp, rcode, d)
 	}
-	if resp.Result == Blocked {
-		group := DefaultGroup
+	if resp.Result == query.Blocked {
+		group := query.DefaultGroup
 		if resp.Group != "" {
 			group = resp.Group
 		}

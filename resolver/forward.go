@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // Exchanger sends a query upstream and says which upstream answered. The
@@ -23,10 +25,10 @@ func NewForward(upstreams Exchanger) *Forward { return &Forward{upstreams: upstr
 
 // Resolve forwards req. Failure is an error, which the edge answers with
 // SERVFAIL (or the cache with a stale answer).
-func (f *Forward) Resolve(ctx context.Context, req *Request) (*Response, error) {
+func (f *Forward) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
 	reply, upstream, err := f.upstreams.Exchange(ctx, req.Msg)
 	if err != nil {
 		return nil, fmt.Errorf("forward %s: %w", req.Name, err)
 	}
-	return &Response{Msg: reply, Result: Forwarded, Upstream: upstream}, nil
+	return &query.Response{Msg: reply, Result: query.Forwarded, Upstream: upstream}, nil
 }

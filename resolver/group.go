@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // GroupFunc names the client group of a query from its source address and
@@ -22,7 +24,7 @@ var _ Link = (*GroupLink)(nil)
 func NewGroupLink(group GroupFunc) *GroupLink { return &GroupLink{group: group} }
 
 // Resolve sets the group and passes the query on.
-func (l *GroupLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *GroupLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	req.Group = l.group(req.Client, req.Msg)
 	return next.Resolve(ctx, req)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/resolver"
 )
 
@@ -45,7 +47,7 @@ func (p policies) Matcher(name string) blocklist.Matcher { return p[name] }
 // CNAME chain through tracker.tiktok.com; it counts what it is asked.
 type fakeUpstream struct{ queries atomic.Int32 }
 
-func (f *fakeUpstream) Resolve(_ context.Context, req *resolver.Request) (*resolver.Response, error) {
+func (f *fakeUpstream) Resolve(_ context.Context, req *query.Request) (*query.Response, error) {
 	f.queries.Add(1)
 	m := new(dns.Msg)
 	m.SetReply(req.Msg)
@@ -56,7 +58,7 @@ func (f *fakeUpstream) Resolve(_ context.Context, req *resolver.Request) (*resol
 	} else {
 		m.Answer = append(m.Answer, rr(req.Name+" 300 IN A 192.0.2.1"))
 	}
-	return &resolver.Response{Msg: m, Result: resolver.Forwarded, Upstream: "fake"}, nil
+	return &query.Response{Msg: m, Result: query.Forwarded, Upstream: "fake"}, nil
 }
 
 type env struct {
@@ -70,9 +72,9 @@ type env struct {
 func start(t *testing.T) env {
 	t.Helper()
 	lists := policies{
-		groups.Default: &suffixMatcher{list: "default-list", domains: []string{"ads.example", "nas.lan"}},
-		"kids":         &suffixMatcher{list: "kids-list", domains: []string{"tiktok.com"}},
-		"adults":       &suffixMatcher{list: "adults-list", domains: []string{"casino.example"}},
+		query.DefaultGroup: &suffixMatcher{list: "default-list", domains: []string{"ads.example", "nas.lan"}},
+		"kids":             &suffixMatcher{list: "kids-list", domains: []string{"tiktok.com"}},
+		"adults":           &suffixMatcher{list: "adults-list", domains: []string{"casino.example"}},
 	}
 	g, err := groups.New([]groups.Group[string]{
 		{Name: "kids", Clients: []string{"127.0.0.2", "10.60.0.0/24"}, MACs: []string{"aa:bb:cc:dd:ee:01"}},
@@ -91,11 +93,11 @@ func start(t *testing.T) env {
 	m := metrics.NewUnregistered()
 	var ccfg cache.Config
 	ccfg.SetDefaults()
-	c, err := cache.New(ccfg, m, nil)
+	c, err := cache.New(ccfg, m.Cache(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mode, _ := resolver.ParseBlockMode(resolver.BlockConfig{})
+	mode, _ := resolver.ParseBlockMode(policy.BlockConfig{})
 	block := resolver.NewBlockLink(g.Matcher, mode)
 	up := &fakeUpstream{}
 	h := resolver.Build(resolver.Parts{

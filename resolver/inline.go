@@ -7,6 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // inlineStop ends an inline run where the pipeline would start waiting.
@@ -15,7 +17,7 @@ type inlineStop struct{}
 var _ Link = inlineStop{}
 
 // Resolve returns ErrWouldBlock for inline runs and passes the rest on.
-func (inlineStop) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (inlineStop) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if req.Inline {
 		return nil, ErrWouldBlock
 	}
@@ -23,7 +25,7 @@ func (inlineStop) Resolve(ctx context.Context, req *Request, next Handler) (*Res
 }
 
 // udpProto is the resolved-metrics index of "udp".
-var udpProto = protocolIndex("udp")
+var udpProto = protocolIndex(query.ProtoUDP)
 
 // ServeInline answers one UDP query on the calling goroutine, a socket's
 // reader, when the pipeline can do so without waiting: cache hits, blocked,
@@ -38,17 +40,17 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 	if start.IsZero() {
 		start = e.now()
 	}
-	req, _ := e.inlineReqs.Get().(*Request)
+	req, _ := e.inlineReqs.Get().(*query.Request)
 	if req == nil {
-		req = new(Request)
+		req = new(query.Request)
 	}
 	defer e.inlineReqs.Put(req)
-	req, resp, wouldBlock := e.resolveInto(req, r, client, "udp", start, runInline, buf)
+	req, resp, wouldBlock := e.resolveInto(req, r, client, query.ProtoUDP, start, runInline, buf)
 	if wouldBlock {
 		return true
 	}
 	if resp.Sends() {
-		out, err := e.pack(r, resp, "udp", buf)
+		out, err := e.pack(r, resp, query.ProtoUDP, buf)
 		if err == nil {
 			err = send(out)
 		}
@@ -63,16 +65,16 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 // ServeResumed answers, writing to w, a UDP query ServeInline could not.
 func (e *Edge) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
 	start := e.now()
-	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), "udp", start, runResumed)
+	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), query.ProtoUDP, start, runResumed)
 	if resp.Sends() {
-		e.write(w, r, resp, "udp")
+		e.write(w, r, resp, query.ProtoUDP)
 	}
 	e.observe(req, resp, udpProto, start)
 }
 
 // pack is write for a caller that sends the bytes itself: the packed answer
 // as it is when finishWire can finish it, else finish packed into buf.
-func (e *Edge) pack(r *dns.Msg, resp *Response, protocol string, buf []byte) ([]byte, error) {
+func (e *Edge) pack(r *dns.Msg, resp *query.Response, protocol string, buf []byte) ([]byte, error) {
 	if wire, ok := e.finishWire(r, resp, protocol); ok {
 		return wire, nil
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // LocalLookup finds the admin's own names: the records answering name and
@@ -25,7 +27,7 @@ var _ Link = (*LocalLink)(nil)
 func NewLocalLink(records LocalLookup) *LocalLink { return &LocalLink{records: records} }
 
 // Resolve answers local names and passes everything else on.
-func (l *LocalLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *LocalLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if req.Msg.Question[0].Qclass != dns.ClassINET {
 		return next.Resolve(ctx, req)
 	}
@@ -38,5 +40,5 @@ func (l *LocalLink) Resolve(ctx context.Context, req *Request, next Handler) (*R
 	m.Authoritative = true
 	m.RecursionAvailable = true
 	m.Answer = rrs
-	return &Response{Msg: m, Result: Local, Reason: "local-record"}, nil
+	return &query.Response{Msg: m, Result: query.Local, Reason: "local-record"}, nil
 }

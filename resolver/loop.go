@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // LoopLink answers the start-up loop probes locally. A probe name that
@@ -23,11 +25,11 @@ func NewLoopLink(zone string, observe func(string) bool) *LoopLink {
 
 // Resolve answers NXDOMAIN for probe names and passes the rest on; the
 // common case costs one suffix comparison.
-func (l *LoopLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *LoopLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if !strings.HasSuffix(req.Name, l.zone) || !l.observe(req.Name) {
 		return next.Resolve(ctx, req)
 	}
 	m := new(dns.Msg)
 	m.SetRcode(req.Msg, dns.RcodeNameError)
-	return &Response{Msg: m, Result: Local, Reason: "loop-probe"}, nil
+	return &query.Response{Msg: m, Result: query.Local, Reason: "loop-probe"}, nil
 }

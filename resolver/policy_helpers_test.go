@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // countingUpstream stands for the rest of the chain: it answers A queries
@@ -20,7 +22,7 @@ type countingUpstream struct {
 	names []string
 }
 
-func (u *countingUpstream) Resolve(_ context.Context, req *Request) (*Response, error) {
+func (u *countingUpstream) Resolve(_ context.Context, req *query.Request) (*query.Response, error) {
 	u.n.Add(1)
 	u.mu.Lock()
 	u.names = append(u.names, req.Name)
@@ -31,7 +33,7 @@ func (u *countingUpstream) Resolve(_ context.Context, req *Request) (*Response, 
 		rr, _ := dns.NewRR(req.Msg.Question[0].Name + " 300 IN A 192.0.2.1")
 		m.Answer = append(m.Answer, rr)
 	}
-	return &Response{Msg: m, Result: Forwarded, Upstream: "fake"}, nil
+	return &query.Response{Msg: m, Result: query.Forwarded, Upstream: "fake"}, nil
 }
 
 func (u *countingUpstream) seen() []string {
@@ -41,13 +43,13 @@ func (u *countingUpstream) seen() []string {
 }
 
 // policyReq is a request as the edge would build it.
-func policyReq(name string, qtype uint16, protocol, client string) *Request {
+func policyReq(name string, qtype uint16, protocol, client string) *query.Request {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.SetEdns0(1232, false)
-	return &Request{
+	return &query.Request{
 		Msg: m, Client: netip.MustParseAddr(client), Protocol: protocol,
-		Name: dns.Fqdn(name), Type: qtype, Group: DefaultGroup, Start: time.Unix(0, 0),
+		Name: dns.Fqdn(name), Type: qtype, Group: query.DefaultGroup, Start: time.Unix(0, 0),
 	}
 }
 

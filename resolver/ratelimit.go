@@ -6,6 +6,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 // RateLimitLink limits each client's UDP queries. UDP only: a spoofed
@@ -22,8 +23,8 @@ func NewRateLimitLink(l *policy.Limiter) *RateLimitLink { return &RateLimitLink{
 
 // Resolve passes queries within the limit on; a limited one gets an empty
 // TC=1 answer (a slip) or nothing.
-func (l *RateLimitLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
-	if req.Protocol != "udp" || req.Resumed { // resumed: allowed on its inline run
+func (l *RateLimitLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
+	if req.Protocol != query.ProtoUDP || req.Resumed { // resumed: allowed on its inline run
 		return next.Resolve(ctx, req)
 	}
 	switch l.limiter.Allow(req.Client) {
@@ -33,8 +34,8 @@ func (l *RateLimitLink) Resolve(ctx context.Context, req *Request, next Handler)
 		m := new(dns.Msg)
 		m.SetReply(req.Msg)
 		m.Truncated = true
-		return &Response{Msg: m, Result: RateLimited, Reason: "ratelimit"}, nil
+		return &query.Response{Msg: m, Result: query.RateLimited, Reason: "ratelimit"}, nil
 	}
 	// No message: the edge sends nothing, and counts it as ratelimited.
-	return &Response{Result: RateLimited, Reason: "ratelimit"}, nil
+	return &query.Response{Result: query.RateLimited, Reason: "ratelimit"}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 func newRateLimitLink(t *testing.T, cfg policy.RateLimitConfig) (*RateLimitLink, *fakeclock.Clock) {
@@ -26,19 +27,19 @@ func TestRateLimitLink(t *testing.T) {
 	link, clk := newRateLimitLink(t, policy.RateLimitConfig{QPS: 1, Burst: 2, Slip: 2, Exempt: []string{"10.9.0.0/16"}})
 	tests := []struct {
 		name, protocol, client string
-		wantResult             Result
+		wantResult             query.Result
 		wantTC                 bool
 	}{
-		{"first in burst", "udp", "10.0.0.1", Forwarded, false},
-		{"second in burst", "udp", "10.0.0.1", Forwarded, false},
-		{"limited, dropped", "udp", "10.0.0.1", RateLimited, false},
-		{"limited, slipped", "udp", "10.0.0.1", RateLimited, true},
-		{"limited, dropped again", "udp", "10.0.0.1", RateLimited, false},
-		{"tcp always passes", "tcp", "10.0.0.1", Forwarded, false},
-		{"another client passes", "udp", "10.0.0.2", Forwarded, false},
-		{"exempt passes", "udp", "10.9.1.1", Forwarded, false},
-		{"exempt passes again", "udp", "10.9.1.1", Forwarded, false},
-		{"exempt passes a third time", "udp", "10.9.1.1", Forwarded, false},
+		{"first in burst", "udp", "10.0.0.1", query.Forwarded, false},
+		{"second in burst", "udp", "10.0.0.1", query.Forwarded, false},
+		{"limited, dropped", "udp", "10.0.0.1", query.RateLimited, false},
+		{"limited, slipped", "udp", "10.0.0.1", query.RateLimited, true},
+		{"limited, dropped again", "udp", "10.0.0.1", query.RateLimited, false},
+		{"tcp always passes", "tcp", "10.0.0.1", query.Forwarded, false},
+		{"another client passes", "udp", "10.0.0.2", query.Forwarded, false},
+		{"exempt passes", "udp", "10.9.1.1", query.Forwarded, false},
+		{"exempt passes again", "udp", "10.9.1.1", query.Forwarded, false},
+		{"exempt passes a third time", "udp", "10.9.1.1", query.Forwarded, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +51,7 @@ func TestRateLimitLink(t *testing.T) {
 			if resp.Result != tt.wantResult {
 				t.Fatalf("result %v, want %v", resp.Result, tt.wantResult)
 			}
-			if tt.wantResult == Forwarded {
+			if tt.wantResult == query.Forwarded {
 				return
 			}
 			if next.n.Load() != 0 || resp.Reason != "ratelimit" {
@@ -66,7 +67,7 @@ func TestRateLimitLink(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	resp, _ := link.Resolve(context.Background(), policyReq("example.com.", dns.TypeA, "udp", "10.0.0.1"), &countingUpstream{})
-	if resp.Result != Forwarded {
+	if resp.Result != query.Forwarded {
 		t.Errorf("after a second at 1 qps: %v, want a refilled token", resp.Result)
 	}
 }

@@ -1,6 +1,10 @@
 package resolver
 
-import "time"
+import (
+	"time"
+
+	"github.com/cleandns/cleandns/query"
+)
 
 // Recorder receives every finished query, once, from the edge: the query log
 // is one. Record runs on the query's goroutine after the answer is written,
@@ -9,7 +13,7 @@ import "time"
 //
 // rcode is the answer's rcode, or -1 when no answer was sent (Dropped).
 type Recorder interface {
-	Record(req *Request, resp *Response, rcode int, d time.Duration)
+	Record(req *query.Request, resp *query.Response, rcode int, d time.Duration)
 }
 
 type recorderBox struct{ r Recorder }

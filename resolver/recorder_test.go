@@ -11,11 +11,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 type recorded struct {
 	name, group, list string
-	result            Result
+	result            query.Result
 	rcode             int
 	d                 time.Duration
 }
@@ -25,7 +26,7 @@ type fakeRecorder struct {
 	got []recorded
 }
 
-func (f *fakeRecorder) Record(req *Request, resp *Response, rcode int, d time.Duration) {
+func (f *fakeRecorder) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, recorded{req.Name, resp.Group, resp.List, resp.Result, rcode, d})
@@ -43,14 +44,14 @@ func (w *recordWriter) RemoteAddr() net.Addr {
 func (w *recordWriter) WriteMsg(m *dns.Msg) error { w.out = m; return nil }
 
 func TestEdgeRecordsEachQueryOnce(t *testing.T) {
-	blocked := HandlerFunc(func(_ context.Context, req *Request) (*Response, error) {
+	blocked := HandlerFunc(func(_ context.Context, req *query.Request) (*query.Response, error) {
 		switch req.Name {
 		case "drop.test.":
-			return &Response{Result: Dropped, Reason: "access"}, nil
+			return &query.Response{Result: query.Dropped, Reason: "access"}, nil
 		}
 		m := new(dns.Msg)
 		m.SetRcode(req.Msg, dns.RcodeNameError)
-		return &Response{Msg: m, Result: Blocked, List: "builtin:x", Rule: "ads.test", Group: "kids"}, nil
+		return &query.Response{Msg: m, Result: query.Blocked, List: "builtin:x", Rule: "ads.test", Group: "kids"}, nil
 	})
 	edge := NewEdge(EdgeConfig{}, blocked, metrics.NewUnregistered(), zap.NewNop())
 	rec := &fakeRecorder{}
@@ -59,9 +60,9 @@ func TestEdgeRecordsEachQueryOnce(t *testing.T) {
 		msg  *dns.Msg
 		want recorded
 	}{
-		{newQuery("ADS.test.", dns.TypeA, 0), recorded{name: "ads.test.", group: "kids", list: "builtin:x", result: Blocked, rcode: dns.RcodeNameError}},
-		{newQuery("drop.test.", dns.TypeA, 0), recorded{name: "drop.test.", result: Dropped, rcode: -1}},
-		{new(dns.Msg), recorded{result: Local, rcode: dns.RcodeFormatError}}, // no question
+		{newQuery("ADS.test.", dns.TypeA, 0), recorded{name: "ads.test.", group: "kids", list: "builtin:x", result: query.Blocked, rcode: dns.RcodeNameError}},
+		{newQuery("drop.test.", dns.TypeA, 0), recorded{name: "drop.test.", result: query.Dropped, rcode: -1}},
+		{new(dns.Msg), recorded{result: query.Local, rcode: dns.RcodeFormatError}}, // no question
 	}
 	for i, tt := range tests {
 		edge.For("udp").ServeDNS(&recordWriter{}, tt.msg)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // ResponseFilter blocks answers whose CNAME chain reaches a name the client's
@@ -22,9 +24,9 @@ func NewResponseFilter(block *BlockLink, matcher MatcherFunc) *ResponseFilter {
 
 // Resolve passes the query on and checks what comes back, cached answers
 // included, against the client's own group.
-func (f *ResponseFilter) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (f *ResponseFilter) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	resp, err := next.Resolve(ctx, req)
-	if err != nil || resp == nil || !resp.Sends() || (resp.Result != Forwarded && resp.Result != Cached) {
+	if err != nil || resp == nil || !resp.Sends() || (resp.Result != query.Forwarded && resp.Result != query.Cached) {
 		return resp, err
 	}
 	m := f.matcher(req.Group)

@@ -7,26 +7,10 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
-
-// BypassConfig is `blocking.bypass`: answers that keep clients from
-// slipping past the filter. Both are on by default. The public DoH/DoT
-// resolver names are a blocklist category instead (builtin:doh-resolvers),
-// opt-in because some networks rely on them.
-type BypassConfig struct {
-	// FirefoxCanary answers use-application-dns.net with NXDOMAIN, which
-	// tells Firefox to keep using the network's resolver instead of its own
-	// DNS over HTTPS.
-	FirefoxCanary bool `mapstructure:"firefox_canary"`
-	// PrivateRelay answers mask.icloud.com and mask-h2.icloud.com with
-	// NXDOMAIN, which turns iCloud Private Relay off on this network.
-	PrivateRelay bool `mapstructure:"private_relay"`
-}
-
-// DefaultBypassConfig returns the bypass defaults: everything on.
-func DefaultBypassConfig() BypassConfig {
-	return BypassConfig{FirefoxCanary: true, PrivateRelay: true}
-}
 
 // TTLs of locally made answers: long enough to spare the server, short
 // enough that adding a forward zone for, say, corp.local soon takes effect.
@@ -58,7 +42,7 @@ var _ Link = (*SpecialLink)(nil)
 
 // NewSpecialLink returns the link. covered reports whether a forward zone
 // covers a name (upstream.Forwarder.Covers); nil means none does.
-func NewSpecialLink(bypass BypassConfig, covered func(name string) bool) *SpecialLink {
+func NewSpecialLink(bypass policy.BypassConfig, covered func(name string) bool) *SpecialLink {
 	if covered == nil {
 		covered = func(string) bool { return false }
 	}
@@ -123,7 +107,7 @@ var loopbackPTR = map[string]bool{
 }
 
 // Resolve answers special-use and bypass names and passes the rest on.
-func (l *SpecialLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (l *SpecialLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	apex, kind, ok := l.match(req.Name)
 	if !ok || (kind != kindBypass && l.covered(req.Name)) {
 		return next.Resolve(ctx, req)
@@ -135,8 +119,8 @@ func (l *SpecialLink) Resolve(ctx context.Context, req *Request, next Handler) (
 	case kindBypass:
 		m.Rcode = dns.RcodeNameError
 		m.Ns = []dns.RR{localSOA(apex, bypassTTL)}
-		return &Response{Msg: m, Result: Local, Reason: "bypass",
-			EDE: &dns.EDNS0_EDE{InfoCode: EDEBlocked, ExtraText: "bypass protection (" + strings.TrimSuffix(apex, ".") + ")"}}, nil
+		return &query.Response{Msg: m, Result: query.Local, Reason: "bypass",
+			EDE: &dns.EDNS0_EDE{InfoCode: query.EDEBlocked, ExtraText: "bypass protection (" + strings.TrimSuffix(apex, ".") + ")"}}, nil
 	case kindLocalhost:
 		m.Answer = loopback(req.Msg.Question[0])
 	default:
@@ -145,12 +129,12 @@ func (l *SpecialLink) Resolve(ctx context.Context, req *Request, next Handler) (
 	if len(m.Answer) == 0 {
 		m.Ns = []dns.RR{localSOA(apex, specialTTL)}
 	}
-	return &Response{Msg: m, Result: Local, Reason: "special-use"}, nil
+	return &query.Response{Msg: m, Result: query.Local, Reason: "special-use"}, nil
 }
 
 // empty answers as an empty zone would: the apex has its SOA, names below it
 // do not exist, except the loopback addresses' PTR names.
-func (l *SpecialLink) empty(m *dns.Msg, req *Request, apex string) {
+func (l *SpecialLink) empty(m *dns.Msg, req *query.Request, apex string) {
 	q := req.Msg.Question[0]
 	switch {
 	case loopbackPTR[req.Name]:

@@ -6,11 +6,14 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 )
 
 func TestSpecialLink(t *testing.T) {
 	covered := func(name string) bool { return name == "corp.local." || strings.HasSuffix(name, ".corp.local.") }
-	link := NewSpecialLink(DefaultBypassConfig(), covered)
+	link := NewSpecialLink(policy.DefaultBypassConfig(), covered)
 	ip6Loopback := "1." + strings.Repeat("0.", 31) + "ip6.arpa."
 	tests := []struct {
 		name      string
@@ -68,12 +71,12 @@ func TestSpecialLink(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.wantRcode < 0 {
-				if next.n.Load() != 1 || resp.Result != Forwarded {
+				if next.n.Load() != 1 || resp.Result != query.Forwarded {
 					t.Errorf("not passed on: %v", resp.Msg)
 				}
 				return
 			}
-			if next.n.Load() != 0 || resp.Result != Local {
+			if next.n.Load() != 0 || resp.Result != query.Local {
 				t.Fatalf("result %v, next saw %v: want a local answer", resp.Result, next.seen())
 			}
 			m := resp.Msg
@@ -118,21 +121,21 @@ func firstRData(rrs []dns.RR) string {
 
 func TestSpecialBypassSwitches(t *testing.T) {
 	tests := []struct {
-		cfg       BypassConfig
+		cfg       policy.BypassConfig
 		name      string
 		wantLocal bool
 	}{
-		{BypassConfig{}, "use-application-dns.net.", false},
-		{BypassConfig{}, "mask.icloud.com.", false},
-		{BypassConfig{FirefoxCanary: true}, "use-application-dns.net.", true},
-		{BypassConfig{FirefoxCanary: true}, "mask.icloud.com.", false},
-		{BypassConfig{PrivateRelay: true}, "use-application-dns.net.", false},
-		{BypassConfig{PrivateRelay: true}, "mask-h2.icloud.com.", true},
+		{policy.BypassConfig{}, "use-application-dns.net.", false},
+		{policy.BypassConfig{}, "mask.icloud.com.", false},
+		{policy.BypassConfig{FirefoxCanary: true}, "use-application-dns.net.", true},
+		{policy.BypassConfig{FirefoxCanary: true}, "mask.icloud.com.", false},
+		{policy.BypassConfig{PrivateRelay: true}, "use-application-dns.net.", false},
+		{policy.BypassConfig{PrivateRelay: true}, "mask-h2.icloud.com.", true},
 	}
 	for _, tt := range tests {
 		next := &countingUpstream{}
 		resp, _ := NewSpecialLink(tt.cfg, nil).Resolve(context.Background(), policyReq(tt.name, dns.TypeA, "udp", "10.0.0.1"), next)
-		if (resp.Result == Local) != tt.wantLocal {
+		if (resp.Result == query.Local) != tt.wantLocal {
 			t.Errorf("%+v %s: result %v, want local %v", tt.cfg, tt.name, resp.Result, tt.wantLocal)
 		}
 	}
@@ -143,7 +146,7 @@ func TestSpecialBypassSwitches(t *testing.T) {
 func TestSpecialOverSockets(t *testing.T) {
 	next := &countingUpstream{}
 	covered := func(name string) bool { return strings.HasSuffix(name, ".corp.local.") }
-	addr := serveEdge(t, Build(Parts{Special: NewSpecialLink(DefaultBypassConfig(), covered), Forward: next}))
+	addr := serveEdge(t, Build(Parts{Special: NewSpecialLink(policy.DefaultBypassConfig(), covered), Forward: next}))
 	names := []string{
 		"localhost.", "www.localhost.", "x.invalid.", "x.test.", "x.onion.", "printer.local.", "nas.home.arpa.",
 		"_dns.resolver.arpa.", "5.1.168.192.in-addr.arpa.", "1.0.0.127.in-addr.arpa.", "9.9.0.10.in-addr.arpa.",
@@ -161,7 +164,7 @@ func TestSpecialOverSockets(t *testing.T) {
 	if r.Rcode != dns.RcodeNameError {
 		t.Errorf("Firefox canary: %s, want NXDOMAIN", dns.RcodeToString[r.Rcode])
 	}
-	if e := edeOf(r); e == nil || e.InfoCode != EDEBlocked {
+	if e := edeOf(r); e == nil || e.InfoCode != query.EDEBlocked {
 		t.Errorf("Firefox canary EDE %v", e)
 	}
 	if r := mustAskFrom(t, "udp", "127.0.0.2", addr, policyMsg("dc1.corp.local.", dns.TypeA, false)); len(r.Answer) != 1 {
@@ -173,9 +176,9 @@ func TestSpecialOverSockets(t *testing.T) {
 }
 
 func BenchmarkSpecialPassThrough(b *testing.B) {
-	link := NewSpecialLink(DefaultBypassConfig(), nil)
+	link := NewSpecialLink(policy.DefaultBypassConfig(), nil)
 	req := policyReq("www.some.example.com.", dns.TypeA, "udp", "10.0.0.1")
-	next := HandlerFunc(func(context.Context, *Request) (*Response, error) { return nil, nil })
+	next := HandlerFunc(func(context.Context, *query.Request) (*query.Response, error) { return nil, nil })
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = link.Resolve(context.Background(), req, next)

@@ -15,6 +15,7 @@ import (
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/query"
 )
 
 // captureWriter is a UDP client's ResponseWriter that keeps what was sent.
@@ -45,7 +46,7 @@ func (w *captureWriter) Hijack()             {}
 
 // corpusUpstream answers like a real upstream would: with its own OPT and
 // AD set, a CNAME chain for cname.*, 100 records for big.*, NXDOMAIN for nx.*.
-func corpusUpstream(_ context.Context, req *Request) (*Response, error) {
+func corpusUpstream(_ context.Context, req *query.Request) (*query.Response, error) {
 	q := req.Msg.Question[0]
 	m := new(dns.Msg)
 	m.SetReply(req.Msg)
@@ -72,14 +73,14 @@ func corpusUpstream(_ context.Context, req *Request) (*Response, error) {
 		m.Extra = append(m.Extra, rr("ns.example. 300 IN A 192.0.2.53"))
 	}
 	m.SetEdns0(4096, true)
-	return &Response{Msg: m, Result: Forwarded, Upstream: "fake"}, nil
+	return &query.Response{Msg: m, Result: query.Forwarded, Upstream: "fake"}, nil
 }
 
 // unpackLink turns packed answers into messages, so the edge takes the
 // path every answer took before Response.Wire existed.
 type unpackLink struct{}
 
-func (unpackLink) Resolve(ctx context.Context, req *Request, next Handler) (*Response, error) {
+func (unpackLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	resp, err := next.Resolve(ctx, req)
 	if err == nil && resp != nil {
 		_, err = resp.Message()
@@ -94,14 +95,14 @@ func TestEdgeWireMatchesMsg(t *testing.T) {
 	cfg.SetDefaults()
 	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	m := metrics.NewUnregistered()
-	c, err := cache.New(cfg, m, clk.Now)
+	c, err := cache.New(cfg, m.Cache(), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	link := NewCacheLink(c, m, zap.NewNop())
 	t.Cleanup(link.Wait)
 	var down atomic.Bool // upstream failing: expired entries are served stale
-	up := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+	up := HandlerFunc(func(ctx context.Context, req *query.Request) (*query.Response, error) {
 		if down.Load() {
 			return nil, errors.New("upstream down")
 		}

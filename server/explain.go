@@ -7,7 +7,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/groups"
-	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/query"
 )
 
 // Explain says whether name is blocked for client (the zero address: the
@@ -16,7 +16,7 @@ import (
 // the schedule's lists decide when the group's own lists do not.
 func (s *Server) Explain(name string, client netip.Addr) blocklist.Explanation {
 	g := s.gen.Load()
-	group := resolver.DefaultGroup
+	group := query.DefaultGroup
 	if client.IsValid() {
 		group = g.groups.Select(client.Unmap(), nil)
 	}

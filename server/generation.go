@@ -15,6 +15,7 @@ import (
 	"github.com/cleandns/cleandns/internal/statedir"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/resolver"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -41,7 +42,7 @@ type generation struct {
 // so a reload neither downloads lists again nor empties the cache.
 func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error) {
 	g := &generation{cfg: cfg}
-	fwd, err := upstream.NewForwarder(cfg.Upstreams, cfg.ForwardZones, upstream.Deps{Logger: s.log.Named("upstream"), Metrics: s.metrics})
+	fwd, err := upstream.NewForwarder(cfg.Upstreams, cfg.ForwardZones, upstream.Deps{Logger: s.log.Named("upstream"), Metrics: s.metrics.Upstream()})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 	if prev != nil && sameLists(prev.cfg, cfg) {
 		g.lists, g.stopLists = prev.lists, prev.stopLists
 	} else {
-		g.lists, err = blocklist.New(listConfig(cfg), policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics})
+		g.lists, err = blocklist.New(listConfig(cfg), policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics.Blocklist()})
 		if err != nil {
 			fwd.Close()
 			return nil, err
@@ -63,7 +64,7 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 	if cfg.Cache.Enabled {
 		if prev != nil && prev.cache != nil && reflect.DeepEqual(prev.cfg.Cache, cfg.Cache) {
 			g.cache = prev.cache
-		} else if g.cache, err = cache.New(cfg.Cache, s.metrics, nil); err != nil {
+		} else if g.cache, err = cache.New(cfg.Cache, s.metrics.Cache(), nil); err != nil {
 			fwd.Close()
 			return nil, err
 		}
@@ -120,7 +121,7 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		p.RateLimit = resolver.NewRateLimitLink(g.limiter)
 	}
 	// Bypass protection is part of blocking: off when blocking is off.
-	bypass := resolver.BypassConfig{}
+	bypass := policy.BypassConfig{}
 	if cfg.Blocking.Enabled {
 		bypass = cfg.Blocking.Bypass
 	}
@@ -241,7 +242,7 @@ func sameLists(a, b *config.Config) bool {
 // schedule lists. blocking.allow applies to every group; a group without
 // lists uses the default group's.
 func policies(cfg *config.Config) []blocklist.Policy {
-	out := []blocklist.Policy{{Name: resolver.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
+	out := []blocklist.Policy{{Name: query.DefaultGroup, Lists: cfg.Blocking.Lists, Allow: cfg.Blocking.Allow}}
 	for _, g := range cfg.Groups {
 		lists := g.Lists
 		if len(lists) == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/resolver"
 )
 
@@ -54,7 +55,7 @@ func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*lis
 		if stock {
 			ln.udp = &dns.Server{
 				PacketConn:    pc,
-				Handler:       edge.For("udp"),
+				Handler:       edge.For(query.ProtoUDP),
 				MsgAcceptFunc: resolver.AcceptFunc,
 				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
 			}
@@ -65,7 +66,7 @@ func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*lis
 		}
 		ln.tcp = &dns.Server{
 			Listener:      l,
-			Handler:       edge.For("tcp"),
+			Handler:       edge.For(query.ProtoTCP),
 			MsgAcceptFunc: resolver.AcceptFunc,
 			ReadTimeout:   5 * time.Second,
 			IdleTimeout:   func() time.Duration { return 10 * time.Second },

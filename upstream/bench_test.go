@@ -5,14 +5,13 @@ import (
 	"testing"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // BenchmarkExchangeUDP measures one forwarded query over loopback UDP,
 // socket set-up and the fake server's work included.
 func BenchmarkExchangeUDP(b *testing.B) {
 	addr := dnstest.NewServer(b, dnstest.A("192.0.2.1"))
-	f, err := NewForwarder(Config{Servers: []string{addr}}, nil, Deps{Metrics: metrics.NewUnregistered()})
+	f, err := NewForwarder(Config{Servers: []string{addr}}, nil, Deps{Metrics: NewMetrics()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/internal/fakeclock"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func TestDoHAnswersOverHTTP2WithIDZero(t *testing.T) {
@@ -59,12 +58,12 @@ func TestDoHErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := startHTTPS(t, cert, tt.handler)
-			m := metrics.NewUnregistered()
+			m := NewMetrics()
 			f := newTestForwarder(t, Config{Servers: []string{url}}, nil, Deps{TLSConfig: cert.ClientConfig(), Metrics: m})
 			if _, _, err := f.Exchange(context.Background(), query("example.com")); err == nil {
 				t.Fatal("want an error")
 			}
-			if got := value(t, m.UpstreamErrors.WithLabelValues(url, tt.reason)); got != 1 {
+			if got := value(t, m.Errors.WithLabelValues(url, tt.reason)); got != 1 {
 				t.Errorf("errors{reason=%s} = %v, want 1", tt.reason, got)
 			}
 		})

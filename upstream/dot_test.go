@@ -15,7 +15,6 @@ import (
 
 	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/internal/fakeclock"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func TestDoTAnswersAndReusesOneConnection(t *testing.T) {
@@ -62,12 +61,12 @@ func TestDoTRejectsBadCertificates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := metrics.NewUnregistered()
+			m := NewMetrics()
 			f := newTestForwarder(t, Config{Servers: []string{tt.server}}, nil, Deps{TLSConfig: tt.trust, Metrics: m})
 			if _, _, err := f.Exchange(context.Background(), query("example.com")); err == nil {
 				t.Fatal("want a TLS error")
 			}
-			if got := value(t, m.UpstreamErrors.WithLabelValues(tt.server, reasonTLS)); got != 1 {
+			if got := value(t, m.Errors.WithLabelValues(tt.server, reasonTLS)); got != 1 {
 				t.Errorf("errors{reason=tls} = %v, want 1", got)
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -20,7 +19,7 @@ func ExampleForwarder() {
 		Strategy:  upstream.StrategyFastest,
 	}
 	zones := []upstream.Zone{{Zone: "corp.example", Servers: []string{"10.0.0.53"}}}
-	f, err := upstream.NewForwarder(cfg, zones, upstream.Deps{Logger: zap.NewNop(), Metrics: metrics.NewUnregistered()})
+	f, err := upstream.NewForwarder(cfg, zones, upstream.Deps{Logger: zap.NewNop(), Metrics: upstream.NewMetrics()})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -23,7 +23,7 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 	case f.sem <- struct{}{}:
 		defer func() { <-f.sem }()
 	default:
-		f.m.UpstreamRejected.Inc()
+		f.m.Rejected.Inc()
 		return nil, "", ErrOverloaded
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Deadline)
@@ -122,18 +122,18 @@ func (f *Forwarder) attempt(ctx context.Context, q *dns.Msg, u *upstream) result
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
 	}
-	f.m.UpstreamDuration.WithLabelValues(u.ep.raw, u.ep.proto).Observe(elapsed.Seconds())
+	f.m.Duration.WithLabelValues(u.ep.raw, u.ep.proto).Observe(elapsed.Seconds())
 	if err == nil && r.Rcode == dns.RcodeRefused {
 		err = errRefused
 	}
 	if err != nil {
-		f.m.UpstreamErrors.WithLabelValues(u.ep.raw, reason(err)).Inc()
+		f.m.Errors.WithLabelValues(u.ep.raw, reason(err)).Inc()
 		f.markFailed(u)
 		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
 	}
 	if r.Rcode == dns.RcodeServerFailure {
 		// Counted, but not a health failure: it may concern this name only.
-		f.m.UpstreamErrors.WithLabelValues(u.ep.raw, reasonServfail).Inc()
+		f.m.Errors.WithLabelValues(u.ep.raw, reasonServfail).Inc()
 	}
 	f.markSucceeded(u, elapsed)
 	return result{reply: r, from: u.ep.raw}

@@ -14,14 +14,12 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
-
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // Deps are the Forwarder's injected collaborators.
 type Deps struct {
 	Logger  *zap.Logger      // default: a no-op logger
-	Metrics *metrics.Metrics // required
+	Metrics *Metrics         // required
 	Now     func() time.Time // default: time.Now
 	// TLSConfig is the base client configuration for DoT and DoH; its
 	// RootCAs replace the system roots (tests inject their own CA). Default:
@@ -44,7 +42,7 @@ type Forwarder struct {
 	bootstrap []netip.AddrPort
 	sem       chan struct{} // one token per query in flight
 	log       *zap.Logger
-	m         *metrics.Metrics
+	m         *Metrics
 	now       func() time.Time
 	probeBase time.Duration
 
@@ -115,11 +113,11 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 		if zone != "" {
 			u.probe = zone
 		}
-		f.m.UpstreamHealthy.WithLabelValues(ep.raw).Set(1)
+		f.m.Healthy.WithLabelValues(ep.raw).Set(1)
 		// Every reason at 0 from the start, so increase() in an alert
 		// sees the first failure.
 		for _, r := range reasons {
-			f.m.UpstreamErrors.WithLabelValues(ep.raw, r)
+			f.m.Errors.WithLabelValues(ep.raw, r)
 		}
 		g.ups = append(g.ups, u)
 		f.all = append(f.all, u)

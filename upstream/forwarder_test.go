@@ -11,7 +11,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func TestFailoverFirstDead(t *testing.T) {
@@ -56,7 +55,7 @@ func TestMarkedDownThenRecovers(t *testing.T) {
 		dnstest.A("192.0.2.1")(w, r)
 	}, dnstest.Count(&firstHits))
 	second := dnstest.NewServer(t, dnstest.A("192.0.2.2"))
-	m := metrics.NewUnregistered()
+	m := NewMetrics()
 	f := newTestForwarder(t, Config{Servers: []string{first, second}, MaxFails: 2}, nil, Deps{Metrics: m})
 
 	for range 2 {
@@ -64,7 +63,7 @@ func TestMarkedDownThenRecovers(t *testing.T) {
 			t.Fatalf("answered by %s, want failover to %s", from, second)
 		}
 	}
-	if value(t, m.UpstreamHealthy.WithLabelValues(first)) != 0 || f.Upstreams()[0].Healthy {
+	if value(t, m.Healthy.WithLabelValues(first)) != 0 || f.Upstreams()[0].Healthy {
 		t.Fatal("first upstream not marked down after MaxFails failures")
 	}
 	broken.Store(false)
@@ -72,7 +71,7 @@ func TestMarkedDownThenRecovers(t *testing.T) {
 	if _, from := mustExchange(t, f, "example.com"); from != first {
 		t.Errorf("answered by %s after recovery, want %s", from, first)
 	}
-	if value(t, m.UpstreamHealthy.WithLabelValues(first)) != 1 {
+	if value(t, m.Healthy.WithLabelValues(first)) != 1 {
 		t.Error("healthy gauge not back to 1")
 	}
 }
@@ -215,7 +214,7 @@ func TestConcurrencyCap(t *testing.T) {
 		<-release
 		dnstest.A("192.0.2.1")(w, r)
 	})
-	m := metrics.NewUnregistered()
+	m := NewMetrics()
 	f := newTestForwarder(t, Config{Servers: []string{addr}, MaxConcurrent: 2}, nil, Deps{Metrics: m})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -229,7 +228,7 @@ func TestConcurrencyCap(t *testing.T) {
 	if _, _, err := f.Exchange(context.Background(), query("over.example")); !errors.Is(err, ErrOverloaded) {
 		t.Errorf("third query: err = %v, want ErrOverloaded", err)
 	}
-	if got := value(t, m.UpstreamRejected); got != 1 {
+	if got := value(t, m.Rejected); got != 1 {
 		t.Errorf("rejected = %v, want 1", got)
 	}
 	close(release)

@@ -13,7 +13,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 // newTestForwarder builds a Forwarder with short timeouts, fresh metrics and
@@ -28,7 +27,7 @@ func newTestForwarder(t *testing.T, cfg Config, zones []Zone, deps Deps) *Forwar
 		cfg.Deadline = 2 * time.Second
 	}
 	if deps.Metrics == nil {
-		deps.Metrics = metrics.NewUnregistered()
+		deps.Metrics = NewMetrics()
 	}
 	if deps.ProbeBase == 0 {
 		deps.ProbeBase = 20 * time.Millisecond

@@ -160,7 +160,7 @@ func (f *Forwarder) ProbeLoop(ctx context.Context, d *LoopDetector) []string {
 	for _, u := range f.all {
 		if d.came(u.ep.raw) {
 			loops = append(loops, u.ep.raw)
-			f.m.UpstreamLoops.Inc()
+			f.m.Loops.Inc()
 			f.log.Error("forwarding loop: a probe sent to this upstream came back to cleandns; "+
 				"the upstream forwards to us, so queries to it will loop until they time out",
 				zapUpstream(u), zap.String("probe_zone", LoopProbeZone))

@@ -9,7 +9,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func TestListensOn(t *testing.T) {
@@ -77,13 +76,13 @@ func TestProbeLoop(t *testing.T) {
 		_ = w.WriteMsg(reply)
 	})
 	clean := dnstest.NewServer(t, nil, dnstest.Rcode(dns.RcodeNameError))
-	m := metrics.NewUnregistered()
+	m := NewMetrics()
 	f := newTestForwarder(t, Config{Servers: []string{clean, looping}}, nil, Deps{Metrics: m})
 	loops := f.ProbeLoop(context.Background(), d)
 	if len(loops) != 1 || loops[0] != looping {
 		t.Errorf("loops = %v, want [%s]", loops, looping)
 	}
-	if got := value(t, m.UpstreamLoops); got != 1 {
+	if got := value(t, m.Loops); got != 1 {
 		t.Errorf("loops metric = %v, want 1", got)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
-	"github.com/cleandns/cleandns/metrics"
 )
 
 func TestPlainKindsAnswer(t *testing.T) {
@@ -136,7 +135,7 @@ func TestMisbehavingUpstream(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			addr := dnstest.NewServer(t, dnstest.A("192.0.2.1"), tt.opts...)
-			m := metrics.NewUnregistered()
+			m := NewMetrics()
 			f := newTestForwarder(t, Config{Servers: []string{addr}, Timeout: 300 * time.Millisecond, Deadline: 300 * time.Millisecond}, nil, Deps{Metrics: m})
 			start := time.Now()
 			_, _, err := f.Exchange(context.Background(), query("example.com"))
@@ -146,7 +145,7 @@ func TestMisbehavingUpstream(t *testing.T) {
 			if d := time.Since(start); d > tt.maxTime {
 				t.Errorf("failed after %v, want under %v", d, tt.maxTime)
 			}
-			if got := value(t, m.UpstreamErrors.WithLabelValues(addr, tt.reason)); got != 1 {
+			if got := value(t, m.Errors.WithLabelValues(addr, tt.reason)); got != 1 {
 				t.Errorf("errors{reason=%s} = %v, want 1 (err: %v)", tt.reason, got, err)
 			}
 		})
@@ -162,7 +161,7 @@ func TestDelayWithinTimeoutAnswers(t *testing.T) {
 func TestServfailIsReturnedButNotAFailure(t *testing.T) {
 	var n atomic.Int64
 	addr := dnstest.NewServer(t, nil, dnstest.Rcode(dns.RcodeServerFailure), dnstest.Count(&n))
-	m := metrics.NewUnregistered()
+	m := NewMetrics()
 	f := newTestForwarder(t, Config{Servers: []string{addr}, MaxFails: 1}, nil, Deps{Metrics: m})
 	r, _, err := f.Exchange(context.Background(), query("broken.example"))
 	if err != nil || r.Rcode != dns.RcodeServerFailure {
@@ -171,7 +170,7 @@ func TestServfailIsReturnedButNotAFailure(t *testing.T) {
 	if !f.Upstreams()[0].Healthy {
 		t.Error("SERVFAIL marked the upstream down")
 	}
-	if got := value(t, m.UpstreamErrors.WithLabelValues(addr, reasonServfail)); got != 1 {
+	if got := value(t, m.Errors.WithLabelValues(addr, reasonServfail)); got != 1 {
 		t.Errorf("errors{reason=servfail} = %v, want 1", got)
 	}
 }

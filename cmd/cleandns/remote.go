@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/querylog"
 )
 
@@ -160,7 +161,7 @@ func newQueryLog(root *flags) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&p.Client, "client", "", "client address")
 	f.StringVar(&p.Name, "name", "", "substring of the query name")
-	f.StringVar(&p.Result, "result", "", "forwarded, cached, blocked, local, refused, ratelimited, servfail or dropped")
+	f.StringVar(&p.Result, "result", "", "one of "+strings.Join(query.ResultLabels(), ", "))
 	f.StringVar(&p.Since, "since", "", "how far back (1h) or from when (RFC 3339)")
 	f.StringVar(&p.Until, "until", "", "up to (a duration back from now, or RFC 3339)")
 	f.IntVar(&p.Limit, "limit", 0, "at most this many records (default 100)")
