@@ -2,6 +2,8 @@ package querylog
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -163,19 +165,28 @@ func TestConfigValidateNamesKey(t *testing.T) {
 }
 
 func TestDefaultPath(t *testing.T) {
-	t.Setenv("STATE_DIRECTORY", "/var/lib/cleandns:/other")
-	if got := DefaultPath("sqlite"); got != "/var/lib/cleandns/querylog.db" {
+	// The state directory is probed by creating it, so every candidate
+	// here is inside the test's own folder.
+	tmp := t.TempDir()
+	t.Setenv("STATE_DIRECTORY", tmp+"/state:/other")
+	if got := DefaultPath("sqlite"); got != tmp+"/state/querylog.db" {
 		t.Errorf("with STATE_DIRECTORY: %s", got)
 	}
 	t.Setenv("STATE_DIRECTORY", "")
-	t.Setenv("XDG_STATE_HOME", "/home/u/.state")
-	if got := DefaultPath("jsonl"); got != "/home/u/.state/cleandns/querylog.jsonl" {
+	t.Setenv("XDG_STATE_HOME", tmp+"/xdg")
+	if got := DefaultPath("jsonl"); got != tmp+"/xdg/cleandns/querylog.jsonl" {
 		t.Errorf("with XDG_STATE_HOME: %s", got)
 	}
 	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", "/")
-	if got := DefaultPath("sqlite"); got != "cleandns-querylog.db" {
+	t.Setenv("TMPDIR", tmp+"/tmp")
+	if got := DefaultPath("sqlite"); got != filepath.Join(tmp, "tmp", fmt.Sprintf("cleandns-%d", os.Getuid()), "querylog.db") {
 		t.Errorf("without a home: %s", got)
+	}
+	// Nothing writable at all (TMPDIR below a file): the working directory.
+	t.Setenv("TMPDIR", "/dev/null/tmp")
+	if got := DefaultPath("sqlite"); got != "cleandns-querylog.db" {
+		t.Errorf("with nothing writable: %s", got)
 	}
 }
 

@@ -48,8 +48,12 @@ func TestStartsWithoutWritableHome(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			if rc := waitBlocked(addr, "tiktok.com.", 10*time.Second); rc != dns.RcodeNameError {
+			rc := waitBlocked(addr, "tiktok.com.", 10*time.Second)
+			// The logs are read once the process is gone and exec has
+			// copied all of its stderr.
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if rc != dns.RcodeNameError {
 				t.Fatalf("tiktok.com: rcode %d, want NXDOMAIN; logs:\n%s", rc, logs.String())
 			}
 			if !strings.Contains(logs.String(), "state directory falls back") {
@@ -78,14 +82,25 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// freeUDP returns a loopback port free for both UDP and TCP, as cleandns
+// binds both.
 func freeUDP(t *testing.T) string {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for try := 0; try < 20; try++ {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := c.LocalAddr().String()
+		l, err := net.Listen("tcp", addr)
+		c.Close()
+		if err == nil {
+			l.Close()
+			return addr
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().String()
+	t.Fatal("no port free for both UDP and TCP")
+	return ""
 }
 
 // waitBlocked asks name until the server answers or the time is up.
@@ -101,4 +116,3 @@ func waitBlocked(addr, name string, within time.Duration) int {
 	}
 	return -1
 }
-
