@@ -11,12 +11,19 @@ const (
 	flagBlockBelow
 	flagAllowSelf
 	flagAllowBelow
+	flagOffBlockSelf // a $badfilter of a block rule
+	flagOffBlockBelow
+	flagOffAllowSelf
+	flagOffAllowBelow
 )
 
 func entryFlags(e Entry) uint8 {
 	f := e.scope() // scopeSelf and scopeBelow line up with the block flags
 	if e.Allow {
 		f <<= 2
+	}
+	if e.Off {
+		f <<= 4
 	}
 	return f
 }
@@ -36,6 +43,18 @@ func flagsAttr(f uint8, src int) attr {
 	if f&flagAllowBelow != 0 {
 		a.allowBelow = bit
 	}
+	if f&flagOffBlockSelf != 0 {
+		a.offBlockSelf = bit
+	}
+	if f&flagOffBlockBelow != 0 {
+		a.offBlockBelow = bit
+	}
+	if f&flagOffAllowSelf != 0 {
+		a.offAllowSelf = bit
+	}
+	if f&flagOffAllowBelow != 0 {
+		a.offAllowBelow = bit
+	}
 	return a
 }
 
@@ -43,6 +62,7 @@ func flagsAttr(f uint8, src int) attr {
 // interned so that a million entries of one list share one attr.
 type setBuilder struct {
 	s      *domainSet
+	ext    []extEntry // the rules for the extSet
 	intern map[attr]uint32
 	limit  int // entries the table was sized for
 }
@@ -140,6 +160,13 @@ func buildSet(old *domainSet, allowLists uint64, lists []listReading) (*domainSe
 				b.s.regexes = append(b.s.regexes, r)
 			}
 		}
+		if old.ext != nil {
+			for _, r := range old.ext.rules {
+				if replaced&(1<<r.src) == 0 {
+					b.ext = append(b.ext, r)
+				}
+			}
+		}
 	}
 	for i, l := range lists {
 		emit, flush := b.adder(l.src)
@@ -156,6 +183,7 @@ func buildSet(old *domainSet, allowLists uint64, lists []listReading) (*domainSe
 	}
 	s.exceptions = exceptionKeys(s, allowLists)
 	s.filter = buildFilter(s)
+	s.ext = newExtSet(b.ext)
 	return s, 0, nil
 }
 
@@ -168,7 +196,7 @@ const insertBatch = 64
 // adder returns the emit function that puts the rules of list src in the
 // table, and flush, which inserts what emit still holds.
 func (b *setBuilder) adder(src int) (emit func(Entry), flush func()) {
-	var last [16]int64 // attr index per flag value for this source
+	var last [256]int64 // attr index per flag value for this source
 	for i := range last {
 		last[i] = -1
 	}
@@ -187,6 +215,10 @@ func (b *setBuilder) adder(src int) (emit func(Entry), flush func()) {
 		n = 0
 	}
 	emit = func(e Entry) {
+		if e.ext != nil {
+			b.ext = append(b.ext, extEntry{extRule: e.ext, src: src})
+			return
+		}
 		if e.Regex != "" {
 			// parseLine compiled the pattern already, so this cannot fail.
 			re := regexp.MustCompile(strings.Clone(e.Regex))

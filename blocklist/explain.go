@@ -111,6 +111,12 @@ func rulesNaming(text io.Reader, s *source, name string, ps *policyState) ([]Rul
 // covers reports whether entry e applies to name, and the domain it names
 // (for a regex rule, name itself, as Match reports it).
 func covers(e Entry, name string) (string, bool) {
+	if e.ext != nil {
+		return name, !e.ext.badfilter && e.ext.pat.match(name)
+	}
+	if e.Off {
+		return "", false // a $badfilter names a rule; it matches no name itself
+	}
 	if e.Regex != "" {
 		re, err := regexp.Compile(e.Regex)
 		return name, err == nil && re.MatchString(name)

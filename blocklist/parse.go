@@ -23,6 +23,12 @@ type Entry struct {
 	Exact  bool   // the rule names Domain only, not its subdomains
 	Below  bool   // the rule names the subdomains of Domain only (RPZ "*.name")
 	Allow  bool   // an exception (@@ or rpz-passthru.)
+	// Off marks a $badfilter rule: it disables the rule of the same
+	// Domain, scope and Allow in every list of a policy that holds it.
+	Off bool
+	// ext is a rule the domain table cannot hold (a pattern, modifiers, a
+	// rewrite); Domain and Regex are empty then.
+	ext *extRule
 }
 
 // scope returns which names relative to Domain the entry covers.
@@ -80,12 +86,13 @@ func parseLine(line string, emit func(Entry)) error {
 		return parseRegex(line, allow, emit)
 	}
 	switch {
-	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.ContainsRune(line, '$'):
+	case isCosmetic(line):
+		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
+	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.HasSuffix(line, "^|") ||
+		strings.HasPrefix(line, "://") || strings.ContainsRune(line, '$'):
 		return parseAdblock(line, allow, emit)
 	case strings.HasPrefix(line, "address=/"), strings.HasPrefix(line, "server=/"), strings.HasPrefix(line, "local=/"):
 		return parseDnsmasq(line, emit)
-	case strings.Contains(line, "##") || strings.Contains(line, "#@#") || strings.Contains(line, "#?#"):
-		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
 	}
 	if strings.IndexByte(line, ' ') < 0 && strings.IndexByte(line, '\t') < 0 {
 		return parsePlain(line, emit) // the common case, without allocating fields
@@ -100,8 +107,8 @@ func parseLine(line string, emit func(Entry)) error {
 	}
 	if len(fields) > 1 {
 		if mayBeAddr(fields[0]) {
-			if _, err := netip.ParseAddr(fields[0]); err == nil {
-				return parseHosts(fields[1:], emit)
+			if addr, err := netip.ParseAddr(fields[0]); err == nil {
+				return parseHosts(addr, fields[1:], emit)
 			}
 		}
 		if allZoneNumbers(fields) {
@@ -181,9 +188,16 @@ func isZoneNumber(s string) bool {
 	return true
 }
 
-func parseHosts(names []string, emit func(Entry)) error {
+// parseHosts reads the names of a hosts line. A null or loopback address
+// blocks them (and their subdomains); a real address rewrites each name
+// itself to it, as the hosts file meant.
+func parseHosts(addr netip.Addr, names []string, emit func(Entry)) error {
 	var first error
+	rewrite := !isNullAddr(addr)
 	for _, name := range names {
+		if strings.HasPrefix(name, "#") {
+			break // an inline comment without a space before it
+		}
 		if isLocalName(name) {
 			continue
 		}
@@ -194,9 +208,30 @@ func parseHosts(names []string, emit func(Entry)) error {
 			}
 			continue
 		}
+		if rewrite {
+			emit(Entry{ext: addressRule(d, anchorHost, addr, name)})
+			continue
+		}
 		emit(Entry{Domain: d})
 	}
 	return first
+}
+
+// isNullAddr reports the addresses hosts files block with.
+func isNullAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsUnspecified() || a.IsLoopback()
+}
+
+// isCosmetic reports element hiding, CSS, scriptlet and HTML filtering
+// rules: they act in a browser and have no DNS meaning.
+func isCosmetic(line string) bool {
+	for _, sep := range [...]string{"##", "#@#", "#?#", "#@?#", "#$#", "#@$#", "#%#", "#@%#", "$$", "$@$"} {
+		if strings.Contains(line, sep) {
+			return true
+		}
+	}
+	return false
 }
 
 func isRegexRule(line string) bool {

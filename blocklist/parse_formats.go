@@ -2,48 +2,14 @@ package blocklist
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
-// parseAdblock reads the network rules of adblock syntax that have a DNS
-// meaning: "||name^" (name and subdomains), "|name^" (name only), and the same
-// after "@@" as exceptions. Rules naming paths or wildcards inside the name,
-// and modifiers other than $important, are skipped: honouring them partly
-// would block or allow the wrong names.
-func parseAdblock(line string, allow bool, emit func(Entry)) error {
-	rule, mods, hasMods := strings.Cut(line, "$")
-	if hasMods {
-		for mod := range strings.SplitSeq(mods, ",") {
-			if mod != "important" {
-				return fmt.Errorf("modifier $%s: %w", mod, ErrUnsupported)
-			}
-		}
-	}
-	e := Entry{Allow: allow}
-	switch {
-	case strings.HasPrefix(rule, "||"):
-		rule = rule[2:]
-	case strings.HasPrefix(rule, "|"):
-		rule, e.Exact = rule[1:], true
-	}
-	rule = strings.TrimSuffix(rule, "|")
-	rule = strings.TrimSuffix(rule, "^")
-	if rule == "" || strings.ContainsAny(rule, "/*:?=&^|") {
-		return fmt.Errorf("adblock pattern %q: %w", line, ErrUnsupported)
-	}
-	d, err := normalizeDomain(rule)
-	if err != nil {
-		return err
-	}
-	e.Domain = d
-	emit(e)
-	return nil
-}
-
 // parseDnsmasq reads "address=/a/b/[target]", "server=/a/[target]" and
 // "local=/a/". They block when the target is empty or a null address;
-// server=/x/1.2.3.4 is forwarding and address=/x/1.2.3.4 a redirect, which
-// cleandns does not do through lists.
+// address=/x/1.2.3.4 rewrites x and its subdomains to the address, and
+// server=/x/1.2.3.4 is forwarding, which lists do not do (skipped).
 func parseDnsmasq(line string, emit func(Entry)) error {
 	key, value, _ := strings.Cut(line, "=")
 	// Cut by hand rather than by strings.Split, which would allocate a
@@ -53,10 +19,15 @@ func parseDnsmasq(line string, emit func(Entry)) error {
 		return fmt.Errorf("dnsmasq %s line without /domain/", key)
 	}
 	target := value[last+1:]
+	var rewrite netip.Addr
 	switch target {
 	case "", "#", "0.0.0.0", "::", "127.0.0.1", "::1":
 	default:
-		return fmt.Errorf("dnsmasq %s=/…/%s: %w", key, target, ErrUnsupported)
+		addr, err := netip.ParseAddr(target)
+		if key != "address" || err != nil {
+			return fmt.Errorf("dnsmasq %s=/…/%s: %w", key, target, ErrUnsupported)
+		}
+		rewrite = addr
 	}
 	var first error
 	for name := range strings.SplitSeq(value[1:last], "/") {
@@ -71,9 +42,26 @@ func parseDnsmasq(line string, emit func(Entry)) error {
 			}
 			continue
 		}
+		if rewrite.IsValid() {
+			emit(Entry{ext: addressRule(d, anchorLabel, rewrite, line)})
+			continue
+		}
 		emit(Entry{Domain: d})
 	}
 	return first
+}
+
+// addressRule is the rewrite of a hosts line or a dnsmasq address= line:
+// d itself (anchorHost) or d and its subdomains (anchorLabel) answered with
+// addr. text is the rule as written.
+func addressRule(d string, start uint8, addr netip.Addr, text string) *extRule {
+	d = strings.Clone(d)
+	return &extRule{
+		text:    strings.Clone(text),
+		canon:   d,
+		pat:     pattern{start: start, end: true, parts: []string{d}},
+		rewrite: []Rewrite{addressRewrite(addr)},
+	}
 }
 
 // parseRPZ reads a Response Policy Zone record: "name [ttl] [class] type rdata".
@@ -83,6 +71,11 @@ func parseDnsmasq(line string, emit func(Entry)) error {
 // absolute under its $ORIGIN is not supported.
 func parseRPZ(fields []string, emit func(Entry)) error {
 	owner, i := fields[0], 1
+	if isRecordStart(fields[0]) {
+		// A record without an owner (indented in the zone file) belongs to
+		// the owner before it: every RPZ zone's "NS localhost." is one.
+		owner, i = "", 0
+	}
 	for ; i < len(fields)-1; i++ {
 		f := strings.ToUpper(fields[i])
 		if f != "IN" && strings.Trim(f, "0123456789") != "" {
@@ -94,6 +87,9 @@ func parseRPZ(fields []string, emit func(Entry)) error {
 	case "SOA", "NS":
 		return nil // the zone's own apex records
 	case "CNAME":
+		if owner == "" {
+			return fmt.Errorf("RPZ record without an owner: %w", ErrUnsupported)
+		}
 	default:
 		if !isRRType(rrtype) {
 			return fmt.Errorf("line of %d fields in no known format", len(fields))
@@ -121,6 +117,19 @@ func parseRPZ(fields []string, emit func(Entry)) error {
 	e.Domain = d
 	emit(e)
 	return nil
+}
+
+// isRecordStart reports a zone-file field that can open an owner-less
+// record: a TTL, the class or a type.
+func isRecordStart(f string) bool {
+	if f != "" && strings.Trim(f, "0123456789") == "" {
+		return true // a TTL
+	}
+	if len(f) > 5 {
+		return false // no type is longer, and upper-casing an owner allocates
+	}
+	f = strings.ToUpper(f)
+	return f == "IN" || f == "NS" || f == "SOA" || f == "CNAME" || isRRType(f)
 }
 
 func isRRType(s string) bool {

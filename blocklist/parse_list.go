@@ -20,6 +20,7 @@ type InvalidLine struct {
 type parseStats struct {
 	Entries      int           // domain and regex rules loaded
 	Regexes      int           // of which regex rules
+	Patterns     int           // of which patterns, modifier rules and rewrites (the extSet)
 	Skipped      int           // rules in a format cleandns recognises but cannot honour
 	Invalid      int           // lines that could not be read
 	InvalidLines []InvalidLine // the first few invalid lines
@@ -32,6 +33,13 @@ type parseStats struct {
 func parseList(r io.Reader, emit func(Entry)) (parseStats, error) {
 	var st parseStats
 	count := func(e Entry) {
+		if e.ext != nil {
+			if st.Patterns == maxExtRules {
+				st.Skipped++
+				return
+			}
+			st.Patterns++
+		}
 		st.Entries++
 		if e.Regex != "" {
 			st.Regexes++
@@ -62,7 +70,7 @@ func parseList(r io.Reader, emit func(Entry)) (parseStats, error) {
 func countRules(r io.Reader) (int, error) {
 	n := 0
 	_, err := parseList(r, func(e Entry) {
-		if e.Regex == "" {
+		if e.Regex == "" && e.ext == nil {
 			n++
 		}
 	})

@@ -46,17 +46,23 @@ func TestParseLine(t *testing.T) {
 		{"hosts bad name", "0.0.0.0 bad!name.com ok.com", []Entry{d("ok.com")}, false, true},
 		{"adblock", "||ads.example.com^", []Entry{d("ads.example.com")}, false, false},
 		{"adblock upper", "||ADS.Example.com^", []Entry{d("ads.example.com")}, false, false},
-		{"adblock no caret", "||ads.example.com", []Entry{d("ads.example.com")}, false, false},
-		{"adblock important", "||ads.example.com^$important", []Entry{d("ads.example.com")}, false, false},
 		{"adblock exact", "|ads.example.com^", []Entry{{Domain: "ads.example.com", Exact: true}}, false, false},
 		{"adblock exception", "@@||good.example.com^", []Entry{{Domain: "good.example.com", Allow: true}}, false, false},
 		{"adblock exact exception", "@@|good.example.com^", []Entry{{Domain: "good.example.com", Allow: true, Exact: true}}, false, false},
-		{"adblock caret only", "example.com^", []Entry{d("example.com")}, false, false},
 		{"adblock third-party", "||ads.example.com^$third-party", nil, true, false},
-		{"adblock dnstype", "||ads.example.com^$dnstype=AAAA", nil, true, false},
-		{"adblock denyallow", "||qq.com^$denyallow=wx.qq.com", nil, true, false},
 		{"adblock path", "||example.com/ads/*", nil, true, false},
-		{"adblock inner wildcard", "||ads*.example.com^", nil, true, false},
+		{"adblock end bar", "||ads.example.com^|", []Entry{d("ads.example.com")}, false, false},
+		{"adblock subdomains only", ".ads.example.com^", []Entry{{Domain: "ads.example.com", Below: true}}, false, false},
+		{"adblock star subdomains only", "*.ads.example.com^", []Entry{{Domain: "ads.example.com", Below: true}}, false, false},
+		{"adblock scheme exact", "://ads.example.com^", []Entry{{Domain: "ads.example.com", Exact: true}}, false, false},
+		{"adblock badfilter", "||ads.example.com^$badfilter", []Entry{{Domain: "ads.example.com", Off: true}}, false, false},
+		{"adblock exception badfilter", "@@||ads.example.com^$badfilter", []Entry{{Domain: "ads.example.com", Allow: true, Off: true}}, false, false},
+		{"adblock address", "||1.2.3.4^", nil, true, false},
+		{"adblock unknown modifier", "||ads.example.com^$script,important", nil, true, false},
+		{"adblock empty rewrite", "||ads.example.com^$dnsrewrite", nil, false, true},
+		{"cosmetic scriptlet", "example.com#%#//scriptlet('abort-on-property-read', 'ads')", nil, true, false},
+		{"cosmetic css", "example.com#$#.ad { display: none!important; }", nil, true, false},
+		{"cosmetic html", "example.com$$script[tag-content=\"ads\"]", nil, true, false},
 		{"cosmetic", "example.com##.banner", nil, true, false},
 		{"cosmetic exception", "example.com#@#.banner", nil, true, false},
 		{"regex", `/^ad[0-9]+\.example\.com$/`, []Entry{{Regex: `^ad[0-9]+\.example\.com$`}}, false, false},
@@ -67,7 +73,6 @@ func TestParseLine(t *testing.T) {
 		{"dnsmasq address", "address=/ads.example.com/", []Entry{d("ads.example.com")}, false, false},
 		{"dnsmasq address null", "address=/ads.example.com/0.0.0.0", []Entry{d("ads.example.com")}, false, false},
 		{"dnsmasq address many", "address=/a.com/b.com/#", []Entry{d("a.com"), d("b.com")}, false, false},
-		{"dnsmasq address redirect", "address=/a.com/10.0.0.1", nil, true, false},
 		{"dnsmasq server", "server=/ads.example.com/", []Entry{d("ads.example.com")}, false, false},
 		{"dnsmasq local", "local=/ads.example.com/", []Entry{d("ads.example.com")}, false, false},
 		{"dnsmasq server forward", "server=/corp.example/10.0.0.53", nil, true, false},
@@ -85,6 +90,9 @@ func TestParseLine(t *testing.T) {
 		{"rpz local data", "ads.example.com A 10.0.0.1", nil, true, false},
 		{"rpz soa", "@ IN SOA localhost. root.localhost. ( 1 3600 600 86400 60 )", nil, false, false},
 		{"rpz ns", "@ IN NS localhost.", nil, false, false},
+		{"rpz ns without owner", " NS localhost.", nil, false, false},
+		{"rpz ns without owner ttl", "\t3600 IN NS localhost.", nil, false, false},
+		{"rpz cname without owner", " CNAME .", nil, true, false},
 		{"rpz soa continuation", "2024010101 ; serial", nil, false, false},
 		{"rpz soa close", ")", nil, false, false},
 		{"two names", "a.com b.com", nil, false, true},
@@ -115,7 +123,9 @@ func FuzzParseLine(f *testing.F) {
 		"tiktok.com", "0.0.0.0 a.com b.com", "||a.com^$important", "@@|b.com^",
 		"/^ad[0-9]+\\./", "address=/a.com/", "*.a.com CNAME .", "a.com CNAME rpz-passthru.",
 		"bücher.example", "# c", "\ufeffA.COM.\r", "::ffff:1.2.3.4", "fe80::1%eth0 a.com",
-		"address=/a//", "local=//",
+		"address=/a//", "local=//", "||ads*.x^$dnstype=~A|AAAA,client=~'a\\'b'|10.0.0.0/8",
+		"@@-ds.metric.gstatic.com^|", "||adserver1.", "$denyallow=com|net", "||x^$dnsrewrite=NOERROR;MX;10 mx.x",
+		"1.2.3.4 a.com", "address=/a.com/::2", "||x^$ctag=kids|~lab,important", "||x^$badfilter",
 	} {
 		f.Add(s)
 	}
@@ -128,6 +138,13 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("skipped line %q produced entries %v", line, entries)
 		}
 		for _, e := range entries {
+			if e.ext != nil {
+				if e.Domain != "" || e.Regex != "" || len(e.ext.pat.parts) == 0 {
+					t.Fatalf("pattern entry %+v from %q", e, line)
+				}
+				e.ext.pat.match(line) // must not panic
+				continue
+			}
 			if (e.Domain == "") == (e.Regex == "") {
 				t.Fatalf("entry %+v from %q has neither or both of domain and regex", e, line)
 			}

@@ -124,15 +124,29 @@ type policyMatcher struct {
 
 var _ Matcher = (*policyMatcher)(nil)
 
-// Match reports whether name is blocked under the policy. When an exception
-// decides, it returns the exception's Rule (Allow set) and false. Rule.Text
-// and Rule.Line are left empty on this hot path; Explain fills them.
-// Rule.Domain allocates only when name is not in lower case.
+// Match reports whether name is blocked under the policy, for a query
+// whose type, client and group are unknown (a CNAME target in an answer):
+// rules whose modifiers need them do not apply. A rewrite is not a block.
 func (pm *policyMatcher) Match(name string) (Rule, bool) {
-	name = strings.TrimSuffix(name, ".")
-	v := pm.m.set.Load().lookup(name, pm.p.mask)
+	d := pm.MatchQuery(Query{Name: name})
+	return d.Rule, d.Blocked
+}
+
+// MatchQuery decides q under the policy. When an exception decides, it
+// returns the exception's Rule (Allow set) and Blocked false. Rule.Text and
+// Rule.Line are left empty for domain rules on this hot path; Explain fills
+// them. Rule.Domain allocates only when the name is not in lower case.
+func (pm *policyMatcher) MatchQuery(q Query) Decision {
+	name := strings.TrimSuffix(q.Name, ".")
+	set := pm.m.set.Load()
+	v := set.lookup(name, pm.p.mask)
+	if set.ext != nil {
+		if d, ok := pm.decideExt(set.ext, name, &q, v); ok {
+			return d
+		}
+	}
 	if !v.blocked && !v.allowed {
-		return Rule{}, false
+		return Decision{}
 	}
 	r := Rule{
 		List:   pm.m.sources[v.src].name,
@@ -142,7 +156,7 @@ func (pm *policyMatcher) Match(name string) (Rule, bool) {
 	if v.blocked {
 		r.EDE = pm.p.ede[v.src]
 	}
-	return r, v.blocked
+	return Decision{Rule: r, Blocked: v.blocked}
 }
 
 type noMatch struct{}

@@ -13,16 +13,21 @@ const maxSources = 64
 // attr says which lists hold a name, and with which scope. Bit i of each mask
 // is source i. Entries share a small table of distinct attrs, so each entry
 // costs a 4-byte index instead of 32 bytes.
+// The off masks are the lists whose $badfilter rules disable the rule of
+// that scope, in whichever list of a policy it is.
 type attr struct {
-	blockSelf, blockBelow, allowSelf, allowBelow uint64
+	blockSelf, blockBelow, allowSelf, allowBelow             uint64
+	offBlockSelf, offBlockBelow, offAllowSelf, offAllowBelow uint64
 }
 
 func (a attr) or(b attr) attr {
-	return attr{a.blockSelf | b.blockSelf, a.blockBelow | b.blockBelow, a.allowSelf | b.allowSelf, a.allowBelow | b.allowBelow}
+	return attr{a.blockSelf | b.blockSelf, a.blockBelow | b.blockBelow, a.allowSelf | b.allowSelf, a.allowBelow | b.allowBelow,
+		a.offBlockSelf | b.offBlockSelf, a.offBlockBelow | b.offBlockBelow, a.offAllowSelf | b.offAllowSelf, a.offAllowBelow | b.offAllowBelow}
 }
 
 func (a attr) without(mask uint64) attr {
-	return attr{a.blockSelf &^ mask, a.blockBelow &^ mask, a.allowSelf &^ mask, a.allowBelow &^ mask}
+	return attr{a.blockSelf &^ mask, a.blockBelow &^ mask, a.allowSelf &^ mask, a.allowBelow &^ mask,
+		a.offBlockSelf &^ mask, a.offBlockBelow &^ mask, a.offAllowSelf &^ mask, a.offAllowBelow &^ mask}
 }
 
 func (a attr) isZero() bool { return a == attr{} }
@@ -47,6 +52,10 @@ type domainSet struct {
 	// exceptions holds the keys of entries that can allow a name under some
 	// policy: @@ rules and entries of lists used as allowlists.
 	exceptions keySet
+
+	// ext holds the rules the table cannot: patterns, modifiers, rewrites.
+	// nil when no list has any, so the plain path does not look.
+	ext *extSet
 }
 
 // keySet is a table of keys alone, for membership tests.
@@ -178,9 +187,18 @@ func (s *domainSet) lookup(name string, p policyMask) verdict {
 			continue
 		}
 		a := &s.attrs[idx]
-		b, w := a.blockBelow, a.allowBelow
+		b, w, offB, offW := a.blockBelow, a.allowBelow, a.offBlockBelow, a.offAllowBelow
 		if i < 0 {
-			b, w = a.blockSelf, a.allowSelf
+			b, w, offB, offW = a.blockSelf, a.allowSelf, a.offBlockSelf, a.offAllowSelf
+		}
+		if offB|offW != 0 {
+			// A $badfilter in one of the policy's lists disables the rule.
+			if offB&(p.block|p.allow) != 0 {
+				b = 0
+			}
+			if offW&(p.block|p.allow) != 0 {
+				w = 0
+			}
 		}
 		if allowed := w&(p.block|p.allow) | b&p.allow; allowed != 0 {
 			return verdict{allowed: true, src: bits.TrailingZeros64(allowed), start: i + 1}

@@ -1,6 +1,7 @@
 package blocklist
 
 import (
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +19,7 @@ type ListStatus struct {
 	FromStore    bool   // the entries come from the disk copy, not yet refreshed
 	Entries      int    // rules loaded
 	Regexes      int    // of which regex rules
+	Patterns     int    // of which patterns, modifier rules and rewrites
 	Skipped      int    // rules cleandns recognised but cannot honour
 	Invalid      int    // lines it could not read
 	InvalidLines []InvalidLine
@@ -45,7 +47,7 @@ func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStor
 	m.statusMu.Lock()
 	ls := &m.status[s.idx]
 	ls.Loaded, ls.FromStore = true, fromStore
-	ls.Entries, ls.Regexes, ls.Skipped, ls.Invalid, ls.InvalidLines = st.Entries, st.Regexes, st.Skipped, st.Invalid, st.InvalidLines
+	ls.Entries, ls.Regexes, ls.Patterns, ls.Skipped, ls.Invalid, ls.InvalidLines = st.Entries, st.Regexes, st.Patterns, st.Skipped, st.Invalid, st.InvalidLines
 	ls.LastSuccess, ls.LastError = at, ""
 	m.statusMu.Unlock()
 
@@ -60,7 +62,7 @@ func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStor
 	}
 	if st.Invalid > 0 {
 		m.log.Warn("list has invalid lines", zap.String("list", s.name), zap.Int("invalid", st.Invalid),
-			zap.Int("first_line", st.InvalidLines[0].Line), zap.String("reason", st.InvalidLines[0].Reason))
+			zap.Strings("first", invalidSummary(st.InvalidLines)))
 	}
 }
 
@@ -90,4 +92,14 @@ func (m *Manager) recordFailure(s *source, err error) {
 		msg = "list load failed; it has never loaded, so it blocks nothing yet"
 	}
 	m.log.Warn(msg, zap.String("list", s.name), zap.Error(err))
+}
+
+// invalidSummary is "line N: reason (text)" for each reported invalid line:
+// the first five, with their line numbers, as the README promises.
+func invalidSummary(lines []InvalidLine) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = fmt.Sprintf("line %d: %s (%s)", l.Line, l.Reason, l.Text)
+	}
+	return out
 }

@@ -131,11 +131,19 @@ func (b *BlockLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	if m == nil {
 		return next.Resolve(ctx, req)
 	}
-	rule, blocked := m.Match(req.Name)
-	if !blocked {
+	var d blocklist.Decision
+	if qm, ok := m.(blocklist.QueryMatcher); ok {
+		d = qm.MatchQuery(blocklist.Query{Name: req.Name, Type: req.Type, Client: req.Client, Group: req.Group})
+	} else {
+		d.Rule, d.Blocked = m.Match(req.Name)
+	}
+	switch {
+	case d.Rewrite != nil:
+		return b.rewritten(ctx, req, d, next)
+	case !d.Blocked:
 		return next.Resolve(ctx, req)
 	}
-	return b.Blocked(req, rule, req.Name), nil
+	return b.Blocked(req, d.Rule, req.Name), nil
 }
 
 // Blocked returns the block response to req for rule; name is the name the

@@ -83,8 +83,22 @@ func newLists(f *flags) *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", st.Name, st.Entries, st.Skipped, st.Invalid, last, st.LastError)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			printInvalid(out, srv.Lists())
+			return nil
 		},
+	}
+}
+
+// printInvalid prints the invalid lines each list reported (the first
+// five), with their line numbers, so they can be fixed.
+func printInvalid(out io.Writer, lists []blocklist.ListStatus) {
+	for _, st := range lists {
+		for _, l := range st.InvalidLines {
+			fmt.Fprintf(out, "%s:%d: %s: %s\n", st.Name, l.Line, l.Reason, l.Text)
+		}
 	}
 }
 
