@@ -44,7 +44,7 @@ type Metrics struct {
 	ConfigReloadSuccess   prometheus.Gauge
 	ConfigReloadTimestamp prometheus.Gauge
 
-	QueryLogDropped prometheus.Counter
+	QueryLogDropped *prometheus.CounterVec // by reason: overflow, write_error, unavailable, closed
 
 	BuildInfo *prometheus.GaugeVec // version, goversion
 }
@@ -130,7 +130,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "config_last_reload_timestamp_seconds",
 			Help: "Unix time of the last successful config load or reload.",
 		}),
-		QueryLogDropped: counter("querylog_dropped_total", "Query log records dropped because the log's buffer was full (the queries were answered)."),
+		QueryLogDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "querylog_dropped_total",
+			Help: "Query log records lost, by reason: overflow (buffer full, the oldest gave way), write_error (the store failed, e.g. a full disk), unavailable (the log could not be opened), closed. The queries were answered.",
+		}, []string{"reason"}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "build_info",
 			Help: "Always 1; labels say which build is running.",
@@ -148,6 +151,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	for _, reason := range []string{"overflow", "write_error", "unavailable", "closed"} {
+		m.QueryLogDropped.WithLabelValues(reason) // exported at 0 from the start
+	}
 	return m
 }
 

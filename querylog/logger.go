@@ -2,11 +2,13 @@ package querylog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,30 +19,74 @@ import (
 
 // Deps are what the process gives the Logger.
 type Deps struct {
-	Logger  *zap.Logger
-	Dropped prometheus.Counter // cleandns_querylog_dropped_total
-	Now     func() time.Time   // retention's clock; time.Now when nil
+	Logger *zap.Logger
+	// Dropped is cleandns_querylog_dropped_total, by reason: overflow (the
+	// buffer was full and the oldest record gave way), write_error (the
+	// store failed, a full disk among others), unavailable (the log could
+	// not be opened) and closed (recorded after Close).
+	Dropped *prometheus.CounterVec
+	Now     func() time.Time // retention's and the counters' clock; time.Now when nil
 }
 
-// Logger is the query log: a recorder of finished queries (resolver.Recorder) in front of a Store.
-type Logger struct {
-	cfg     Config
-	store   Store
-	log     *zap.Logger
-	dropped prometheus.Counter
-	now     func() time.Time
+// The reasons of Deps.Dropped.
+const (
+	LostOverflow    = "overflow"
+	LostWriteError  = "write_error"
+	LostUnavailable = "unavailable"
+	LostClosed      = "closed"
+)
 
-	ch     chan entry
+// NewDroppedCounter is the counter Deps.Dropped expects, unregistered.
+func NewDroppedCounter(namespace string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "querylog_dropped_total",
+		Help: "Query log records lost, by reason: overflow (buffer full, the oldest gave way), write_error (the store failed, e.g. a full disk), unavailable (the log could not be opened), closed. The queries were answered.",
+	}, []string{"reason"})
+}
+
+// Logger is the query log: a recorder of finished queries (resolver.Recorder)
+// in front of a Store. The
+// store opens in the background (its integrity check takes seconds on a
+// large log), so DNS answers at once; records wait in the buffer meanwhile.
+type Logger struct {
+	cfg    Config
+	open   func() (Store, error)
+	store  Store         // set by the writer before ready is closed
+	ready  chan struct{} // closed once the store is open, or failed to
+	err    error         // why the store did not open
+	log    *zap.Logger
+	now    func() time.Time
+	counts *counters
+
+	ring     *ring
+	spare    []entry
+	lost     [4]prometheus.Counter // by reason, in the order of reasons
+	isClosed atomic.Bool
+
 	ctl    chan control
 	done   chan struct{}
 	closed sync.Once
 	wg     sync.WaitGroup
 }
 
+var reasons = [...]string{LostOverflow, LostWriteError, LostUnavailable, LostClosed}
+
+const (
+	iOverflow = iota
+	iWriteError
+	iUnavailable
+	iClosed
+)
+
+
 // pruneEvery is how often retention runs.
 const pruneEvery = time.Minute
 
-// New opens the store cfg names and starts the writer. The caller Closes it.
+// ErrNotReady is returned by searches while the log is still opening.
+var ErrNotReady = errors.New("query log is still opening")
+
+// New checks cfg, starts the writer and returns; the writer opens the
+// store cfg names in the background. The caller Closes it.
 func New(cfg Config, deps Deps) (*Logger, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -53,38 +99,49 @@ func New(cfg Config, deps Deps) (*Logger, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("querylog.path: %w", err)
 	}
-	var (
-		st  Store
-		err error
-	)
-	if cfg.Format == FormatJSONL {
-		st, err = OpenJSONL(cfg.Path, int64(cfg.MaxSizeMB)<<20, cfg.MaxFiles)
-	} else {
-		st, err = OpenSQLite(cfg.Path, cfg.MaxRows)
+	open := func() (Store, error) {
+		if cfg.Format == FormatJSONL {
+			return OpenJSONL(cfg.Path, int64(cfg.MaxSizeMB)<<20, cfg.MaxFiles)
+		}
+		return OpenSQLite(cfg.Path, cfg.MaxRows)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("querylog.path %s: %w", cfg.Path, err)
-	}
-	return NewWithStore(cfg, st, deps), nil
+	return start(cfg, open, deps), nil
 }
 
 // NewWithStore starts a Logger over an open store; New is the usual way.
 func NewWithStore(cfg Config, st Store, deps Deps) *Logger {
 	cfg.SetDefaults()
+	return start(cfg, func() (Store, error) { return st, nil }, deps)
+}
+
+// NewOpening starts a Logger whose writer opens its store with open, in the
+// background, as New does.
+func NewOpening(cfg Config, open func() (Store, error), deps Deps) *Logger {
+	cfg.SetDefaults()
+	return start(cfg, open, deps)
+}
+
+func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 	l := &Logger{
-		cfg: cfg, store: st, log: deps.Logger, dropped: deps.Dropped, now: deps.Now,
-		ch:   make(chan entry, cfg.Buffer),
+		cfg: cfg, open: open, log: deps.Logger, now: deps.Now,
+		ready: make(chan struct{}),
+		ring:  newRing(cfg.Buffer), spare: make([]entry, max(cfg.Buffer, 1)),
 		ctl:  make(chan control),
 		done: make(chan struct{}),
 	}
 	if l.log == nil {
 		l.log = zap.NewNop()
 	}
-	if l.dropped == nil {
-		l.dropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
-	}
 	if l.now == nil {
 		l.now = time.Now
+	}
+	l.counts = newCounters(l.now())
+	vec := deps.Dropped
+	if vec == nil {
+		vec = NewDroppedCounter("unregistered")
+	}
+	for i, r := range reasons {
+		l.lost[i] = vec.WithLabelValues(r)
 	}
 	l.wg.Add(1)
 	go l.run()
@@ -94,18 +151,23 @@ func NewWithStore(cfg Config, st Store, deps Deps) *Logger {
 // Path is where the log is stored.
 func (l *Logger) Path() string { return l.cfg.Path }
 
-// Record queues a finished query. It never blocks: when the buffer is full
-// the record is dropped and counted.
+// Record counts a finished query and queues its record. It never blocks:
+// when the buffer is full the oldest record waiting gives way, counted.
 func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
-	select {
-	case l.ch <- newEntry(req, resp, rcode, d):
-	default:
-		l.dropped.Inc()
+	e := newEntry(req, resp, rcode, d)
+	l.counts.add(e.start, e.client, e.name, e.list, e.result == query.Blocked)
+	if l.isClosed.Load() {
+		l.lost[iClosed].Inc()
+		return
+	}
+	if l.ring.push(&e) {
+		l.lost[iOverflow].Inc()
 	}
 }
 
 // Flush writes every record queued before the call, and returns the store's
-// error, if any. Searches after Flush see those records.
+// error, if any. Searches after Flush see those records. It waits for the
+// store to open.
 func (l *Logger) Flush(ctx context.Context) error {
 	return l.control(ctx, control{})
 }
@@ -141,36 +203,72 @@ func (l *Logger) control(ctx context.Context, c control) error {
 }
 
 // Close writes what is queued, stops the writer and closes the store.
-// Records sent after Close are dropped.
+// Records sent after Close are dropped and counted.
 func (l *Logger) Close() error {
-	l.closed.Do(func() { close(l.done) })
+	l.closed.Do(func() { l.isClosed.Store(true); close(l.done) })
 	l.wg.Wait()
+	if l.store == nil {
+		return nil
+	}
 	return l.store.Close()
 }
 
-// Search, Top and PerHour search the store, or return ErrNotSearchable.
-func (l *Logger) Search(ctx context.Context, q Query) ([]Record, error) {
+// searcher is the open store's search side.
+func (l *Logger) searcher() (Searcher, error) {
+	select {
+	case <-l.ready:
+	default:
+		return nil, ErrNotReady
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
 	s, ok := l.store.(Searcher)
 	if !ok {
 		return nil, ErrNotSearchable
+	}
+	return s, nil
+}
+
+// Search searches the stored records, or returns ErrNotSearchable or ErrNotReady.
+func (l *Logger) Search(ctx context.Context, q Query) ([]Record, error) {
+	s, err := l.searcher()
+	if err != nil {
+		return nil, err
 	}
 	return s.Search(ctx, q)
 }
 
-// Top counts the most frequent names or clients since a time.
+// Top counts the most frequent names, blocked names, clients or lists
+// since a time: from the counters for the last 24 hours (every query since
+// the process started, dropped records included), else from the stored
+// records.
 func (l *Logger) Top(ctx context.Context, kind TopKind, since time.Time, n int) ([]Count, error) {
-	s, ok := l.store.(Searcher)
-	if !ok {
-		return nil, ErrNotSearchable
+	if f, _ := kind.field(); f < 0 {
+		_, err := ParseTopKind(string(kind))
+		return nil, err
+	}
+	now := l.now()
+	if l.counts.covers(since, now) {
+		return l.counts.top(kind, since, now, n, l.cfg.Client), nil
+	}
+	s, err := l.searcher()
+	if err != nil {
+		return nil, err
 	}
 	return s.Top(ctx, kind, since, n)
 }
 
-// PerHour counts queries per hour since a time.
+// Totals counts the queries and blocked queries since a time, at most 24
+// hours back and since the process started, from the counters.
+func (l *Logger) Totals(since time.Time) Totals { return l.counts.totals(since, l.now()) }
+
+// PerHour counts queries per hour since a time, from the store's rollup,
+// which the counters feed (dropped records included).
 func (l *Logger) PerHour(ctx context.Context, since time.Time) ([]HourCount, error) {
-	s, ok := l.store.(Searcher)
-	if !ok {
-		return nil, ErrNotSearchable
+	s, err := l.searcher()
+	if err != nil {
+		return nil, err
 	}
 	return s.PerHour(ctx, since)
 }

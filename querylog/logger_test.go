@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,52 +18,61 @@ import (
 type slowStore struct {
 	release chan struct{}
 	mu      sync.Mutex
-	stored  int
+	stored  []Record
 }
 
 func (s *slowStore) Write(recs []Record) error {
 	<-s.release
 	s.mu.Lock()
-	s.stored += len(recs)
+	s.stored = append(s.stored, recs...)
 	s.mu.Unlock()
 	return nil
 }
 func (s *slowStore) Prune(time.Time) (int64, error) { return 0, nil }
 func (s *slowStore) Close() error                   { return nil }
 
-func TestFloodDropsRecordsNotQueries(t *testing.T) {
-	st := &slowStore{release: make(chan struct{})}
-	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
-	l := NewWithStore(Config{Buffer: 8, BatchSize: 4, FlushInterval: time.Hour}, st, Deps{Dropped: dropped})
+// lostCount is the value of dropped for reason.
+func lostCount(dropped *prometheus.CounterVec, reason string) int64 {
+	return int64(testutil.ToFloat64(dropped.WithLabelValues(reason)))
+}
 
-	const senders, each = 8, 2000
-	var sent atomic.Int64
+// A flood against a stuck store: recording never blocks, the newest
+// records are the ones kept, and every record lost is counted, exactly.
+func TestFloodKeepsNewestAndCountsTheLost(t *testing.T) {
+	st := &slowStore{release: make(chan struct{})}
+	dropped := NewDroppedCounter("test")
+	const buffer, sent = 64, 20_000
+	l := NewWithStore(Config{Buffer: buffer, BatchSize: 4, FlushInterval: time.Hour}, st, Deps{Dropped: dropped, Now: func() time.Time { return t0 }})
 	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < senders; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, resp := request("10.0.0.5", "flood.example.")
-			for j := 0; j < each; j++ {
-				l.Record(req, resp, 0, time.Millisecond)
-				sent.Add(1)
-			}
-		}()
+	for i := range sent {
+		req, resp := request("10.0.0.5", fmt.Sprintf("q%d.example.", i))
+		l.Record(req, resp, 0, time.Millisecond)
+		if i == 100 {
+			time.Sleep(2 * pollEvery) // the writer takes the first records and sticks in Write
+		}
 	}
-	wg.Wait()
 	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("recording %d queries against a stuck store took %v: Record blocked", sent.Load(), d)
-	}
-	if got := testutil.ToFloat64(dropped); got < float64(sent.Load()-100) {
-		t.Errorf("dropped = %v of %d with an 8-record buffer and a stuck store", got, sent.Load())
+		t.Errorf("recording %d queries against a stuck store took %v: Record blocked", sent, d)
 	}
 	close(st.release)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if total := int64(st.stored) + int64(testutil.ToFloat64(dropped)); total != sent.Load() {
-		t.Errorf("stored %d + dropped %v != sent %d", st.stored, testutil.ToFloat64(dropped), sent.Load())
+	stored := map[string]bool{}
+	for _, r := range st.stored {
+		stored[r.Name] = true
+	}
+	for i := sent - buffer; i < sent; i++ {
+		if name := fmt.Sprintf("q%d.example.", i); !stored[name] {
+			t.Fatalf("%s, among the newest %d, was not stored (%d stored)", name, buffer, len(st.stored))
+		}
+	}
+	lost := lostCount(dropped, LostOverflow)
+	if int64(len(st.stored))+lost != sent || lost == 0 {
+		t.Errorf("stored %d + lost %d != sent %d", len(st.stored), lost, sent)
+	}
+	if got := l.Totals(time.Time{}).Queries; got != sent {
+		t.Errorf("counters saw %d queries, want all %d", got, sent)
 	}
 }
 
@@ -127,8 +135,8 @@ func TestRetentionByAge(t *testing.T) {
 }
 
 func TestRetentionBySize(t *testing.T) {
-	// Beyond pruneRows, so the oldest rows go in several statements.
-	const total, keep = 2*pruneRows + 250, 100
+	// Beyond pruneChunks chunks, so the oldest go in several statements.
+	const total, keep = 2*pruneChunks*chunkRows + 250, 100
 	st := openTestDB(t, keep)
 	if err := st.Write(generate(total, t0)); err != nil {
 		t.Fatal(err)

@@ -6,9 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 )
 
 // Prune by age must delete only rows older than the cutoff. Records are
@@ -50,12 +47,13 @@ func (s *busyStore) Prune(time.Time) (int64, error) { return 0, nil }
 func (s *busyStore) Close() error                   { return nil }
 
 // With max_writer_cpu: 1 (no rest, a documented value) and records
-// arriving faster than the store takes them, one poll must still end, so
-// that the writer's loop serves retention (the prune ticker), Flush and Close.
-func TestPollEndsUnderSustainedLoad(t *testing.T) {
+// arriving faster than the store takes them, the writer must still come
+// back to its loop, so that retention (the prune ticker), Flush and Close
+// are served.
+func TestFlushReturnsUnderSustainedLoad(t *testing.T) {
 	st := &busyStore{}
-	l := &Logger{cfg: Config{Buffer: 4096, BatchSize: 10, FlushInterval: time.Second, MaxWriterCPU: 1}, store: st,
-		ch: make(chan entry, 4096), log: zap.NewNop(), dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "d"})}
+	l := NewWithStore(Config{Buffer: 4096, BatchSize: 10, FlushInterval: time.Second, MaxWriterCPU: 1}, st, Deps{})
+	defer l.Close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -75,12 +73,9 @@ func TestPollEndsUnderSustainedLoad(t *testing.T) {
 	}
 	defer func() { close(stop); wg.Wait() }()
 	time.Sleep(50 * time.Millisecond)
-	b := batcher{l: l, batch: make([]Record, 0, 10)}
-	done := make(chan struct{})
-	go func() { b.poll(time.Now()); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatalf("poll still running after 2s (%d batches written): retention, Flush and Close wait behind it", st.writes.Load())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := l.Flush(ctx); err != nil {
+		t.Fatalf("Flush under a flood: %v (%d batches written): retention, Flush and Close wait behind the writer", err, st.writes.Load())
 	}
 }

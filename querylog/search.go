@@ -2,141 +2,192 @@ package querylog
 
 import (
 	"context"
+	"math"
+	"slices"
 	"strings"
 	"time"
 )
 
-const selectRecords = `SELECT q.ts, q.client, q.protocol, n.name, q.qtype, q.result, q.grp, q.list, q.rule,
-	q.upstream, q.reason, q.rcode, q.duration_us FROM queries q JOIN names n ON n.id = q.name_id`
-
-// Search returns the newest records matching q.
+// Search returns the newest records matching q: it reads the chunks newest
+// first, skips those whose span or dictionary cannot match, and stops at
+// the limit.
 func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if q.Client != "" {
-		where, args = append(where, "q.client = ?"), append(args, q.Client)
-	}
-	if q.Result != "" {
-		where, args = append(where, "q.result = ?"), append(args, q.Result)
-	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "q.ts >= ?"), append(args, q.Since.UnixMicro())
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "q.ts < ?"), append(args, q.Until.UnixMicro())
-	}
-	if q.Name != "" {
-		ids, err := s.nameIDs(ctx, strings.ToLower(q.Name))
-		switch {
-		case err != nil:
-			return nil, err
-		case len(ids) == 0:
-			return []Record{}, nil // no such name: nothing to scan for
-		case len(ids) <= maxNameIDs:
-			where = append(where, "q.name_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")")
-			args = append(args, ids...)
-		default:
-			cond, arg := nameMatch(strings.ToLower(q.Name))
-			where, args = append(where, "q.name_id IN ("+cond+")"), append(args, arg)
-		}
-	}
-	sqlText := selectRecords
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
-	}
-	sqlText += " ORDER BY q.ts DESC, q.id DESC LIMIT ?"
-	args = append(args, q.limit())
-	rows, err := s.db.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := []Record{}
-	for rows.Next() {
-		var (
-			r      Record
-			ts, us int64
-		)
-		if err := rows.Scan(&ts, &r.Client, &r.Protocol, &r.Name, &r.Type, &r.Result, &r.Group, &r.List, &r.Rule,
-			&r.Upstream, &r.Reason, &r.Rcode, &us); err != nil {
-			return nil, err
+	limit := q.limit()
+	name := strings.ToLower(q.Name)
+	var nameOK []bool
+	err := s.scan(ctx, q.Since, q.Until, func(c *chunk) bool {
+		client, result := -1, -1
+		if q.Client != "" {
+			if client = c.find(q.Client); client < 0 {
+				return true
+			}
 		}
-		r.Time, r.Duration = time.UnixMicro(ts).UTC(), time.Duration(us)*time.Microsecond
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		if q.Result != "" {
+			if result = c.find(q.Result); result < 0 {
+				return true
+			}
+		}
+		if name != "" {
+			nameOK = nameOK[:0]
+			hit := false
+			for _, b := range c.strs {
+				ok := containsFold(b, name)
+				nameOK, hit = append(nameOK, ok), hit || ok
+			}
+			if !hit {
+				return true
+			}
+		}
+		since, until := bounds(q.Since, q.Until)
+		for i := len(c.recs) - 1; i >= 0; i-- {
+			r := &c.recs[i]
+			switch {
+			case r.ts < since || r.ts >= until,
+				client >= 0 && int(r.str[fClient]) != client,
+				result >= 0 && int(r.str[fResult]) != result,
+				name != "" && !nameOK[r.str[fName]]:
+				continue
+			}
+			out = append(out, c.record(r))
+			if len(out) >= limit {
+				return false
+			}
+		}
+		return true
+	})
+	return out, err
 }
 
-// maxNameIDs is the most matching name ids a search lists in its query;
-// beyond it, the query selects them itself.
-const maxNameIDs = 500
+// bounds are since and until in Unix µs, open ends as the extremes.
+func bounds(since, until time.Time) (int64, int64) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !since.IsZero() {
+		lo = since.UnixMicro()
+	}
+	if !until.IsZero() {
+		hi = until.UnixMicro()
+	}
+	return lo, hi
+}
 
-// nameIDs returns the ids of the names containing sub, up to maxNameIDs+1.
-func (s *SQLite) nameIDs(ctx context.Context, sub string) ([]any, error) {
-	cond, arg := nameMatch(sub)
-	rows, err := s.db.QueryContext(ctx, cond+" LIMIT ?", arg, maxNameIDs+1)
+// scan calls f with each chunk that may hold records in [since, until),
+// newest first, until f returns false. The chunk is valid during the call.
+func (s *SQLite) scan(ctx context.Context, since, until time.Time, f func(*chunk) bool) error {
+	lo, hi := bounds(since, until)
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM chunks WHERE last_ts >= ? AND first_ts < ? ORDER BY id DESC`, lo, hi)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
-	var ids []any
+	var (
+		c    chunk
+		data []byte
+	)
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return err
 		}
-		ids = append(ids, id)
+		if c.decode(data) != nil {
+			continue // a damaged chunk costs its records, not the search
+		}
+		if !f(&c) {
+			break
+		}
 	}
-	return ids, rows.Err()
+	return closeRows(rows)
 }
 
-// nameMatch selects the ids of names containing sub: through the trigram
-// index when sub has the three characters a trigram needs, else by scanning
-// the (small) names table.
-func nameMatch(sub string) (string, any) {
-	if len([]rune(sub)) >= 3 {
-		// A quoted FTS5 string is matched as a substring by the trigram tokenizer.
-		return `SELECT rowid FROM names_fts WHERE names_fts MATCH ?`, `"` + strings.ReplaceAll(sub, `"`, `""`) + `"`
+// find is the dictionary index of s, or -1.
+func (c *chunk) find(s string) int {
+	for i, b := range c.strs {
+		if string(b) == s {
+			return i
+		}
 	}
-	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sub)
-	return `SELECT id FROM names WHERE name LIKE ? ESCAPE '\'`, "%" + esc + "%"
+	return -1
 }
 
-// Top counts the n most frequent keys of kind since a time.
+// containsFold reports whether b contains sub (lower case) in any ASCII case.
+func containsFold(b []byte, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(b); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Top counts the n most frequent keys of kind in the stored records since
+// a time, by reading them: the Logger answers from its counters instead
+// when they cover the time asked (see Counts).
 func (s *SQLite) Top(ctx context.Context, kind TopKind, since time.Time, n int) ([]Count, error) {
-	if n <= 0 {
-		n = 10
-	}
-	var sqlText string
-	switch kind {
-	case TopBlocked:
-		sqlText = `SELECT n.name, c FROM (SELECT name_id, COUNT(*) AS c FROM queries WHERE result = 'blocked' AND ts >= ?
-			GROUP BY name_id ORDER BY c DESC LIMIT ?) JOIN names n ON n.id = name_id ORDER BY c DESC`
-	case TopNames:
-		sqlText = `SELECT n.name, c FROM (SELECT name_id, COUNT(*) AS c FROM queries WHERE ts >= ?
-			GROUP BY name_id ORDER BY c DESC LIMIT ?) JOIN names n ON n.id = name_id ORDER BY c DESC`
-	case TopClients:
-		sqlText = `SELECT client, COUNT(*) AS c FROM queries WHERE ts >= ? GROUP BY client ORDER BY c DESC LIMIT ?`
-	default:
+	field, blockedOnly := kind.field()
+	if field < 0 {
 		_, err := ParseTopKind(string(kind))
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, sqlText, since.UnixMicro(), n)
+	counts := map[string]int64{}
+	var per []int64
+	lo, _ := bounds(since, time.Time{})
+	err := s.scan(ctx, since, time.Time{}, func(c *chunk) bool {
+		blocked := c.find("blocked")
+		if blockedOnly && blocked < 0 {
+			return true
+		}
+		per = append(per[:0], make([]int64, len(c.strs))...)
+		for i := range c.recs {
+			r := &c.recs[i]
+			if r.ts >= lo && (!blockedOnly || int(r.str[fResult]) == blocked) {
+				per[r.str[field]]++
+			}
+		}
+		for i, k := range per {
+			if k > 0 && (field != fList || len(c.strs[i]) > 0) {
+				counts[string(c.strs[i])] += k
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Count{}
-	for rows.Next() {
-		var c Count
-		if err := rows.Scan(&c.Key, &c.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	return topOf(counts, n), nil
+}
+
+// topOf is the n largest counts, most first, ties by key.
+func topOf(counts map[string]int64, n int) []Count {
+	if n <= 0 {
+		n = 10
 	}
-	return out, rows.Err()
+	out := make([]Count, 0, len(counts))
+	for k, c := range counts {
+		out = append(out, Count{Key: k, Count: c})
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if a.Count != b.Count {
+			if a.Count > b.Count {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
 }
 
 // PerHour counts queries, and blocked ones, per hour since a time, from

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 func TestSearch(t *testing.T) {
@@ -76,7 +78,28 @@ func TestTopAndPerHour(t *testing.T) {
 	if _, err := st.Top(ctx, "bogus", time.Time{}, 3); err == nil {
 		t.Error("Top(bogus) succeeded")
 	}
-	hours, err := st.PerHour(ctx, time.Time{})
+}
+
+// The hourly counts come from the Logger's counters, so they count every
+// query recorded, stored or not.
+func TestPerHourCountsEveryQuery(t *testing.T) {
+	st := openTestDB(t, 0)
+	now := t0
+	l := NewWithStore(Config{}, st, Deps{Now: func() time.Time { return now }})
+	defer l.Close()
+	ctx := context.Background()
+	for i := range 30 {
+		req, resp := request("10.0.0.5", "www.example.com.")
+		req.Start = t0.Add(-time.Second - time.Duration(i)*4*time.Minute) // the two hours before t0
+		if i%3 == 0 {
+			resp.Result = query.Blocked
+		}
+		l.Record(req, resp, 0, time.Millisecond)
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hours, err := l.PerHour(ctx, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +107,7 @@ func TestTopAndPerHour(t *testing.T) {
 	for _, h := range hours {
 		total, blocked = total+h.Total, blocked+h.Blocked
 	}
-	if total != 1000 || blocked != 100 || len(hours) != 1 || !hours[0].Hour.Equal(t0.Add(-time.Hour)) {
+	if total != 30 || blocked != 10 || len(hours) != 2 || !hours[0].Hour.Equal(t0.Add(-2*time.Hour)) {
 		t.Errorf("per hour = %+v", hours)
 	}
 }
@@ -126,6 +149,9 @@ func TestJSONLNotSearchable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	if err := l.Flush(context.Background()); err != nil { // the log is open after
+		t.Fatal(err)
+	}
 	if _, err := l.Search(context.Background(), Query{}); err != ErrNotSearchable {
 		t.Errorf("Search on jsonl: %v", err)
 	}

@@ -4,23 +4,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
-// SQLite is the searchable store: one table, indexed for each search, and
-// an FTS5 trigram index on the distinct names for substring search.
+// SQLite is the searchable store: records in chunks (see chunk.go), one
+// row each, indexed by their time span, and counts per hour.
 type SQLite struct {
 	db      *sql.DB
 	maxRows int
-	names   map[string]int64 // name → names.id, the writer's cache
-	yield   func()           // between rows: yieldToQueries, or nothing in benchmarks of the store's own cost
-	paused  time.Duration    // time spent in yield so far (see Paused)
+	enc     *chunkEncoder
+	yield   func()        // between chunks: yieldToQueries, or nothing in benchmarks of the store's own cost
+	paused  time.Duration // time spent in yield so far (see Paused)
+
+	// Aside is where a corrupt log found at open was moved, and Pruned the
+	// older moved-aside logs removed then; empty when there were none.
+	Aside  string
+	Pruned []string
+	// Migrated is how many records of the older row-per-record format
+	// were moved into chunks at open.
+	Migrated int64
 }
 
 var (
@@ -28,46 +34,18 @@ var (
 	_ Searcher = (*SQLite)(nil)
 )
 
-// Names live in their own table: a million queries have only a few
-// thousand distinct names, so rows stay small, and substring search scans
-// (through the trigram index) the names, not the queries.
 const schema = `
-CREATE TABLE IF NOT EXISTS names (
-	id   INTEGER PRIMARY KEY,
-	name TEXT NOT NULL UNIQUE
+CREATE TABLE IF NOT EXISTS chunks (
+	id       INTEGER PRIMARY KEY,
+	first_ts INTEGER NOT NULL, -- Unix microseconds of the chunk's earliest record
+	last_ts  INTEGER NOT NULL, -- and of its latest
+	n        INTEGER NOT NULL, -- records in the chunk
+	data     BLOB NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(
-	name, content='names', content_rowid='id', tokenize='trigram'
-);
-CREATE TRIGGER IF NOT EXISTS names_ai AFTER INSERT ON names BEGIN
-	INSERT INTO names_fts(rowid, name) VALUES (new.id, new.name);
-END;
-CREATE TABLE IF NOT EXISTS queries (
-	id          INTEGER PRIMARY KEY,
-	ts          INTEGER NOT NULL, -- Unix microseconds
-	client      TEXT NOT NULL,
-	protocol    TEXT NOT NULL,
-	name_id     INTEGER NOT NULL REFERENCES names(id),
-	qtype       TEXT NOT NULL,
-	result      TEXT NOT NULL,
-	grp         TEXT NOT NULL,
-	list        TEXT NOT NULL,
-	rule        TEXT NOT NULL,
-	upstream    TEXT NOT NULL,
-	reason      TEXT NOT NULL,
-	rcode       INTEGER NOT NULL,
-	duration_us INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
-CREATE INDEX IF NOT EXISTS queries_result ON queries(result, ts, name_id);
--- No index by client or by name: their entries land on pages all over the
--- index, so each commit rewrote hundreds of pages and writes cost 3x more
--- (commits 10x longer, and a commit holds a core). Searches by client or
--- name scan the rows newest first instead (see docs/benchmarks.md).
-DROP INDEX IF EXISTS queries_client;
-DROP INDEX IF EXISTS queries_name;
--- Counts per hour, kept up to date by Write: grouping a million rows by
--- hour takes most of a second, reading a week of hours takes nothing.
+-- One entry per chunk, not per record: cheap to keep up to date.
+CREATE INDEX IF NOT EXISTS chunks_last ON chunks(last_ts);
+-- Counts per hour, kept up to date by Write: reading a week of hours takes
+-- nothing.
 CREATE TABLE IF NOT EXISTS hourly (
 	hour    INTEGER PRIMARY KEY, -- Unix hours
 	total   INTEGER NOT NULL,
@@ -76,29 +54,36 @@ CREATE TABLE IF NOT EXISTS hourly (
 `
 
 // OpenSQLite opens (creating if need be) the database at path in WAL mode.
-// maxRows caps the rows Prune keeps; 0 means no cap.
+// maxRows caps the records Prune keeps; 0 means no cap.
 //
 // The log is written without fsync (synchronous=OFF) and checkpointed every
 // 128 pages: an fsync or a long checkpoint holds the writer's core, and so
-// the queries', for milliseconds. A crash of cleandns loses nothing; a power
-// cut may lose recent records or, rarely, corrupt the file, which the next
-// start moves aside (path.corrupt-<time>) before starting a new log.
+// the queries', for milliseconds. A commit reaches the operating system at
+// once, so a kill of cleandns loses only what the writer had not yet
+// committed (at most flush_interval and a write); a power cut may lose
+// recent records or, rarely, corrupt the file. The next open finds that
+// (quick_check) and moves the file aside (path.corrupt-<time>, keeping the
+// newest keepCorrupt) before starting a new log.
 func OpenSQLite(path string, maxRows int) (*SQLite, error) {
 	db, err := openSQLite(path)
+	var aside string
+	var pruned []string
 	if err != nil && isCorrupt(err) {
-		aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().Unix())
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return nil, fmt.Errorf("%w (moving it aside: %v)", err, rerr)
-		}
-		for _, ext := range []string{"-wal", "-shm"} {
-			_ = os.Rename(path+ext, aside+ext)
+		var merr error
+		if aside, pruned, merr = moveAside(path, time.Now()); merr != nil {
+			return nil, fmt.Errorf("%w (moving it aside: %v)", err, merr)
 		}
 		db, err = openSQLite(path)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &SQLite{db: db, maxRows: maxRows, names: make(map[string]int64), yield: yieldToQueries}, nil
+	s := &SQLite{db: db, maxRows: maxRows, enc: newChunkEncoder(), yield: yieldToQueries, Aside: aside, Pruned: pruned}
+	if s.Migrated, err = s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate the older format: %w", err)
+	}
+	return s, nil
 }
 
 func openSQLite(path string) (*sql.DB, error) {
@@ -136,25 +121,13 @@ func isCorrupt(err error) bool {
 	return strings.Contains(msg, "malformed") || strings.Contains(msg, "not a database")
 }
 
-// txRows is the most records one transaction holds. A commit writes every
-// page the transaction touched in one go, holding the writer's core: 256
-// records commit in about half a millisecond, 1,000 took several.
-const txRows = 256
-
-// Write inserts recs in transactions of at most txRows records. On an error
-// the failing transaction is rolled back; those before it stay written.
-func (s *SQLite) Write(recs []Record) error {
-	for len(recs) > 0 {
-		n := min(len(recs), txRows)
-		if err := s.writeTx(recs[:n]); err != nil {
-			return err
-		}
-		recs = recs[n:]
+// Write stores recs in one transaction, chunkRows records a chunk, so a
+// batch is stored whole or not at all and the caller can count what was
+// lost. Between chunks it pauses for the queries.
+func (s *SQLite) Write(recs []Record) (err error) {
+	if len(recs) == 0 {
+		return nil
 	}
-	return nil
-}
-
-func (s *SQLite) writeTx(recs []Record) (err error) {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
@@ -162,33 +135,31 @@ func (s *SQLite) writeTx(recs []Record) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
-			s.names = make(map[string]int64) // ids of the rolled-back names are void
 		}
 	}()
-	ins, err := tx.Prepare(`INSERT INTO queries (ts, client, protocol, name_id, qtype, result, grp, list, rule, upstream, reason, rcode, duration_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err := s.writeChunks(tx, recs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// writeChunks inserts recs as chunks, pausing for the queries between them.
+func (s *SQLite) writeChunks(tx *sql.Tx, recs []Record) error {
+	ins, err := tx.Prepare(`INSERT INTO chunks (first_ts, last_ts, n, data) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
-	if err := addHourly(tx, recs); err != nil {
-		return err
-	}
-	for i := range recs {
-		if i%4 == 3 {
-			s.pause()
-		}
-		r := &recs[i]
-		id, err := s.nameID(tx, r.Name)
-		if err != nil {
+	for len(recs) > 0 {
+		n := min(len(recs), chunkRows)
+		data := s.enc.encode(recs[:n])
+		if _, err := ins.Exec(s.enc.first.UnixMicro(), s.enc.last.UnixMicro(), n, data); err != nil {
 			return err
 		}
-		if _, err := ins.Exec(r.Time.UnixMicro(), r.Client, r.Protocol, id, r.Type, r.Result, r.Group, r.List, r.Rule,
-			r.Upstream, r.Reason, r.Rcode, r.Duration.Microseconds()); err != nil {
-			return err
-		}
+		recs = recs[n:]
+		s.pause()
 	}
-	return tx.Commit()
+	return nil
 }
 
 // pause yields to the queries and counts the time it took.
@@ -210,111 +181,17 @@ func (s *SQLite) Paused() time.Duration { return s.paused }
 // idle, so the runtime polls the sockets and answers what has arrived.
 func yieldToQueries() { time.Sleep(20 * time.Microsecond) }
 
-// addHourly adds recs to the per-hour counts.
-func addHourly(tx *sql.Tx, recs []Record) error {
-	type count struct{ total, blocked int64 }
-	hours := map[int64]*count{}
-	for i := range recs {
-		h := recs[i].Time.Unix() / 3600
-		c := hours[h]
-		if c == nil {
-			c = &count{}
-			hours[h] = c
-		}
-		c.total++
-		if recs[i].Result == "blocked" {
-			c.blocked++
-		}
-	}
-	for h, c := range hours {
-		if _, err := tx.Exec(`INSERT INTO hourly (hour, total, blocked) VALUES (?, ?, ?)
+// AddHourly adds per-hour counts to the rollup. The Logger's counters
+// feed it, so it counts every query, dropped records included.
+func (s *SQLite) AddHourly(hours []HourCount) error {
+	for _, h := range hours {
+		if _, err := s.db.Exec(`INSERT INTO hourly (hour, total, blocked) VALUES (?, ?, ?)
 			ON CONFLICT(hour) DO UPDATE SET total = total + excluded.total, blocked = blocked + excluded.blocked`,
-			h, c.total, c.blocked); err != nil {
+			h.Hour.Unix()/3600, h.Total, h.Blocked); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// nameID returns the id of name, inserting it when new.
-func (s *SQLite) nameID(tx *sql.Tx, name string) (int64, error) {
-	if id, ok := s.names[name]; ok {
-		return id, nil
-	}
-	var id int64
-	err := tx.QueryRow(`INSERT INTO names (name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id`, name).Scan(&id)
-	if err != nil {
-		return 0, err
-	}
-	if len(s.names) > 100_000 {
-		s.names = make(map[string]int64) // bound the cache; it refills from the table
-	}
-	s.names[name] = id
-	return id, nil
-}
-
-// Prune deletes rows older than cutoff, then the oldest beyond maxRows.
-// Names no longer used stay: they are few, and cheap to keep. Hourly counts
-// follow the age limit only: they count the queries seen in each hour,
-// including rows the row cap removed.
-func (s *SQLite) Prune(cutoff time.Time) (int64, error) {
-	var removed int64
-	if !cutoff.IsZero() {
-		// Ids grow with time, nearly: rows are stored in the order queries
-		// finish, stamped with the clock, which a device without a
-		// battery-backed clock sets after its first queries. So the scan
-		// goes by id up to the newest old row, and checks each row's time.
-		var last sql.NullInt64
-		if err := s.db.QueryRow(`SELECT MAX(id) FROM queries WHERE ts < ?`, cutoff.UnixMicro()).Scan(&last); err != nil {
-			return 0, err
-		}
-		n, err := s.deleteThrough(last.Int64, cutoff.UnixMicro())
-		removed += n
-		if err != nil {
-			return removed, err
-		}
-		if _, err := s.db.Exec(`DELETE FROM hourly WHERE hour < ?`, cutoff.Unix()/3600); err != nil {
-			return removed, err
-		}
-	}
-	if s.maxRows > 0 {
-		var top sql.NullInt64
-		if err := s.db.QueryRow(`SELECT MAX(id) FROM queries`).Scan(&top); err != nil {
-			return removed, err
-		}
-		n, err := s.deleteThrough(top.Int64-int64(s.maxRows), math.MaxInt64)
-		removed += n
-		if err != nil {
-			return removed, err
-		}
-	}
-	return removed, nil
-}
-
-// pruneRows is the most rows one DELETE removes. A full log sheds a
-// minute's records at a time, hundreds of thousands under load: in one
-// statement that would hold the writer's core for seconds.
-const pruneRows = 2000
-
-// deleteThrough deletes the rows with ids up to last and times before
-// before, oldest first, in statements of pruneRows, yielding to the
-// queries between them.
-func (s *SQLite) deleteThrough(last, before int64) (int64, error) {
-	var first sql.NullInt64
-	if err := s.db.QueryRow(`SELECT MIN(id) FROM queries`).Scan(&first); err != nil || !first.Valid {
-		return 0, err
-	}
-	var removed int64
-	for from := first.Int64; from <= last; from += pruneRows {
-		res, err := s.db.Exec(`DELETE FROM queries WHERE id >= ? AND id < ? AND id <= ? AND ts < ?`, from, from+pruneRows, last, before)
-		if err != nil {
-			return removed, err
-		}
-		n, _ := res.RowsAffected()
-		removed += n
-		s.pause()
-	}
-	return removed, nil
 }
 
 // Close checkpoints the WAL and closes the database.

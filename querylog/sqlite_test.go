@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A log the power cut corrupted is moved aside, not lost, and a new one
@@ -38,15 +39,30 @@ func TestCorruptLogMovedAside(t *testing.T) {
 	}
 }
 
-// Write splits a batch into transactions of txRows; every record lands.
-func TestWriteSplitsTransactions(t *testing.T) {
+// Write splits a batch into chunks of chunkRows; every record lands, and
+// reads back as it was written.
+func TestWriteSplitsChunks(t *testing.T) {
 	s := openTestDB(t, 0)
-	recs := generate(txRows*2+7, t0)
+	recs := generate(chunkRows*2+7, t0)
 	if err := s.Write(recs); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := s.db.QueryRow(`SELECT COUNT(*) FROM queries`).Scan(&n); err != nil || n != len(recs) {
-		t.Fatalf("stored %d of %d records: %v", n, len(recs), err)
+	var n, chunks int
+	if err := s.db.QueryRow(`SELECT SUM(n), COUNT(*) FROM chunks`).Scan(&n, &chunks); err != nil || n != len(recs) || chunks != 3 {
+		t.Fatalf("stored %d of %d records in %d chunks: %v", n, len(recs), chunks, err)
+	}
+	got, err := s.Search(context.Background(), Query{Limit: len(recs)})
+	if err != nil || len(got) != len(recs) {
+		t.Fatalf("read back %d records: %v", len(got), err)
+	}
+	for i := range got {
+		want := recs[len(recs)-1-i] // newest first
+		if !got[i].Time.Equal(want.Time.Truncate(time.Microsecond)) {
+			t.Fatalf("record %d at %v, want %v", i, got[i].Time, want.Time)
+		}
+		got[i].Time = want.Time
+		if got[i] != want {
+			t.Fatalf("record %d read back as %+v, want %+v", i, got[i], want)
+		}
 	}
 }

@@ -64,15 +64,32 @@ const (
 	TopBlocked TopKind = "blocked" // names, blocked queries only
 	TopClients TopKind = "clients" // clients, all queries
 	TopNames   TopKind = "names"   // names, all queries
+	TopLists   TopKind = "lists"   // lists, blocked queries only
 )
+
+// field is the record field kind counts, and whether only blocked queries
+// count; -1 for an unknown kind.
+func (k TopKind) field() (int, bool) {
+	switch k {
+	case TopBlocked:
+		return fName, true
+	case TopClients:
+		return fClient, false
+	case TopNames:
+		return fName, false
+	case TopLists:
+		return fList, true
+	}
+	return -1, false
+}
 
 // ParseTopKind checks s names a kind.
 func ParseTopKind(s string) (TopKind, error) {
 	switch k := TopKind(s); k {
-	case TopBlocked, TopClients, TopNames:
+	case TopBlocked, TopClients, TopNames, TopLists:
 		return k, nil
 	}
-	return "", errors.New("kind must be blocked, clients or names")
+	return "", errors.New("kind must be blocked, clients, names or lists")
 }
 
 // Count is one row of a Top answer.

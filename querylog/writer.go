@@ -6,26 +6,28 @@ import (
 	"go.uber.org/zap"
 )
 
-// pollEvery is how often the writer takes what waits in the buffer. It
-// never waits on the buffer itself: a writer parked on the channel is woken
-// by each record sent, a goroutine (and, with more than one P, a thread)
-// switch per query on the hot path. Polling costs 20 wake-ups a second.
+// pollEvery is how often the writer looks at the buffer. It never waits on
+// the buffer itself: a writer woken by each record would cost a goroutine
+// (and, with more than one P, a thread) switch per query on the hot path.
+// Polling costs 20 wake-ups a second.
 const pollEvery = 50 * time.Millisecond
 
-// run is the writer goroutine: every pollEvery it takes the records that
-// wait, writes a batch when it is full or its oldest record has waited
-// FlushInterval, and applies retention.
+// run is the writer goroutine: it opens the store, then every pollEvery
+// writes what waits when there is a batch's worth or the oldest record has
+// waited FlushInterval, and applies retention every pruneEvery. Records
+// are committed within FlushInterval, a poll and a write of being
+// answered, so a kill loses at most that much.
 //
-// It works in short stretches (the store pauses every few rows, commits
-// small transactions) at normal priority: an idle-priority thread would
-// hold its P while the kernel starves it, and stall every GC stop-the-world
-// on a busy host. After each write it also rests, taking nothing from the
-// buffer, for as long as keeps its share of one core at MaxWriterCPU; while
-// it rests the buffer fills and the surplus records are dropped (and
-// counted) cheaply.
+// It works in short stretches (the store pauses between chunks) at normal
+// priority: an idle-priority thread would hold its P while the kernel
+// starves it, and stall every GC stop-the-world on a busy host. After each
+// write it also rests, taking nothing from the buffer, for as long as keeps
+// its share of one core at MaxWriterCPU; while it rests the buffer fills
+// and, when full, the oldest records give way (counted).
 func (l *Logger) run() {
 	defer l.wg.Done()
-	w := batcher{l: l, batch: make([]Record, 0, l.cfg.BatchSize)}
+	l.openStore()
+	w := batcher{l: l}
 	poll := time.NewTicker(min(pollEvery, l.cfg.FlushInterval))
 	defer poll.Stop()
 	prune := time.NewTicker(pruneEvery)
@@ -37,72 +39,107 @@ func (l *Logger) run() {
 			w.poll(time.Now())
 		case <-prune.C:
 			l.prune()
+			l.counts.compact()
 		case c := <-l.ctl:
-			w.batch = l.drain(w.batch)
-			err := l.writeErr(w.batch)
-			w.batch = w.batch[:0]
+			err := w.writeAll()
 			if c.prune && err == nil {
 				err = l.pruneErr()
 			}
 			c.reply <- err
 		case <-l.done:
-			w.batch = l.drain(w.batch)
-			l.write(w.batch)
+			_ = w.writeAll()
 			return
 		}
 	}
+}
+
+// openStore opens the store, logging what the open found, and marks the
+// log ready for searches either way.
+func (l *Logger) openStore() {
+	defer close(l.ready)
+	start := time.Now()
+	st, err := l.open()
+	if err != nil {
+		l.err = err
+		l.log.Error("query log unavailable: records are dropped and counted", zap.String("path", l.cfg.Path), zap.Error(err))
+		return
+	}
+	l.store = st
+	if s, ok := st.(*SQLite); ok {
+		if s.Aside != "" {
+			l.log.Warn("query log was corrupt: moved aside, a new log started", zap.String("path", l.cfg.Path),
+				zap.String("moved_to", s.Aside), zap.Strings("removed_older", s.Pruned))
+		}
+		if s.Migrated > 0 {
+			l.log.Info("query log moved to the chunked format", zap.Int64("records", s.Migrated))
+		}
+	}
+	l.log.Debug("query log open", zap.String("path", l.cfg.Path), zap.Duration("took", time.Since(start)))
 }
 
 // batcher is the writer's state between polls.
 type batcher struct {
 	l      *Logger
 	batch  []Record
-	oldest time.Time // when the first record of batch was taken
 	rested time.Time // no work before this: the writer rests
 }
 
-// poll takes what waits in the buffer, writing each full batch, and writes
-// a partial one whose oldest record has waited FlushInterval.
+// poll writes what waits when it is a batch, or the oldest has waited
+// FlushInterval, unless the writer rests.
 func (b *batcher) poll(now time.Time) {
 	if now.Before(b.rested) {
 		return
 	}
-	// At most what waits now: under a flood that outruns the store, the
-	// loop must come back to retention, Flush and Close.
-	for left, taking := len(b.l.ch), true; taking && left > 0; left-- {
-		select {
-		case e := <-b.l.ch:
-			if len(b.batch) == 0 {
-				b.oldest = now
-			}
-			b.batch = append(b.batch, e.record(b.l.cfg.Client))
-			if len(b.batch) >= b.l.cfg.BatchSize {
-				b.write()
-				// Rest if the share says so, and come back to the loop
-				// after a poll's worth of work whatever the share.
-				end := time.Now()
-				taking = !end.Before(b.rested) && end.Sub(now) < pollEvery
-			}
-		default:
-			taking = false
-		}
+	n, oldest := b.l.ring.waiting()
+	if n == 0 || (n < b.l.cfg.BatchSize && now.Sub(oldest) < b.l.cfg.FlushInterval-pollEvery/2) {
+		return
 	}
-	if len(b.batch) > 0 && now.Sub(b.oldest) >= b.l.cfg.FlushInterval {
-		b.write()
-	}
-}
-
-// pauser is a store that pauses for the queries while it writes (SQLite).
-type pauser interface{ Paused() time.Duration }
-
-// write stores the batch and sets the rest its cost earns: the time it
-// took, less the pauses the store made for the queries.
-func (b *batcher) write() {
 	start, before := time.Now(), b.paused()
-	b.batch = b.l.write(b.batch)
+	_ = b.writeAll()
 	end := time.Now()
 	b.rested = end.Add(b.l.restFor(end.Sub(start) - (b.paused() - before)))
 }
+
+// writeAll takes every record waiting and writes it, counting the records
+// a failed write lost. A failed batch is not retried: the log must not
+// grow without bound while the disk is full.
+func (b *batcher) writeAll() error {
+	l := b.l
+	buf, head, n := l.ring.take(l.spare)
+	l.spare = buf
+	first, second := taken(buf, head, n)
+	b.batch = b.batch[:0]
+	for _, run := range [][]entry{first, second} {
+		for i := range run {
+			b.batch = append(b.batch, run[i].record(l.cfg.Client))
+		}
+	}
+	clear(first) // let the requests' strings go
+	clear(second)
+	hours := l.counts.takeHourly()
+	if l.store == nil {
+		l.lost[iUnavailable].Add(float64(len(b.batch)))
+		return l.err
+	}
+	err := l.writeErr(b.batch)
+	if err != nil {
+		l.lost[iWriteError].Add(float64(len(b.batch)))
+		l.log.Warn("query log write failed: records lost", zap.Int("records", len(b.batch)), zap.Error(err))
+	}
+	if h, ok := l.store.(hourlyAdder); ok && len(hours) > 0 {
+		if herr := h.AddHourly(hours); herr != nil && err == nil {
+			err = herr
+			l.log.Warn("query log hourly counts failed", zap.Error(herr))
+		}
+	}
+	return err
+}
+
+// hourlyAdder is a store that keeps per-hour counts (SQLite).
+type hourlyAdder interface{ AddHourly([]HourCount) error }
+
+// pauser is a store that pauses for the queries while it writes (SQLite).
+type pauser interface{ Paused() time.Duration }
 
 // paused is the store's Paused, or 0 for a store that never pauses.
 func (b *batcher) paused() time.Duration {
@@ -122,33 +159,6 @@ func (l *Logger) restFor(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (1 - f) / f)
 }
 
-// drain moves what waits in the buffer at the call into batch, writing
-// full batches. Only that much: records sent meanwhile are the next poll's,
-// or a flood could keep Flush from ever returning.
-func (l *Logger) drain(batch []Record) []Record {
-	for left := len(l.ch); left > 0; left-- {
-		select {
-		case e := <-l.ch:
-			batch = append(batch, e.record(l.cfg.Client))
-			if len(batch) >= l.cfg.BatchSize {
-				batch = l.write(batch)
-			}
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// write stores batch and returns it emptied. A failed batch is logged and
-// lost: the log must not grow without bound while the disk is full.
-func (l *Logger) write(batch []Record) []Record {
-	if err := l.writeErr(batch); err != nil {
-		l.log.Warn("query log write failed", zap.Int("records", len(batch)), zap.Error(err))
-	}
-	return batch[:0]
-}
-
 func (l *Logger) writeErr(batch []Record) error {
 	if len(batch) == 0 {
 		return nil
@@ -164,6 +174,9 @@ func (l *Logger) prune() {
 }
 
 func (l *Logger) pruneErr() error {
+	if l.store == nil {
+		return l.err
+	}
 	var cutoff time.Time
 	if l.cfg.Retention > 0 {
 		cutoff = l.now().Add(-l.cfg.Retention)
