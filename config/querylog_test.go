@@ -14,7 +14,7 @@ func TestQueryLogSection(t *testing.T) {
 	}
 	q := cfg.QueryLog
 	if !q.Enabled || q.Format != "jsonl" || q.Path != "/tmp/q.jsonl" || q.Retention != 48*time.Hour || q.MaxRows != 5000 ||
-		q.Buffer != 64 || q.Client != "anonymize" || q.BatchSize != 1000 || q.FlushInterval != time.Second {
+		q.Buffer != 64 || q.Client != "anonymize" || q.BatchSize != 1000 || q.FlushInterval != 500*time.Millisecond {
 		t.Errorf("querylog = %+v", q)
 	}
 	if cfg.HTTP.AllowFile != "/tmp/allow.json" {

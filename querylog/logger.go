@@ -78,7 +78,6 @@ const (
 	iClosed
 )
 
-
 // pruneEvery is how often retention runs.
 const pruneEvery = time.Minute
 
