@@ -60,7 +60,7 @@ func (s *Server) reload(cfg *config.Config) error {
 	undo := func() {
 		for a := range opened {
 			if l, ok := s.listeners[a]; ok {
-				_ = l.shutdown(context.Background())
+				_ = l.Shutdown(context.Background())
 				delete(s.listeners, a)
 			}
 		}

@@ -1,6 +1,8 @@
 // Package server assembles a running cleandns from a config: it builds the
-// components, wires the pipeline and owns the sockets. cmd/cleandns only
-// parses flags and signals around it; tests boot the same wiring.
+// components and wires the pipeline into generations, swaps them on reload,
+// serves the admin API, and opens and closes the listeners (package
+// transport owns the sockets). cmd/cleandns only parses flags and signals
+// around it; tests boot the same wiring.
 package server
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/transport"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -39,10 +42,10 @@ type Server struct {
 	edge     *resolver.Edge
 	loops    *upstream.LoopDetector // shared by every generation
 
-	mu        sync.Mutex                 // guards what reload changes below
-	serving   atomic.Bool                // listeners up, not shutting down: /readyz
-	gen       atomic.Pointer[generation] // the serving generation; written under mu, read without it
-	listeners map[string]*listener       // by configured address
+	mu        sync.Mutex                    // guards what reload changes below
+	serving   atomic.Bool                   // listeners up, not shutting down: /readyz
+	gen       atomic.Pointer[generation]    // the serving generation; written under mu, read without it
+	listeners map[string]transport.Listener // by configured address
 	http      *http.Server
 	httpAddr  string
 	ctx       context.Context // Start's context, for the lists of later generations
@@ -70,7 +73,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	s := &Server{
 		log: log, registry: reg, metrics: metrics.New(reg), loops: upstream.NewLoopDetector(),
-		errc: make(chan error, 8), listeners: map[string]*listener{},
+		errc: make(chan error, 8), listeners: map[string]transport.Listener{},
 		version: deps.Version, started: time.Now(),
 	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
@@ -134,11 +137,11 @@ func (s *Server) openListeners(addrs []string) error {
 		if _, ok := s.listeners[addr]; ok {
 			continue
 		}
-		l, err := listen(addr, s.edge, s.stockUDP, s.log.Named("udp"))
+		l, err := transport.ListenDNS(addr, s.edge, transport.DNSOptions{StockUDP: s.stockUDP, Logger: s.log.Named("udp")})
 		if err != nil {
 			return err
 		}
-		l.serve(s.errc)
+		l.Serve(s.errc)
 		s.listeners[addr] = l
 	}
 	return nil
@@ -239,7 +242,7 @@ func (s *Server) closeListeners(ctx context.Context, keep map[string]bool) error
 		if keep[addr] {
 			continue
 		}
-		err = errors.Join(err, l.shutdown(ctx))
+		err = errors.Join(err, l.Shutdown(ctx))
 		delete(s.listeners, addr)
 	}
 	return err

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package server
+package transport
 
 // batchable is false where recvmmsg and sendmmsg do not exist.
 func (l *udpLoop) batchable() bool { return false }

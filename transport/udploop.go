@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"context"
@@ -33,7 +33,7 @@ import (
 // through miekg's session helpers, as its server does).
 type udpLoop struct {
 	conn     *net.UDPConn
-	edge     *resolver.Edge
+	edge     Handler
 	log      *zap.Logger
 	wildcard bool
 
@@ -51,7 +51,7 @@ type udpLoop struct {
 	send     func([]byte) error
 }
 
-func newUDPLoop(conn *net.UDPConn, edge *resolver.Edge, log *zap.Logger) (*udpLoop, error) {
+func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger) (*udpLoop, error) {
 	l := &udpLoop{
 		conn: conn, edge: edge, log: log, done: make(chan struct{}),
 		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),

@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"context"
@@ -14,10 +14,18 @@ import (
 	"github.com/cleandns/cleandns/resolver"
 )
 
-// listener is one configured address: a UDP and a TCP socket on the same
+// DNSOptions tune a plain DNS listener.
+type DNSOptions struct {
+	// StockUDP serves UDP with miekg's server instead of the reading loop
+	// (udploop.go): tests compare the two.
+	StockUDP bool
+	Logger   *zap.Logger // the UDP loop's; nil: none
+}
+
+// dnsListener is one configured address: a UDP and a TCP socket on the same
 // address and port. UDP is served by our own loop (udploop.go), or by
-// miekg's server when stock is asked for (tests compare the two).
-type listener struct {
+// miekg's server when stock is asked for.
+type dnsListener struct {
 	addr string // as configured
 	pc   net.PacketConn
 	loop *udpLoop    // nil when udp is set
@@ -28,9 +36,16 @@ type listener struct {
 // udpReadBuffer is the receive buffer asked for each UDP socket.
 const udpReadBuffer = 4 << 20
 
-// listen binds UDP and TCP on addr. With port 0 the kernel picks a UDP port
-// and TCP takes the same one, retried a few times in case it is taken.
-func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*listener, error) {
+var _ Listener = (*dnsListener)(nil)
+
+// ListenDNS binds UDP and TCP on addr, feeding h. With port 0 the kernel
+// picks a UDP port and TCP takes the same one, retried a few times in case
+// it is taken.
+func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
 	var lastErr error
 	for try := 0; try < 10; try++ {
 		pc, err := net.ListenPacket("udp", addr)
@@ -51,22 +66,22 @@ func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*lis
 			}
 			return nil, lastErr
 		}
-		ln := &listener{addr: addr, pc: pc}
-		if stock {
+		ln := &dnsListener{addr: addr, pc: pc}
+		if opts.StockUDP {
 			ln.udp = &dns.Server{
 				PacketConn:    pc,
-				Handler:       edge.For(query.ProtoUDP),
+				Handler:       h.For(query.ProtoUDP),
 				MsgAcceptFunc: resolver.AcceptFunc,
 				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
 			}
-		} else if ln.loop, err = newUDPLoop(pc.(*net.UDPConn), edge, log); err != nil {
+		} else if ln.loop, err = newUDPLoop(pc.(*net.UDPConn), h, log); err != nil {
 			pc.Close()
 			l.Close()
 			return nil, err
 		}
 		ln.tcp = &dns.Server{
 			Listener:      l,
-			Handler:       edge.For(query.ProtoTCP),
+			Handler:       h.For(query.ProtoTCP),
 			MsgAcceptFunc: resolver.AcceptFunc,
 			ReadTimeout:   5 * time.Second,
 			IdleTimeout:   func() time.Duration { return 10 * time.Second },
@@ -76,8 +91,8 @@ func listen(addr string, edge *resolver.Edge, stock bool, log *zap.Logger) (*lis
 	return nil, lastErr
 }
 
-// serve starts both servers and returns once both are accepting.
-func (l *listener) serve(errc chan<- error) {
+// Serve starts both servers and returns once both are accepting.
+func (l *dnsListener) Serve(errc chan<- error) {
 	if l.loop != nil {
 		go func() {
 			if err := l.loop.serve(); err != nil {
@@ -101,11 +116,11 @@ func (l *listener) serve(errc chan<- error) {
 }
 
 // Addr is the bound address (the real port when 0 was configured).
-func (l *listener) Addr() string { return l.pc.LocalAddr().String() }
+func (l *dnsListener) Addr() string { return l.pc.LocalAddr().String() }
 
-// shutdown stops reading, waits (within ctx) for queries being answered,
+// Shutdown stops reading, waits (within ctx) for queries being answered,
 // then closes the sockets.
-func (l *listener) shutdown(ctx context.Context) error {
+func (l *dnsListener) Shutdown(ctx context.Context) error {
 	udp := l.udp.ShutdownContext
 	if l.loop != nil {
 		udp = l.loop.shutdown
