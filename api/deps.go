@@ -80,6 +80,7 @@ type ListStatus struct {
 	Entries     int       `json:"entries"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	Warning     string    `json:"warning,omitempty"` // a load that worked but looks wrong, such as a big shrink
 }
 
 // UpstreamStatus is one upstream resolver.

@@ -24,6 +24,10 @@ type Config struct {
 	// exponential backoff from 1 s, before the refresh counts as failed.
 	// 0 means the default; a negative value means no retry.
 	Retries int `mapstructure:"download_retries"`
+	// ShrinkWarnPercent is the share of a list's entries a new copy may
+	// lose before cleandns warns (log, metric, status). The smaller copy is
+	// still applied: lists do shrink. 0 means the default.
+	ShrinkWarnPercent int `mapstructure:"shrink_warn_percent"`
 }
 
 // Defaults of Config.
@@ -32,6 +36,8 @@ const (
 	DefaultTimeout  = 30 * time.Second
 	DefaultMaxBytes = 64 << 20
 	DefaultRetries  = 2
+	// DefaultShrinkWarnPercent warns when a list loses over half its entries.
+	DefaultShrinkWarnPercent = 50
 )
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -55,6 +61,9 @@ func (c *Config) SetDefaults() {
 	if c.Retries == 0 {
 		c.Retries = DefaultRetries
 	}
+	if c.ShrinkWarnPercent == 0 {
+		c.ShrinkWarnPercent = DefaultShrinkWarnPercent
+	}
 }
 
 // Validate reports the first setting that cannot work, naming its key.
@@ -68,6 +77,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("blocking.max_list_bytes: must be positive, got %d", c.MaxBytes)
 	case c.Retries > 10:
 		return fmt.Errorf("blocking.download_retries: at most 10, got %d", c.Retries)
+	case c.ShrinkWarnPercent < 1 || c.ShrinkWarnPercent > 100:
+		return fmt.Errorf("blocking.shrink_warn_percent: between 1 and 100, got %d", c.ShrinkWarnPercent)
 	}
 	return nil
 }

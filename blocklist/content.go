@@ -3,6 +3,7 @@ package blocklist
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"time"
@@ -80,11 +81,22 @@ func (m *Manager) fileContent(s *source, loaded bool, now time.Time) (listConten
 }
 
 // storedContent opens the disk copy of a remote list at start-up. With none,
-// the list is left to the background download.
+// the list is left to the background download. A copy that fails its
+// checksum still serves, as the best there is until the download (its
+// rules are vetted like a download's), but without its validators, so the
+// download is unconditional and repairs it.
 func (m *Manager) storedContent(s *source) listContent {
-	f, meta, err := m.store.open(s.location)
+	f, meta, intact, err := m.store.open(s.location)
 	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			m.log.Warn("could not read the stored copy of the list", zap.String("list", s.name), zap.Error(err))
+		}
 		return listContent{}
+	}
+	if !intact {
+		m.log.Warn("the stored copy of the list does not match its checksum; it serves until the list is downloaded again in full",
+			zap.String("list", s.name))
+		meta.ETag, meta.LastModified = "", ""
 	}
 	return listContent{
 		text: f, close: func() { f.Close() },
@@ -102,6 +114,12 @@ func (m *Manager) download(ctx context.Context, s *source, loaded bool, now time
 	if !loaded {
 		etag, lastModified = "", "" // validators without content are useless
 	}
+	if etag+lastModified != "" && !m.store.intact(s.location) {
+		// The set holds the list, but a 304 must not confirm a damaged copy
+		// on disk: a restart would serve it. Download it in full.
+		m.log.Warn("the stored copy of the list is damaged or missing; downloading it in full", zap.String("list", s.name))
+		etag, lastModified = "", ""
+	}
 	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified)
 	if err != nil {
 		return listContent{}, err
@@ -110,7 +128,12 @@ func (m *Manager) download(ctx context.Context, s *source, loaded bool, now time
 		return listContent{checked: true, at: now}, nil
 	}
 	f := res.file
-	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now}
+	if err := sniffBody(f, res.contentType); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return listContent{}, err
+	}
+	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now, SHA256: res.sum}
 	return listContent{
 		text: f,
 		close: func() {

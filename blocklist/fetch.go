@@ -2,6 +2,8 @@ package blocklist
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ type fetched struct {
 	file               *os.File
 	notModified        bool // 304: the copy in hand is current
 	etag, lastModified string
+	contentType        string
+	sum                string // the body's SHA-256, hex: stored with the copy
 }
 
 // fetcher downloads lists with a timeout per attempt, bounded retries with
@@ -90,21 +94,24 @@ func (f *fetcher) once(ctx context.Context, url, etag, lastModified string) (fet
 	if resp.ContentLength > f.maxBytes {
 		return fetched{}, permanentError{fmt.Errorf("%d bytes, over the %d-byte cap", resp.ContentLength, f.maxBytes)}
 	}
-	file, err := f.save(resp.Body)
+	file, sum, err := f.save(resp.Body)
 	if err != nil {
 		return fetched{}, err
 	}
-	return fetched{file: file, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
+	return fetched{file: file, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"),
+		contentType: resp.Header.Get("Content-Type"), sum: sum}, nil
 }
 
 // save writes body to a new temporary file, up to the size cap, and returns
-// it rewound. A body over the cap, or one that breaks off, leaves no file.
-func (f *fetcher) save(body io.Reader) (*os.File, error) {
+// it rewound with its SHA-256. A body over the cap, or one that breaks off,
+// leaves no file.
+func (f *fetcher) save(body io.Reader) (*os.File, string, error) {
 	file, err := f.tempFile()
 	if err != nil {
-		return nil, permanentError{err}
+		return nil, "", permanentError{err}
 	}
-	n, err := io.Copy(file, io.LimitReader(body, f.maxBytes+1))
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(file, h), io.LimitReader(body, f.maxBytes+1))
 	switch {
 	case err != nil:
 		err = fmt.Errorf("receiving body: %w", err)
@@ -116,9 +123,9 @@ func (f *fetcher) save(body io.Reader) (*os.File, error) {
 	if err != nil {
 		file.Close()
 		os.Remove(file.Name())
-		return nil, err
+		return nil, "", err
 	}
-	return file, nil
+	return file, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // sleepCtx waits for d or until ctx is done.

@@ -36,6 +36,7 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 	}()
 	var errs []error
 	fail := func(s *source, err error) {
+		m.countRefused(s, err)
 		err = s.redactErr(err)
 		errs = append(errs, fmt.Errorf("blocklist %q: %w", s.name, err))
 		m.recordFailure(s, err)
@@ -75,10 +76,14 @@ func (m *Manager) open(ctx context.Context, s *source, remote bool) (listContent
 	if err != nil || c.text == nil {
 		return c, 0, err
 	}
+	count := countRules
+	if s.kind == kindURL {
+		count = countVetted // a 200 can still carry junk: see remote_vet.go
+	}
 	var rules int
 	err = rewind(c.text)
 	if err == nil {
-		rules, err = countRules(c.text)
+		rules, err = count(c.text)
 	}
 	if err != nil {
 		c.release()

@@ -10,6 +10,8 @@ type Metrics struct {
 	RegexRules    *prometheus.GaugeVec   // regular-expression rules
 	LastSuccess   *prometheus.GaugeVec   // Unix time of the last good load
 	RefreshErrors *prometheus.CounterVec // failed loads or refreshes
+	ShrinkWarning *prometheus.GaugeVec   // 1 while the last load shrank beyond the threshold
+	Refused       *prometheus.CounterVec // downloads refused, by list and reason
 }
 
 // NewMetrics returns unregistered collectors, for tests and tools that
@@ -18,6 +20,7 @@ func NewMetrics() *Metrics {
 	g := func() *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "g"}, []string{"list"})
 	}
-	return &Metrics{Entries: g(), RegexRules: g(), LastSuccess: g(),
-		RefreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "c"}, []string{"list"})}
+	return &Metrics{Entries: g(), RegexRules: g(), LastSuccess: g(), ShrinkWarning: g(),
+		RefreshErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "c"}, []string{"list"}),
+		Refused:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "r"}, []string{"list", "reason"})}
 }

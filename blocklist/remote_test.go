@@ -1,6 +1,7 @@
 package blocklist
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 type listServer struct {
 	mu       sync.Mutex
 	body     string
-	mode     string // "", "fail", "hang", "huge", "cut"
+	mode     string // "", "fail", "hang", "huge", "cut", "html", "gz"
 	requests int
 	notMod   int
 }
@@ -63,6 +64,19 @@ func (s *listServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// of the Content-Length.
 		w.Header().Set("Content-Length", "1000")
 		w.Write([]byte("cut.example\n"))
+		return
+	case "html":
+		// A captive portal or a CDN's error page, served with 200.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>Oops</title></head>\n<body>\nwww.example.com\n</body></html>\n")
+		return
+	case "gz":
+		// The list compressed, as a .gz file served without
+		// Content-Encoding: the client must not read it as text.
+		w.Header().Set("Content-Type", "application/gzip")
+		zw := gzip.NewWriter(w)
+		zw.Write([]byte(body))
+		zw.Close()
 		return
 	}
 	w.Header().Set("ETag", etag)

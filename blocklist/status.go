@@ -26,6 +26,7 @@ type ListStatus struct {
 	LastSuccess  time.Time // when the served entries were fetched or read, or last confirmed unchanged
 	LastError    string    // the last failure, cleared by a success
 	LastErrorAt  time.Time
+	Warning      string // a load that succeeded but looks wrong (a big shrink); cleared by the next normal load
 }
 
 // Status returns the status of every list, in configuration order.
@@ -46,6 +47,12 @@ func (m *Manager) isLoaded(s *source) bool {
 func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStore bool) {
 	m.statusMu.Lock()
 	ls := &m.status[s.idx]
+	prev := 0
+	if ls.Loaded {
+		prev = ls.Entries
+	}
+	ls.Warning = shrinkWarning(prev, st.Entries, m.cfg.ShrinkWarnPercent)
+	warning := ls.Warning
 	ls.Loaded, ls.FromStore = true, fromStore
 	ls.Entries, ls.Regexes, ls.Patterns, ls.Skipped, ls.Invalid, ls.InvalidLines = st.Entries, st.Regexes, st.Patterns, st.Skipped, st.Invalid, st.InvalidLines
 	ls.LastSuccess, ls.LastError = at, ""
@@ -55,6 +62,15 @@ func (m *Manager) recordSuccess(s *source, st parseStats, at time.Time, fromStor
 		m.metrics.Entries.WithLabelValues(s.name).Set(float64(st.Entries))
 		m.metrics.RegexRules.WithLabelValues(s.name).Set(float64(st.Regexes))
 		m.metrics.LastSuccess.WithLabelValues(s.name).Set(float64(at.Unix()))
+		shrunk := 0.0
+		if warning != "" {
+			shrunk = 1
+		}
+		m.metrics.ShrinkWarning.WithLabelValues(s.name).Set(shrunk)
+	}
+	if warning != "" {
+		m.log.Warn("list shrank beyond blocking.shrink_warn_percent; the smaller copy is applied",
+			zap.String("list", s.name), zap.Int("entries", st.Entries), zap.Int("previous", prev))
 	}
 	if st.Regexes > regexWarnThreshold {
 		m.log.Warn("list holds many regex rules; each is tried on every name the domain set does not match",
@@ -102,4 +118,13 @@ func invalidSummary(lines []InvalidLine) []string {
 		out[i] = fmt.Sprintf("line %d: %s (%s)", l.Line, l.Reason, l.Text)
 	}
 	return out
+}
+
+// shrinkWarning is the status warning of a load from prev to now entries
+// that lost more than percent of them, or "".
+func shrinkWarning(prev, now, percent int) string {
+	if prev == 0 || now >= prev || (prev-now)*100 <= prev*percent {
+		return ""
+	}
+	return fmt.Sprintf("shrank from %d to %d entries, more than blocking.shrink_warn_percent (%d%%)", prev, now, percent)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +24,11 @@ type storeMeta struct {
 	ETag         string    `json:"etag,omitempty"`
 	LastModified string    `json:"last_modified,omitempty"`
 	Fetched      time.Time `json:"fetched"`
+	// SHA256 is the copy's checksum. A copy that no longer matches it (or
+	// has none) is damaged or unverified: it is never revalidated with the
+	// validators above, so a 304 cannot confirm it; the list is downloaded
+	// again in full.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 func (s store) paths(url string) (data, meta string) {
@@ -31,9 +37,49 @@ func (s store) paths(url string) (data, meta string) {
 	return base + ".list", base + ".json"
 }
 
-// open returns the stored copy of url, opened at its start; os.ErrNotExist
-// when there is none.
-func (s store) open(url string) (*os.File, storeMeta, error) {
+// open returns the stored copy of url, opened at its start, and whether it
+// matches its checksum; os.ErrNotExist when there is none.
+func (s store) open(url string) (*os.File, storeMeta, bool, error) {
+	f, meta, err := s.openCopy(url)
+	if err != nil {
+		return nil, meta, false, err
+	}
+	intact, err := matches(f, meta.SHA256)
+	if err == nil {
+		err = rewind(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, meta, false, fmt.Errorf("stored copy of %s: %w", meta.URL, err)
+	}
+	return f, meta, intact, nil
+}
+
+// intact says whether url's stored copy exists and matches its checksum.
+// With no store kept it is true: there is nothing on disk to repair.
+func (s store) intact(url string) bool {
+	if s.dir == "" {
+		return true
+	}
+	f, meta, err := s.openCopy(url)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	ok, err := matches(f, meta.SHA256)
+	return err == nil && ok
+}
+
+// matches says whether r's SHA-256 is sum; an empty sum never matches.
+func matches(r io.Reader, sum string) (bool, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return false, err
+	}
+	return sum != "" && hex.EncodeToString(h.Sum(nil)) == sum, nil
+}
+
+func (s store) openCopy(url string) (*os.File, storeMeta, error) {
 	var meta storeMeta
 	if s.dir == "" {
 		return nil, meta, os.ErrNotExist

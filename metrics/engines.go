@@ -24,5 +24,6 @@ func (m *Metrics) Upstream() *upstream.Metrics {
 // Blocklist returns the list manager's series.
 func (m *Metrics) Blocklist() *blocklist.Metrics {
 	return &blocklist.Metrics{Entries: m.BlocklistEntries, RegexRules: m.BlocklistRegexRules,
-		LastSuccess: m.BlocklistLastSuccess, RefreshErrors: m.BlocklistRefreshErrors}
+		LastSuccess: m.BlocklistLastSuccess, RefreshErrors: m.BlocklistRefreshErrors,
+		ShrinkWarning: m.BlocklistShrinkWarning, Refused: m.BlocklistRefused}
 }

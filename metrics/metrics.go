@@ -30,6 +30,8 @@ type Metrics struct {
 	BlocklistLastSuccess   *prometheus.GaugeVec   // list
 	BlocklistRefreshErrors *prometheus.CounterVec // list
 	BlocklistRegexRules    *prometheus.GaugeVec   // list
+	BlocklistShrinkWarning *prometheus.GaugeVec   // list
+	BlocklistRefused       *prometheus.CounterVec // list, reason
 
 	BlockingEnabled *prometheus.GaugeVec // group
 
@@ -107,6 +109,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "blocklist_regex_rules",
 			Help: "Regular-expression rules in each list (they are slower than domain rules).",
 		}, []string{"list"}),
+		BlocklistShrinkWarning: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "blocklist_shrink_warning",
+			Help: "1 while a list's last load lost more than blocking.shrink_warn_percent of its entries.",
+		}, []string{"list"}),
+		BlocklistRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "blocklist_downloads_refused_total",
+			Help: "Downloads answered 200 whose body cannot be the list (no rules, mostly invalid, HTML, gzip), refused; the previous copy kept serving.",
+		}, []string{"list", "reason"}),
 		BlockingEnabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "blocking_enabled",
 			Help: "1 while blocking applies to a client group, 0 while it is paused or switched off.",
@@ -143,6 +153,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.Queries, m.BlockedQueries, m.RequestDuration,
 		m.UpstreamDuration, m.UpstreamErrors, m.UpstreamHealthy, m.UpstreamDedup, m.UpstreamRejected, m.UpstreamLoops,
 		m.BlocklistEntries, m.BlocklistLastSuccess, m.BlocklistRefreshErrors, m.BlocklistRegexRules,
+		m.BlocklistShrinkWarning, m.BlocklistRefused,
 		m.BlockingEnabled,
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
 		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,

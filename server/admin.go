@@ -91,7 +91,7 @@ func (a adminStatus) Status(context.Context) api.Status {
 	g := a.s.current()
 	var st api.Status
 	for _, l := range g.lists.Status() {
-		st.Lists = append(st.Lists, api.ListStatus{Name: l.Name, Entries: l.Entries, LastSuccess: l.LastSuccess, LastError: l.LastError})
+		st.Lists = append(st.Lists, api.ListStatus{Name: l.Name, Entries: l.Entries, LastSuccess: l.LastSuccess, LastError: l.LastError, Warning: l.Warning})
 	}
 	for _, u := range g.upstream.Upstreams() {
 		name := u.Name

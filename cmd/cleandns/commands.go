@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -81,7 +82,11 @@ func newLists(f *flags) *cobra.Command {
 				if !st.LastSuccess.IsZero() {
 					last = st.LastSuccess.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", st.Name, st.Entries, st.Skipped, st.Invalid, last, st.LastError)
+				problem := st.LastError
+				if st.Warning != "" {
+					problem = strings.TrimPrefix(problem+"; ", "; ") + "warning: " + st.Warning
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", st.Name, st.Entries, st.Skipped, st.Invalid, last, problem)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
