@@ -101,7 +101,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	var hits atomic.Int64
 	slow := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(250*time.Millisecond))
 	cfg, err := config.Load(config.Source{Name: "t", Data: []byte(upstreamYAML(slow) + "cache:\n  serve_stale: false\n")},
-		config.Overrides{Listen: []string{"127.0.0.1:0"}})
+		config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
