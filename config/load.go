@@ -25,13 +25,31 @@ type Source struct {
 	Data []byte
 }
 
-// File reads the file at path.
+// File reads the file at path. A file that sets nothing (0 bytes, or only
+// blanks, comments and document markers) is an error, not "all defaults":
+// it is what a truncated save leaves, and its defaults have no lists and
+// public upstreams, so applying it would switch blocking off.
 func File(path string) (Source, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Source{}, fmt.Errorf("read config: %w", err)
 	}
+	if isEmptyYAML(b) {
+		return Source{}, fmt.Errorf("%s: the file is empty (%d bytes, no setting in it): a truncated save?", path, len(b))
+	}
 	return Source{Name: path, Data: b}, nil
+}
+
+// isEmptyYAML says whether b holds no YAML content: only blank lines,
+// comments and document markers.
+func isEmptyYAML(b []byte) bool {
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && line != "---" && line != "..." && !strings.HasPrefix(line, "#") {
+			return false
+		}
+	}
+	return true
 }
 
 // Load builds the config from, in rising precedence: the defaults, src, the
