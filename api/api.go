@@ -21,12 +21,16 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1/"
 
-// Tokens are the two bearer tokens (http.admin_token, http.read_token).
-// With no admin token the API is open, which CheckListener allows only on
-// loopback; with no read token, reads need the admin token.
+// Tokens are the API's secrets: two bearer tokens (http.admin_token,
+// http.read_token) and the console's two password hashes
+// (http.password_hash, http.viewer_password_hash). With none of the admin
+// ones the API is open, which CheckListener allows only on loopback; with
+// no read secret, reads need an admin one.
 type Tokens struct {
-	Admin string
-	Read  string
+	Admin        string
+	Read         string
+	PasswordHash string // bcrypt; opens what the admin token opens, through a console login
+	ViewerHash   string // bcrypt; opens what the read token opens
 }
 
 // Deps are the API's collaborators; nil ones answer 501.
@@ -44,6 +48,9 @@ type Deps struct {
 	QueryLog  QueryLog
 	Cache     CacheFlusher
 	Allow     AllowStore
+	// Sessions are the console's logins; pass the same store to every
+	// API a reload builds, so a reload logs nobody out. Nil: a new one.
+	Sessions *Sessions
 }
 
 // API serves /api/v1.
@@ -52,6 +59,8 @@ type API struct {
 	d      Deps
 	log    *zap.Logger
 	mux    *http.ServeMux
+	// sessions are the console's logins, by cookie.
+	sessions *Sessions
 	// csrf refuses state-changing requests that a browser marks (with
 	// Sec-Fetch-Site or Origin) as coming from another site.
 	csrf *http.CrossOriginProtection
@@ -60,12 +69,12 @@ type API struct {
 }
 
 // ErrNoAdminToken is returned by CheckListener.
-var ErrNoAdminToken = errors.New("http.admin_token is required when http.listen is not a loopback address")
+var ErrNoAdminToken = errors.New("http.admin_token or http.password_hash is required when http.listen is not a loopback address")
 
 // CheckListener refuses an API without an admin token on a listener other
 // hosts can reach.
 func CheckListener(listen string, t Tokens) error {
-	if t.Admin != "" || listen == "" {
+	if !t.open() || listen == "" {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(listen)
@@ -92,17 +101,27 @@ func New(t Tokens, d Deps) *API {
 	if d.Started.IsZero() {
 		d.Started = d.Now()
 	}
-	a := &API{tokens: t, d: d, log: d.Logger, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
+	if d.Sessions == nil {
+		d.Sessions = NewSessions(d.Now)
+	}
+	a := &API{tokens: t, d: d, log: d.Logger, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection(), sessions: d.Sessions}
 	a.routes()
 	return a
 }
 
 func (a *API) routes() {
 	read, admin := a.read, a.admin
+	a.mux.HandleFunc("GET /api/v1/session", a.sessionInfo)
+	a.mux.HandleFunc("POST /api/v1/session", a.login)
+	a.mux.HandleFunc("DELETE /api/v1/session", a.logout)
+	a.endpoints = append(a.endpoints, Endpoint{Method: "GET", Path: "/api/v1/session", Access: "none"},
+		Endpoint{Method: "POST", Path: "/api/v1/session", Access: "none"}, Endpoint{Method: "DELETE", Path: "/api/v1/session", Access: "none"})
 	a.route("GET /api/v1/status", "read", read(a.status))
 	a.route("GET /api/v1/explain", "read", read(a.explain))
 	a.route("GET /api/v1/querylog", "read", read(a.querylog))
 	a.route("GET /api/v1/top", "read", read(a.top))
+	a.route("GET /api/v1/stats", "read", read(a.stats))
+	a.route("GET /api/v1/categories", "read", read(a.categories))
 	a.route("POST /api/v1/blocking/pause", "admin", admin("pause", a.pause))
 	a.route("POST /api/v1/blocking/resume", "admin", admin("resume", a.resume))
 	a.route("POST /api/v1/lists/refresh", "admin", admin("refresh lists", a.refresh))
@@ -140,7 +159,7 @@ func (a *API) index(w http.ResponseWriter, _ *http.Request) {
 // entries on a loopback API (cross-site requests), or read the query log
 // through a host name rebound to 127.0.0.1.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if a.tokens.Admin == "" && !loopbackHost(r.Host) {
+	if a.open() && !loopbackHost(r.Host) {
 		// DNS rebinding: the open API answers only to a loopback Host.
 		writeError(w, http.StatusForbidden, "the API without a token answers only requests addressed to a loopback host, not "+r.Host)
 		return
@@ -151,6 +170,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mux.ServeHTTP(w, r)
 }
+
+// open reports that no admin secret is set: the API needs no login.
+func (t Tokens) open() bool { return t.Admin == "" && t.PasswordHash == "" }
+
+func (a *API) open() bool { return a.tokens.open() }
 
 // loopbackHost reports whether a Host header names this machine by a
 // loopback address or "localhost".

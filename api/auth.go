@@ -33,18 +33,22 @@ type who struct {
 	remote string
 }
 
-// authorize reports what the request's bearer token opens, and false when
-// a token was needed and none, or a wrong one, was given. Both tokens are
-// always compared, in constant time, so timing says nothing about either.
+// authorize reports what the request's bearer token, or else its console
+// session cookie, opens, and false when a secret was needed and none, or a
+// wrong one, was given. Both tokens are always compared, in constant time,
+// so timing says nothing about either.
 func (a *API) authorize(r *http.Request) (access, bool) {
-	if a.tokens.Admin == "" {
+	if a.open() {
 		return accessAdmin, true // open API: CheckListener allows this on loopback only
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || got == "" {
+		if k := a.sessionAccess(r); k != accessNone {
+			return k, true
+		}
 		return accessNone, false
 	}
-	isAdmin := subtle.ConstantTimeCompare([]byte(got), []byte(a.tokens.Admin)) == 1
+	isAdmin := a.tokens.Admin != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.tokens.Admin)) == 1
 	isRead := a.tokens.Read != "" && subtle.ConstantTimeCompare([]byte(got), []byte(a.tokens.Read)) == 1
 	switch {
 	case isAdmin:

@@ -39,6 +39,7 @@ type Explainer interface {
 type QueryLog interface {
 	Search(ctx context.Context, q querylog.Query) ([]querylog.Record, error)
 	Top(ctx context.Context, kind querylog.TopKind, since time.Time, n int) ([]querylog.Count, error)
+	Histogram(ctx context.Context, since time.Time, step time.Duration) ([]querylog.Bucket, error)
 }
 
 // CacheFlusher empties the answer cache; *cache.Cache is one.
@@ -61,6 +62,7 @@ type Status struct {
 	Started   time.Time        `json:"started"`
 	Uptime    string           `json:"uptime"`
 	Blocking  BlockingStatus   `json:"blocking"`
+	Groups    []GroupStatus    `json:"groups"`
 	Lists     []ListStatus     `json:"lists"`
 	Upstreams []UpstreamStatus `json:"upstreams"`
 	Cache     *CacheStatus     `json:"cache,omitempty"`
@@ -73,14 +75,41 @@ type BlockingStatus struct {
 	Paused  map[string]time.Time `json:"paused"` // "" = everyone
 }
 
+// GroupStatus is one client group: whether it blocks now and why not.
+type GroupStatus struct {
+	Name     string   `json:"name"`
+	Clients  []string `json:"clients,omitempty"` // the CIDRs that select it
+	Lists    []string `json:"lists"`
+	Blocking bool     `json:"blocking"` // the group's blocking setting
+	// Enabled: blocking is on for the group now (blocking set, no pause).
+	Enabled     bool       `json:"enabled"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+	Schedule    bool       `json:"schedule,omitempty"`      // the group has a schedule
+	ScheduleOn  bool       `json:"schedule_open,omitempty"` // and its window is open now
+}
+
 // ListStatus is one configured list.
 type ListStatus struct {
-	Name        string    `json:"name"`
-	Group       string    `json:"group,omitempty"`
-	Entries     int       `json:"entries"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Warning     string    `json:"warning,omitempty"` // a load that worked but looks wrong, such as a big shrink
+	Name         string        `json:"name"`
+	Kind         string        `json:"kind,omitempty"` // builtin, file, url or inline
+	Group        string        `json:"group,omitempty"`
+	Loaded       bool          `json:"loaded"`
+	FromStore    bool          `json:"from_store,omitempty"` // served from the disk copy, not refreshed yet
+	Entries      int           `json:"entries"`
+	Skipped      int           `json:"skipped"` // rules recognised but not honoured
+	Invalid      int           `json:"invalid"` // lines that could not be read
+	InvalidLines []InvalidLine `json:"invalid_lines,omitempty"`
+	LastSuccess  time.Time     `json:"last_success,omitzero"`
+	LastError    string        `json:"last_error,omitempty"`
+	LastErrorAt  time.Time     `json:"last_error_at,omitzero"`
+	Warning      string        `json:"warning,omitempty"` // a load that worked but looks wrong, such as a big shrink
+}
+
+// InvalidLine is one of the first lines of a list that could not be read.
+type InvalidLine struct {
+	Line   int    `json:"line"`
+	Text   string `json:"text"`
+	Reason string `json:"reason"`
 }
 
 // UpstreamStatus is one upstream resolver.

@@ -114,3 +114,8 @@ func (a *fakeAllow) Remove(name string) (bool, error) {
 	delete(a.m, name)
 	return ok, nil
 }
+
+func (f *fakeLog) Histogram(_ context.Context, since time.Time, step time.Duration) ([]querylog.Bucket, error) {
+	cached := int64(2)
+	return []querylog.Bucket{{Time: since, Total: 10, Blocked: 3, Cached: &cached}, {Time: since.Add(step), Total: 5, Blocked: 1}}, nil
+}

@@ -35,6 +35,9 @@ func (a *API) status(w http.ResponseWriter, r *http.Request, _ who) error {
 			st.Blocking.Paused[g] = until
 		}
 	}
+	if st.Groups == nil {
+		st.Groups = []GroupStatus{}
+	}
 	if st.Lists == nil {
 		st.Lists = []ListStatus{}
 	}

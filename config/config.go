@@ -60,6 +60,11 @@ type HTTP struct {
 	// Without an admin token the API is open, and only on loopback.
 	AdminToken string `mapstructure:"admin_token"`
 	ReadToken  string `mapstructure:"read_token"`
+	// PasswordHash is the console's admin password as a bcrypt hash (print
+	// one with `cleandns password`): a login with it opens what the admin
+	// token opens. ViewerPasswordHash opens what the read token opens.
+	PasswordHash       string `mapstructure:"password_hash"`
+	ViewerPasswordHash string `mapstructure:"viewer_password_hash"`
 	// MetricsAuth puts /metrics behind the read (or admin) token too.
 	MetricsAuth bool `mapstructure:"metrics_auth"`
 	// AllowFile keeps the runtime allow list the API and `cleandns allow`

@@ -89,6 +89,8 @@ func TestErrorsNameFileKeyAndReason(t *testing.T) {
 		{"bad block response", "blocking:\n  response: [sinkhole]\n", []string{"blocking.response[0]", "sinkhole"}},
 		{"bad yaml", "listen: [\n", []string{"test.yaml"}},
 		{"wrong shape", "http: 5\n", []string{"http", "mapping"}},
+		{"clear password", "http:\n  password_hash: hunter2\n", []string{"http.password_hash", "not a bcrypt hash", "cleandns password"}},
+		{"clear viewer password", "http:\n  viewer_password_hash: hunter2\n", []string{"http.viewer_password_hash", "not a bcrypt hash"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

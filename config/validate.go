@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -32,6 +34,11 @@ func (c *Config) Validate() error {
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			add(fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err))
+		}
+	}
+	for key, h := range map[string]string{"http.password_hash": c.HTTP.PasswordHash, "http.viewer_password_hash": c.HTTP.ViewerPasswordHash} {
+		if _, err := bcrypt.Cost([]byte(h)); h != "" && err != nil {
+			return fmt.Errorf("%s: not a bcrypt hash (print one with `cleandns password`): %v", key, err)
 		}
 	}
 	if c.HTTP.MetricsAuth && c.HTTP.ReadToken == "" && c.HTTP.AdminToken == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/console"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/querylog"
 )
@@ -61,7 +62,8 @@ func (s *Server) closeQueryLog() error {
 // listener other hosts can reach, without an admin token, it refuses:
 // the caller serves an error in its place and says so in the log.
 func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
-	tokens := api.Tokens{Admin: cfg.HTTP.AdminToken, Read: cfg.HTTP.ReadToken}
+	tokens := api.Tokens{Admin: cfg.HTTP.AdminToken, Read: cfg.HTTP.ReadToken,
+		PasswordHash: cfg.HTTP.PasswordHash, ViewerHash: cfg.HTTP.ViewerPasswordHash}
 	if err := api.CheckListener(cfg.HTTP.Listen, tokens); err != nil {
 		return nil, err
 	}
@@ -69,7 +71,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 		Logger: s.log.Named("api"), Version: s.version, Started: s.started,
 		Blocking: cfg.Blocking.Enabled,
 		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
-		Explainer: adminExplain{s}, Allow: s.allow,
+		Explainer: adminExplain{s}, Allow: s.allow, Sessions: s.sessions,
 	}
 	if cfg.Cache.Enabled {
 		d.Cache = adminCache{s}
@@ -91,8 +93,9 @@ func (a adminStatus) Status(context.Context) api.Status {
 	g := a.s.current()
 	var st api.Status
 	for _, l := range g.lists.Status() {
-		st.Lists = append(st.Lists, api.ListStatus{Name: l.Name, Entries: l.Entries, LastSuccess: l.LastSuccess, LastError: l.LastError, Warning: l.Warning})
+		st.Lists = append(st.Lists, listStatus(l))
 	}
+	st.Groups = groupStatus(g.cfg, g.groups.Status())
 	for _, u := range g.upstream.Upstreams() {
 		name := u.Name
 		if u.Zone != "" {
@@ -210,6 +213,7 @@ func (s *Server) logAPI(cfg *config.Config, addr string, err error) {
 type apiBox struct {
 	h       http.Handler
 	metrics func(http.Handler) http.Handler
+	console http.Handler // the web console, or why it is off with the API
 }
 
 // guard holds the box one HTTP listener serves. Each listener has its own,
@@ -242,10 +246,10 @@ func (g *guard) guardMetrics(h http.Handler) http.Handler {
 // its place.
 func (s *Server) newBox(cfg *config.Config, addr string) *apiBox {
 	a, err := s.newAPI(cfg)
-	box := &apiBox{h: a}
+	box := &apiBox{h: a, console: s.console}
 	switch {
 	case err != nil:
-		box.h = apiRefused(err)
+		box.h, box.console = apiRefused(err), console.Off(err)
 	case cfg.HTTP.MetricsAuth:
 		box.metrics = a.Guard
 	}
@@ -259,6 +263,16 @@ func (s *Server) setAPI(cfg *config.Config) {
 	if s.api != nil {
 		s.api.box.Store(s.newBox(cfg, s.httpAddr))
 	}
+}
+
+// serveConsole is what the HTTP listener mounts at /: the console is on
+// exactly when the API is.
+func (g *guard) serveConsole(w http.ResponseWriter, r *http.Request) {
+	if b := g.box.Load(); b != nil && b.console != nil {
+		b.console.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
 }
 
 func apiRefused(err error) http.Handler {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -270,6 +271,29 @@ func TestAPIRefusedOnAReachableListenerWithoutToken(t *testing.T) {
 	m.Body.Close()
 	if m.StatusCode != http.StatusOK {
 		t.Errorf("/metrics: %s", m.Status)
+	}
+	// The console is off with the API, and says why.
+	c, err := http.Get("http://" + s.HTTPAddr() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(c.Body)
+	c.Body.Close()
+	if c.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "password_hash") {
+		t.Errorf("console on a reachable listener without a secret: %s %q", c.Status, body)
+	}
+	// A password alone turns both on.
+	cfg.HTTP.PasswordHash = "$2a$04$abcdefghijklmnopqrstuuOBNOYUmGz9iVfyTnDRwuDZfnJO.Jx.W"
+	s.setAPI(&cfg)
+	for _, path := range []string{"/", "/api/v1/session"} {
+		r, err := http.Get("http://" + s.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("%s with a password set: %s", path, r.Status)
+		}
 	}
 }
 

@@ -13,12 +13,14 @@ import (
 	"github.com/cleandns/cleandns/api"
 )
 
-// httpHandler serves /metrics, /healthz, /readyz and the admin API. metrics
+// httpHandler serves /metrics, /healthz, /readyz, the admin API and, at
+// every other path, the web console. metrics
 // wraps the metrics handler (it may put a token in front of it); ready says
 // why the server is not ready yet, or nil.
-func httpHandler(reg *prometheus.Registry, admin http.Handler, metrics func(http.Handler) http.Handler, ready func() error) http.Handler {
+func httpHandler(reg *prometheus.Registry, admin, ui http.Handler, metrics func(http.Handler) http.Handler, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, admin)
+	mux.Handle("/", ui)
 	mux.Handle("GET /metrics", metrics(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

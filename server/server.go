@@ -20,7 +20,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/allowstore"
+	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/console"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
@@ -60,6 +62,9 @@ type Server struct {
 	allow   *allowstore.Store
 	qlog    *querylog.Logger // nil when the query log is off
 	api     *guard           // the current HTTP listener's; nil without one
+	// sessions are the console's logins; they outlive the API a reload rebuilds.
+	sessions *api.Sessions
+	console  *console.Handler
 
 	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
 }
@@ -74,12 +79,15 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s := &Server{
 		log: log, registry: reg, metrics: metrics.New(reg), loops: upstream.NewLoopDetector(),
 		errc: make(chan error, 8), listeners: map[string]transport.Listener{},
-		version: deps.Version, started: time.Now(),
+		version: deps.Version, started: time.Now(), sessions: api.NewSessions(nil),
 	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
 	// The runtime allow list is read before the pipeline that applies it is
 	// built; a missing file is an empty list.
 	var err error
+	if s.console, err = console.New(); err != nil {
+		return nil, err
+	}
 	if s.allow, err = allowstore.Open(allowFile(cfg), nil); err != nil {
 		return nil, fmt.Errorf("http.allow_file: %w", err)
 	}
@@ -173,7 +181,7 @@ func (s *Server) bindHTTP(cfg *config.Config) (*boundHTTP, error) {
 		return nil, nil
 	}
 	g := &guard{}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), g.guardMetrics, s.ready))
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready))
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
 	}

@@ -68,6 +68,7 @@ func newRoot() *cobra.Command {
 		newQueryLog(f),
 		newTop(f),
 		newAllow(f),
+		newPassword(),
 	)
 	return root
 }

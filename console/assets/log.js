@@ -1,0 +1,101 @@
+// Query log: search, live tail, the reason of every answer, and allow (with
+// undo) from a row.
+import { get, post, del } from './api.js';
+import { h, table, time, toast } from './dom.js';
+import { every } from './poll.js';
+
+const RESULTS = ['', 'blocked', 'forwarded', 'cached', 'local', 'refused', 'ratelimited', 'servfail', 'dropped'];
+const SINCE = [['15m', '15 min'], ['1h', '1 hour'], ['24h', '24 hours'], ['168h', '7 days']];
+
+function reason(r) {
+  if (r.result === 'blocked') {
+    return [h('span', { class: 'blocked' }, 'blocked'), ' by ', h('code', {}, r.list || '?'),
+      r.rule ? [' rule ', h('code', {}, r.rule)] : '', r.reason ? ' (' + r.reason + ')' : ''];
+  }
+  const parts = [r.result];
+  if (r.upstream) parts.push(' via ', h('code', {}, r.upstream));
+  if (r.list) parts.push(' (exception in ', h('code', {}, r.list), ')');
+  if (r.reason) parts.push(' (' + r.reason + ')');
+  return parts;
+}
+
+function ms(ns) { return ns >= 1e6 ? (ns / 1e6).toFixed(1) + ' ms' : Math.round(ns / 1e3) + ' µs'; }
+
+// allowFlow asks for confirmation in the row itself, then offers undo.
+function allowButton(r, cell, refresh) {
+  const name = r.name.replace(/\.$/, '');
+  const ask = h('button', { type: 'button', class: 'allow', 'aria-label': 'Allow ' + name }, 'Allow');
+  ask.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'primary confirm', 'aria-label': 'Confirm allow ' + name }, 'Allow ' + name + '?');
+    const no = h('button', { type: 'button' }, 'Cancel');
+    yes.addEventListener('click', async () => {
+      try {
+        await post('allow', { name });
+        toast('Allowed ' + name + ' for everyone.', ['Undo', async () => {
+          await del('allow', { name }).then(() => toast('Undone: ' + name + ' is blocked again.'), (e) => toast('Undo failed: ' + e.message));
+          refresh();
+        }]);
+      } catch (e) { toast('Allow failed: ' + e.message); }
+      refresh();
+    });
+    no.addEventListener('click', () => cell.replaceChildren(ask));
+    cell.replaceChildren(yes, no);
+    yes.focus();
+  });
+  return ask;
+}
+
+function whyButton(r, cell) {
+  const b = h('button', { type: 'button', class: 'why' }, 'Why?');
+  b.addEventListener('click', async () => {
+    try {
+      const ex = await get('explain', { name: r.name, client: r.client });
+      cell.replaceChildren(h('span', { class: 'explain' }, ex.text));
+    } catch (e) { cell.replaceChildren(h('span', { class: 'error' }, e.message)); }
+  });
+  return b;
+}
+
+export function render(main, ctx) {
+  const p = ctx.params;
+  const f = {
+    client: h('input', { name: 'client', id: 'f-client', value: p.get('client') || '', placeholder: '192.168.1.10', size: 14 }),
+    name: h('input', { name: 'name', id: 'f-name', value: p.get('name') || '', placeholder: 'part of a name', size: 16 }),
+    result: h('select', { name: 'result', id: 'f-result' }, RESULTS.map((r) => h('option', { value: r, selected: r === (p.get('result') || '') }, r || 'any'))),
+    since: h('select', { name: 'since', id: 'f-since' }, SINCE.map(([v, l]) => h('option', { value: v, selected: v === (p.get('since') || '1h') }, l))),
+    live: h('input', { type: 'checkbox', id: 'f-live' }),
+  };
+  const lab = (text, el) => h('label', {}, text, el);
+  const form = h('form', { class: 'filters', role: 'search' },
+    lab('Client', f.client), lab('Name', f.name), lab('Result', f.result), lab('Since', f.since),
+    h('button', { class: 'primary', type: 'submit' }, 'Search'),
+    h('label', { class: 'switch' }, f.live, 'Live'));
+  const out = h('div', { id: 'log-results' });
+  main.append(h('h1', {}, 'Query log'), form, out);
+
+  const search = async () => {
+    const data = await get('querylog', {
+      client: f.client.value.trim(), name: f.name.value.trim().toLowerCase(), result: f.result.value, since: f.since.value, limit: 200,
+    });
+    const rows = data.records.map((r) => {
+      const act = h('td', {});
+      if (ctx.admin && r.result === 'blocked') act.append(allowButton(r, act, search));
+      act.append(' ', whyButton(r, act));
+      return h('tr', { class: 'rec', 'data-name': r.name },
+        h('td', {}, time(r.time)), h('td', {}, r.client), h('td', {}, h('code', {}, r.name)),
+        h('td', { class: 'hide-narrow' }, r.type), h('td', { class: 'reason' }, reason(r)),
+        h('td', { class: 'hide-narrow' }, r.group || ''), h('td', { class: 'n hide-narrow' }, ms(r.duration_ns)), act);
+    });
+    out.replaceChildren(h('p', { class: 'muted', id: 'log-count' }, data.records.length + ' records, newest first'),
+      table(['time', 'client', 'name', h('span', { class: 'hide-narrow' }, 'type'), 'reason',
+        h('span', { class: 'hide-narrow' }, 'group'), h('span', { class: 'hide-narrow' }, 'took'), ''], rows, 'No queries match.'));
+  };
+  let stopLive = () => {};
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); search().catch((e) => out.replaceChildren(h('p', { class: 'error' }, e.message))); });
+  f.live.addEventListener('change', () => {
+    stopLive();
+    stopLive = f.live.checked ? every(2000, search) : () => {};
+  });
+  search().catch((e) => out.replaceChildren(h('p', { class: 'error' }, e.message)));
+  return () => stopLive();
+}

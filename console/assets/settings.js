@@ -1,0 +1,36 @@
+// Settings a home user touches: upstream health, the cache, and the
+// runtime allow entries made from the query log.
+import { get, post, del } from './api.js';
+import { h, card, table, fmt, ago, toast } from './dom.js';
+import { every } from './poll.js';
+
+export function render(main, ctx) {
+  main.append(h('h1', {}, 'Settings'));
+  const body = h('div', { class: 'grid' });
+  main.append(body);
+  const draw = async () => {
+    const st = await get('status');
+    const allow = ctx.admin ? (await get('allow')).allow : null;
+    const ups = st.upstreams.map((u) => h('tr', {}, h('td', {}, h('code', {}, u.name)),
+      h('td', {}, u.healthy ? h('span', { class: 'ok' }, 'healthy') : h('span', { class: 'blocked' }, 'down'))));
+    const cache = st.cache ? [h('p', {}, fmt.format(st.cache.entries) + ' answers cached' + (st.cache.bytes ? ', ' + fmt.format(Math.round(st.cache.bytes / 1024)) + ' KiB' : '') + '.')] : [h('p', { class: 'muted' }, 'The cache is off.')];
+    if (st.cache && ctx.admin) {
+      cache.push(h('button', { type: 'button', id: 'flush', onclick: async () => {
+        try { const r = await post('cache/flush'); toast('Flushed ' + r.flushed + ' answers.'); } catch (e) { toast('Flush failed: ' + e.message); }
+        draw();
+      } }, 'Flush the cache'));
+    }
+    const parts = [card('Upstreams', table(['upstream', 'health'], ups), h('p', { class: 'muted' }, 'Upstreams are set in the config file (upstreams.servers).')), card('Cache', cache)];
+    if (allow) {
+      const rows = allow.map((e) => h('tr', {}, h('td', {}, h('code', {}, e.name)), h('td', {}, ago(e.added)), h('td', { class: 'muted' }, e.by || ''),
+        h('td', {}, h('button', { type: 'button', onclick: async () => {
+          try { await del('allow', { name: e.name }); toast('Removed ' + e.name + '.'); } catch (err) { toast('Remove failed: ' + err.message); }
+          draw();
+        } }, 'Remove'))));
+      parts.push(h('section', { class: 'card wide' }, h('h2', {}, 'Allowed from the console or the API'), table(['name', 'added', 'by', ''], rows, 'No runtime allow entries.')));
+    }
+    parts.push(card('Version', h('p', {}, 'cleandns ' + st.version + ', up ' + st.uptime)));
+    body.replaceChildren(...parts);
+  };
+  return every(15000, draw);
+}

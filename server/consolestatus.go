@@ -1,0 +1,53 @@
+package server
+
+import (
+	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/groups"
+)
+
+// maxInvalidShown is how many invalid lines of a list /status shows.
+const maxInvalidShown = 5
+
+func listStatus(l blocklist.ListStatus) api.ListStatus {
+	out := api.ListStatus{Name: l.Name, Kind: l.Kind, Loaded: l.Loaded, FromStore: l.FromStore, Entries: l.Entries,
+		Skipped: l.Skipped, Invalid: l.Invalid, LastSuccess: l.LastSuccess, LastError: l.LastError, LastErrorAt: l.LastErrorAt, Warning: l.Warning}
+	for i, il := range l.InvalidLines {
+		if i == maxInvalidShown {
+			break
+		}
+		out.InvalidLines = append(out.InvalidLines, api.InvalidLine{Line: il.Line, Text: il.Text, Reason: il.Reason})
+	}
+	return out
+}
+
+// groupStatus joins each group's blocking state with what the config says
+// it is: its clients, its lists (a group without lists has the default's).
+func groupStatus(cfg *config.Config, st groups.Status) []api.GroupStatus {
+	byName := map[string]config.Group{}
+	for _, g := range cfg.Groups {
+		byName[g.Name] = g
+	}
+	sources := func(specs []blocklist.ListSpec) []string {
+		out := []string{}
+		for _, l := range specs {
+			out = append(out, l.Source)
+		}
+		return out
+	}
+	var out []api.GroupStatus
+	for _, gs := range st.Groups {
+		g := api.GroupStatus{Name: gs.Group, Blocking: gs.Blocking, Enabled: gs.Enabled, PausedUntil: gs.PausedUntil,
+			ScheduleOn: gs.ScheduleOpen, Lists: sources(cfg.Blocking.Lists)}
+		if c, ok := byName[gs.Group]; ok {
+			g.Clients = c.Clients
+			if len(c.Lists) > 0 {
+				g.Lists = sources(c.Lists)
+			}
+			g.Schedule = c.Schedule != nil
+		}
+		out = append(out, g)
+	}
+	return out
+}
