@@ -14,7 +14,8 @@ import (
 // hours.
 const (
 	bucketSpan  = 10 * time.Minute
-	bucketCount = int(24 * time.Hour / bucketSpan)
+	countedFor  = 24 * time.Hour
+	bucketCount = int(countedFor/bucketSpan) + 1 // and the current one
 	// maxKeys bounds the distinct names (or clients, lists) counted in the
 	// current bucket: a random-subdomain flood must not grow memory without
 	// bound. Keys beyond it are counted in the totals only.
@@ -147,25 +148,26 @@ type Totals struct {
 	Blocked int64     `json:"blocked"`
 }
 
+// oldest is the start of the oldest bucket kept at now.
+func oldest(now time.Time) time.Time { return now.Truncate(bucketSpan).Add(-countedFor) }
+
 // from is the first bucket number a span since t covers, and the span's
-// real start: the counters hold 24 hours since they began.
+// real start: no earlier than the oldest bucket, nor than when counting
+// began.
 func (c *counters) from(t, now time.Time) (int64, time.Time) {
-	oldest := now.Add(-time.Duration(bucketCount-1) * bucketSpan).Truncate(bucketSpan)
-	if t.Before(oldest) {
-		t = oldest
+	if o := oldest(now); t.Before(o) {
+		t = o
 	}
-	if t.Before(c.started) {
-		t = c.started
+	start := t
+	if start.Before(c.started) {
+		start = c.started
 	}
-	return t.UnixNano() / int64(bucketSpan), t
+	return t.UnixNano() / int64(bucketSpan), start
 }
 
 // covers reports whether the counters hold the span since t: it starts
-// within the last 24 hours. (Before they began, there was nothing to count
-// in this process.)
-func (c *counters) covers(t, now time.Time) bool {
-	return !t.Before(now.Add(-time.Duration(bucketCount-1) * bucketSpan).Truncate(bucketSpan))
-}
+// within the buckets kept. (Before they began, this process saw nothing.)
+func (c *counters) covers(t, now time.Time) bool { return !t.Before(oldest(now)) }
 
 // totals sums the buckets since t.
 func (c *counters) totals(since, now time.Time) Totals {

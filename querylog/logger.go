@@ -51,9 +51,9 @@ func NewDroppedCounter(namespace string) *prometheus.CounterVec {
 type Logger struct {
 	cfg    Config
 	open   func() (Store, error)
-	store  Store         // set by the writer before ready is closed
-	ready  chan struct{} // closed once the store is open, or failed to
-	err    error         // why the store did not open
+	store  Store                  // the writer's; nil until open
+	opened atomic.Pointer[opened] // the searches' view: nil while the first open runs
+	err    error                  // the writer's: why the store did not open
 	log    *zap.Logger
 	now    func() time.Time
 	counts *counters
@@ -123,8 +123,7 @@ func NewOpening(cfg Config, open func() (Store, error), deps Deps) *Logger {
 func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 	l := &Logger{
 		cfg: cfg, open: open, log: deps.Logger, now: deps.Now,
-		ready: make(chan struct{}),
-		ring:  newRing(cfg.Buffer), spare: make([]entry, max(cfg.Buffer, 1)),
+		ring: newRing(cfg.Buffer), spare: make([]entry, max(cfg.Buffer, 1)),
 		ctl:  make(chan control),
 		done: make(chan struct{}),
 	}
@@ -212,17 +211,22 @@ func (l *Logger) Close() error {
 	return l.store.Close()
 }
 
+// opened is the outcome of the last open.
+type opened struct {
+	store Store
+	err   error
+}
+
 // searcher is the open store's search side.
 func (l *Logger) searcher() (Searcher, error) {
-	select {
-	case <-l.ready:
-	default:
+	o := l.opened.Load()
+	switch {
+	case o == nil:
 		return nil, ErrNotReady
+	case o.err != nil:
+		return nil, fmt.Errorf("query log unavailable: %w", o.err)
 	}
-	if l.err != nil {
-		return nil, l.err
-	}
-	s, ok := l.store.(Searcher)
+	s, ok := o.store.(Searcher)
 	if !ok {
 		return nil, ErrNotSearchable
 	}

@@ -38,6 +38,9 @@ func (l *Logger) run() {
 		case <-poll.C:
 			w.poll(time.Now())
 		case <-prune.C:
+			if l.store == nil {
+				l.openStore() // a lock held by another process, a folder not yet mounted
+			}
 			l.prune()
 			l.counts.compact()
 		case c := <-l.ctl:
@@ -53,18 +56,19 @@ func (l *Logger) run() {
 	}
 }
 
-// openStore opens the store, logging what the open found, and marks the
-// log ready for searches either way.
+// openStore opens the store, logging what the open found, and tells the
+// searches either way. A failed open is retried every pruneEvery.
 func (l *Logger) openStore() {
-	defer close(l.ready)
 	start := time.Now()
 	st, err := l.open()
+	l.opened.Store(&opened{store: st, err: err})
 	if err != nil {
 		l.err = err
-		l.log.Error("query log unavailable: records are dropped and counted", zap.String("path", l.cfg.Path), zap.Error(err))
+		l.log.Error("query log unavailable: records are dropped and counted; retrying every minute",
+			zap.String("path", l.cfg.Path), zap.Error(err))
 		return
 	}
-	l.store = st
+	l.store, l.err = st, nil
 	if s, ok := st.(*SQLite); ok {
 		if s.Aside != "" {
 			l.log.Warn("query log was corrupt: moved aside, a new log started", zap.String("path", l.cfg.Path),
