@@ -3,7 +3,7 @@ package querylog
 import "time"
 
 // migrateRows is how many records of the older format move per transaction.
-const migrateRows = 16 * chunkRows
+const migrateRows = 4 * chunkRows
 
 // migrate moves the records of the older format (a row per record in
 // queries, names in their own table with a trigram index) into chunks, in
