@@ -26,6 +26,7 @@ type bootstrap struct {
 	servers []netip.AddrPort
 	timeout time.Duration
 	now     func() time.Time
+	udp     *udpPools
 
 	mu    sync.Mutex
 	cache map[string]bootEntry
@@ -36,8 +37,8 @@ type bootEntry struct {
 	expires time.Time
 }
 
-func newBootstrap(servers []string, timeout time.Duration, now func() time.Time) (*bootstrap, error) {
-	b := &bootstrap{timeout: timeout, now: now, cache: map[string]bootEntry{}}
+func newBootstrap(servers []string, timeout time.Duration, now func() time.Time, udp *udpPools) (*bootstrap, error) {
+	b := &bootstrap{timeout: timeout, now: now, udp: udp, cache: map[string]bootEntry{}}
 	for _, s := range servers {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
@@ -117,7 +118,7 @@ func (b *bootstrap) query(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	for _, s := range b.servers {
 		actx, cancel := context.WithTimeout(ctx, b.timeout)
 		var r *dns.Msg
-		r, err = exchangeUDP(actx, s, q)
+		r, err = b.udp.exchange(actx, s, q)
 		cancel()
 		if err == nil && r.Rcode == dns.RcodeSuccess {
 			return r, nil
@@ -132,6 +133,7 @@ func (b *bootstrap) query(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 // dialer connects to upstreams, resolving host names through bootstrap.
 type dialer struct {
 	boot *bootstrap
+	udp  *udpPools
 	net  net.Dialer
 }
 
@@ -177,12 +179,6 @@ func (d *dialer) dial(ctx context.Context, network, addr string) (net.Conn, time
 		errs = append(errs, err)
 	}
 	return nil, time.Time{}, errors.Join(errs...)
-}
-
-// dialContext is dial for callers that keep connections only briefly.
-func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, _, err := d.dial(ctx, network, addr)
-	return c, err
 }
 
 // expired reports whether an address valid until expires (zero: forever)

@@ -35,7 +35,7 @@ func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 		_ = w.WriteMsg(m)
 	}, dnstest.Count(&queries))
 	clock := fakeclock.New(time.Unix(1e9, 0))
-	b, err := newBootstrap([]string{dnstest.ClosedAddr(t), boot}, 200*time.Millisecond, clock.Now)
+	b, err := newBootstrap([]string{dnstest.ClosedAddr(t), boot}, 200*time.Millisecond, clock.Now, testPools(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestBootstrapCachesForTTLAndReresolves(t *testing.T) {
 }
 
 func TestBootstrapFailsWithoutServers(t *testing.T) {
-	b, err := newBootstrap(nil, time.Second, time.Now)
+	b, err := newBootstrap(nil, time.Second, time.Now, testPools(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/miekg/dns"
 )
 
-// dotTransport is DNS over TLS (RFC 7858) on one reused connection, with
-// queries pipelined on it (RFC 7766 section 6.2.1.1): any number may be
-// outstanding, and a reader goroutine hands each reply to its query by ID.
+// dotTransport is DNS over TLS (RFC 7858), or over plain TCP when tls is
+// nil, on one reused connection, with queries pipelined on it (RFC 7766
+// section 6.2.1.1): any number may be outstanding, and a reader goroutine
+// hands each reply to its query by ID.
 type dotTransport struct {
 	ep  endpoint
 	d   *dialer
-	tls *tls.Config
+	tls *tls.Config // nil: plain TCP
 
 	mu     sync.Mutex // guards conn and serialises dials, so queries share one
 	conn   *dotConn
@@ -63,17 +64,21 @@ func (t *dotTransport) get(ctx context.Context) (c *dotConn, fresh bool, err err
 	if err != nil {
 		return nil, false, err
 	}
-	tc := tls.Client(raw, t.tls)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		_ = raw.Close()
-		return nil, false, fmt.Errorf("tls handshake: %w", err)
+	conn := raw
+	if t.tls != nil {
+		tc := tls.Client(raw, t.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = raw.Close()
+			return nil, false, fmt.Errorf("tls handshake: %w", err)
+		}
+		conn = tc
 	}
 	if t.conn != nil {
 		// The host name's addresses expired: move to the new connection.
 		// Queries still waiting on the old one retry on the new one.
 		t.conn.fail(errAddrExpired)
 	}
-	t.conn = newDoTConn(tc, expires)
+	t.conn = newDoTConn(conn, expires)
 	return t.conn, true, nil
 }
 

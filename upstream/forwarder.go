@@ -41,6 +41,7 @@ type Forwarder struct {
 	all       []*upstream
 	bootstrap []netip.AddrPort
 	sem       chan struct{} // one token per query in flight
+	udp       *udpPools     // the sockets of every plain-DNS exchange
 	log       *zap.Logger
 	m         *Metrics
 	now       func() time.Time
@@ -80,12 +81,13 @@ func NewForwarder(cfg Config, zones []Zone, deps Deps) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
-	boot, err := newBootstrap(cfg.Bootstrap, cfg.Timeout, f.now)
+	f.udp = newUDPPools(f.now)
+	boot, err := newBootstrap(cfg.Bootstrap, cfg.Timeout, f.now, f.udp)
 	if err != nil {
 		return nil, err
 	}
 	f.bootstrap = boot.servers
-	d := &dialer{boot: boot}
+	d := &dialer{boot: boot, udp: f.udp}
 	if f.def, err = f.newGroup("", cfg.Strategy, cfg.Servers, d, tlsConf); err != nil {
 		return nil, err
 	}
@@ -178,6 +180,7 @@ func (f *Forwarder) Close() error {
 	for _, u := range f.all {
 		u.t.close()
 	}
+	f.udp.close()
 	return nil
 }
 

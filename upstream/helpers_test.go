@@ -101,3 +101,11 @@ func startHTTPS(t *testing.T, cert *dnstest.Cert, h http.HandlerFunc) string {
 	t.Cleanup(srv.Close)
 	return srv.URL + "/dns-query"
 }
+
+// testPools returns upstream UDP sockets closed when the test ends.
+func testPools(t *testing.T) *udpPools {
+	t.Helper()
+	ps := newUDPPools(time.Now)
+	t.Cleanup(ps.close)
+	return ps
+}

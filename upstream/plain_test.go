@@ -86,29 +86,6 @@ func TestUDPIgnoresOtherSources(t *testing.T) {
 	}
 }
 
-func TestUDPRandomIDsAndPorts(t *testing.T) {
-	type seen struct {
-		port string
-		id   uint16
-	}
-	ch := make(chan seen, 100)
-	addr := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
-		_, port, _ := net.SplitHostPort(w.RemoteAddr().String())
-		ch <- seen{port, r.Id}
-		_ = w.WriteMsg(dnstest.Reply(r, net.ParseIP("192.0.2.1")))
-	})
-	f := newTestForwarder(t, Config{Servers: []string{addr}}, nil, Deps{})
-	ids, ports := map[uint16]bool{}, map[string]bool{}
-	for range 20 {
-		mustExchange(t, f, "example.com")
-		s := <-ch
-		ids[s.id], ports[s.port] = true, true
-	}
-	if len(ids) < 18 || len(ports) < 18 {
-		t.Errorf("20 queries used %d IDs and %d source ports; want them random", len(ids), len(ports))
-	}
-}
-
 func TestUDPTruncatedRetriesOverTCP(t *testing.T) {
 	addr := dnstest.NewServer(t, dnstest.A("192.0.2.7"), dnstest.Truncate())
 	f := newTestForwarder(t, Config{Servers: []string{addr}}, nil, Deps{})

@@ -21,7 +21,7 @@ type transport interface {
 func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
 	switch ep.proto {
 	case ProtoTCP:
-		return &tcpTransport{ep: ep, d: d}
+		return &dotTransport{ep: ep, d: d}
 	case ProtoDoT:
 		c := base.Clone()
 		c.ServerName = ep.serverName
@@ -31,7 +31,7 @@ func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
 		c.ServerName = ep.serverName
 		return newDoH(ep, d, c)
 	default:
-		return &udpTransport{ep: ep, d: d, tcp: &tcpTransport{ep: ep, d: d}}
+		return &udpTransport{ep: ep, d: d, tcp: &dotTransport{ep: ep, d: d}}
 	}
 }
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# miss.sh: the cache-miss path, unbound and cleandns side by side in one run.
+# Every query is a name never asked before, answered by the shared fake
+# upstream, so every one is a cache miss and costs an upstream exchange.
+# The server under test gets one core (SERVER_CPU), dnsperf and dnslatency
+# the other (LOAD_CPU); the fake upstream is left to the scheduler
+# (UPSTREAM_CPU pins it), as dnslatency spins on its core and would starve
+# it there. CPU per miss is the server process's own time either way.
+#   SECONDS_PER_RUN=5 RATE=15000 bench/miss.sh
+#   PROFILE=1 bench/miss.sh     # also perf-records cleandns at full speed
+#   BEFORE=/tmp/cleandns-main bench/miss.sh  # adds that binary's row, same run
+# Prints per server:
+#   full    qps avg_ms lost us_per_miss   (dnsperf, as fast as it answers)
+#   RATE    sent answered lost qps p50_us p90_us p99_us p999_us max_us (dnslatency)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+# Ports of its own, so it can run beside compare.sh and latency.sh.
+export UPSTREAM_PORT=${UPSTREAM_PORT:-15400}
+PEER_PORT=${PEER_PORT:-15453}; CLEANDNS_PORT=${CLEANDNS_PORT:-15456}
+source "$SHARED_BENCH/lib.sh"
+S=${SECONDS_PER_RUN:-5}; RATE=${RATE:-15000}; PEERS=${PEERS:-unbound}
+# Enough unique names that neither run wraps round its file (dnsperf loops).
+NAMES=${NAMES:-400000}
+DATA=$WORK/miss-$NAMES
+mkdir -p "$DATA"
+for set in full rate; do
+  [ -s "$DATA/$set.txt" ] || awk -v n="$NAMES" -v p="$set" 'BEGIN { for (i = 0; i < n; i++) printf "%s%d.allowed.bench A\n", p, i }' >"$DATA/$set.txt"
+done
+[ -s "$DATA/empty-list.txt" ] || echo blocked.invalid >"$DATA/empty-list.txt"
+(cd "$ROOT" && go build -o "$WORK/cleandns" ./cmd/cleandns && go build -o "$WORK/dnslatency" ./bench/dnslatency)
+build_go fakeupstream
+taskset -c "${UPSTREAM_CPU:-$SERVER_CPU,$LOAD_CPU}" "$WORK/fakeupstream" -addr "127.0.0.1:$UPSTREAM_PORT" >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!); echo $! >"$WORK/upstream.pid"
+wait_dns "$UPSTREAM_PORT"
+
+measure() {
+  local name=$1 port=$2 pid perf=
+  pid=$(cat "$WORK/$name.pid")
+  if [ "${PROFILE:-}" = 1 ] && [ "$name" = cleandns ]; then
+    perf record -F 999 -g -p "$pid" -o "$WORK/miss-$name.perf" -- sleep "$S" >/dev/null 2>&1 &
+    perf=$!
+  fi
+  printf '%-9s %-6s %s\n' "$name" full "$(load "$port" "$DATA/full.txt" "$S" "$pid")"
+  [ -z "$perf" ] || wait "$perf"
+  printf '%-9s %-6s %s\n' "$name" "$RATE" "$(taskset -c "$LOAD_CPU" "$WORK/dnslatency" -server "127.0.0.1:$port" \
+    -queries "$DATA/rate.txt" -rate "$RATE" -duration "${S}s")"
+  stop "$name"
+}
+echo "full: qps avg_ms lost us_per_miss | $RATE: sent answered lost qps p50_us p90_us p99_us p999_us max_us"
+for peer in $PEERS; do
+  "start_$peer" "$PEER_PORT" "$DATA/empty-list.txt"; measure "$peer" "$PEER_PORT"
+done
+# The shipped default config (metrics, rate limiting with loopback exempt,
+# the query log) applies, as in compare.sh.
+if [ -n "${BEFORE:-}" ]; then
+  start before "$CLEANDNS_PORT" "$BEFORE" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
+    --blocklist "$DATA/empty-list.txt" --http 127.0.0.1:0
+  measure before "$CLEANDNS_PORT"
+fi
+start cleandns "$CLEANDNS_PORT" "$WORK/cleandns" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
+  --blocklist "$DATA/empty-list.txt" --http 127.0.0.1:0
+measure cleandns "$CLEANDNS_PORT"
+if [ "${PROFILE:-}" = 1 ]; then
+  perf report -i "$WORK/miss-cleandns.perf" --no-children --percent-limit 1.5 --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -30
+fi
