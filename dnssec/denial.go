@@ -75,3 +75,30 @@ func (p *proof) wildcard(owner, encloser string) proofResult {
 func delegation(bitmap []uint16) bool {
 	return hasType(bitmap, dns.TypeNS) && !hasType(bitmap, dns.TypeSOA)
 }
+
+// noDataAt judges the bitmap of a record matching the name asked for: it
+// denies qtype if it lists neither qtype nor a CNAME, and comes from the
+// right side of a zone cut (the parent's for DS, the child's otherwise).
+func noDataAt(bitmap []uint16, qtype uint16) proofResult {
+	switch {
+	case hasType(bitmap, qtype), hasType(bitmap, dns.TypeCNAME):
+		return proofNone
+	case qtype == dns.TypeDS && hasType(bitmap, dns.TypeSOA):
+		return proofNone // the child's apex cannot deny the parent's DS
+	case qtype != dns.TypeDS && delegation(bitmap):
+		return proofNone // the parent's side of a cut says nothing of the child
+	}
+	return proofOK
+}
+
+// dsAt judges, for a DS lookup, the bitmap of a record matching the name:
+// a delegation without DS is unsigned; a name without NS is no cut.
+func dsAt(bitmap []uint16) proofResult {
+	switch {
+	case hasType(bitmap, dns.TypeDS), hasType(bitmap, dns.TypeSOA):
+		return proofNone
+	case hasType(bitmap, dns.TypeNS):
+		return proofUnsigned
+	}
+	return proofNoCut
+}

@@ -64,15 +64,7 @@ func (p *proof) nsecNXDomain(name string) proofResult {
 
 func (p *proof) nsecNoData(name string, qtype uint16) proofResult {
 	if m := p.nsecMatching(name); m != nil {
-		switch {
-		case hasType(m.TypeBitMap, qtype), hasType(m.TypeBitMap, dns.TypeCNAME):
-			return proofNone
-		case qtype == dns.TypeDS && hasType(m.TypeBitMap, dns.TypeSOA):
-			return proofNone // the child's apex cannot deny the parent's DS
-		case qtype != dns.TypeDS && delegation(m.TypeBitMap):
-			return proofNone // the parent's side of a cut says nothing of the child
-		}
-		return proofOK
+		return noDataAt(m.TypeBitMap, qtype)
 	}
 	c := p.nsecCovering(name)
 	if c == nil {
@@ -92,13 +84,7 @@ func (p *proof) nsecNoData(name string, qtype uint16) proofResult {
 
 func (p *proof) nsecDenyDS(name string) proofResult {
 	if m := p.nsecMatching(name); m != nil {
-		switch {
-		case hasType(m.TypeBitMap, dns.TypeDS), hasType(m.TypeBitMap, dns.TypeSOA):
-			return proofNone
-		case hasType(m.TypeBitMap, dns.TypeNS):
-			return proofUnsigned
-		}
-		return proofNoCut
+		return dsAt(m.TypeBitMap)
 	}
 	for _, n := range p.nsec {
 		owner := dns.CanonicalName(n.Hdr.Name)

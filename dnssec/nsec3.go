@@ -80,15 +80,7 @@ func (p *proof) nsec3NoData(name string, qtype uint16) proofResult {
 		return r
 	}
 	if m := p.nsec3Matching(name); m != nil {
-		switch {
-		case hasType(m.TypeBitMap, qtype), hasType(m.TypeBitMap, dns.TypeCNAME):
-			return proofNone
-		case qtype == dns.TypeDS && hasType(m.TypeBitMap, dns.TypeSOA):
-			return proofNone
-		case qtype != dns.TypeDS && delegation(m.TypeBitMap):
-			return proofNone
-		}
-		return proofOK
+		return noDataAt(m.TypeBitMap, qtype)
 	}
 	ce, _, nc, ok := p.closestEncloser(name)
 	if !ok {
@@ -108,13 +100,7 @@ func (p *proof) nsec3DenyDS(name string) proofResult {
 		return r
 	}
 	if m := p.nsec3Matching(name); m != nil {
-		switch {
-		case hasType(m.TypeBitMap, dns.TypeDS), hasType(m.TypeBitMap, dns.TypeSOA):
-			return proofNone
-		case hasType(m.TypeBitMap, dns.TypeNS):
-			return proofUnsigned
-		}
-		return proofNoCut
+		return dsAt(m.TypeBitMap)
 	}
 	ce, ceRec, nc, ok := p.closestEncloser(name)
 	if !ok {
