@@ -1,0 +1,71 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
+)
+
+// DoHServer serves a DoH handler on one listener: over TLS (HTTP/2 and
+// HTTP/1.1 by ALPN) when it has a certificate, plain HTTP/1.1 otherwise,
+// for a proxy that terminates TLS in front of it.
+type DoHServer struct {
+	srv *http.Server
+	ln  net.Listener
+	tls bool
+}
+
+// NewDoHServer serves h on ln; tlsConf nil means plain HTTP. Connections
+// beyond maxConns wait to be accepted; idle ones close after idle.
+func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
+	open := m.Open.WithLabelValues("doh")
+	mux := http.NewServeMux()
+	mux.Handle(dohPath, h)
+	mux.Handle(dohPath+"/", h)
+	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil}
+	s.srv = &http.Server{
+		Handler:           mux,
+		TLSConfig:         tlsConf,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       idle,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          zap.NewStdLog(log),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				open.Inc()
+			case http.StateClosed, http.StateHijacked:
+				open.Dec()
+			}
+		},
+	}
+	return s
+}
+
+// Addr is the listener's address.
+func (s *DoHServer) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve serves until Shutdown; it returns nil then.
+func (s *DoHServer) Serve() error {
+	var err error
+	if s.tls {
+		err = s.srv.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.srv.Serve(s.ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits (within ctx) for requests in flight.
+func (s *DoHServer) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
