@@ -16,6 +16,7 @@ import (
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/querylog"
+	"github.com/cleandns/cleandns/transport"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -23,6 +24,8 @@ import (
 type Config struct {
 	// Listen lists the addresses served over both UDP and TCP.
 	Listen []string `mapstructure:"listen"`
+	// TLS is the encrypted listeners (DoT, DoH, DoQ) and their certificate.
+	TLS transport.Config `mapstructure:"tls"`
 	// HTTP is the metrics, health and admin API listener.
 	HTTP HTTP `mapstructure:"http"`
 	// Upstreams are the default resolvers queries are forwarded to.

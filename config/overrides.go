@@ -13,6 +13,12 @@ type Overrides struct {
 	Blocklists []string
 	// HTTP replaces `http.listen` when not empty (--http).
 	HTTP string
+	// DoT, DoH and DoQ replace `tls.dot`, `tls.doh` and `tls.doq` when not
+	// empty (--dot, --doh, --doq, each repeatable).
+	DoT, DoH, DoQ []string
+	// TLSCert and TLSKey replace `tls.cert_file` and `tls.key_file`
+	// (--tls-cert, --tls-key).
+	TLSCert, TLSKey string
 }
 
 func (o Overrides) apply(c *Config) {
@@ -27,5 +33,16 @@ func (o Overrides) apply(c *Config) {
 	}
 	if o.HTTP != "" {
 		c.HTTP.Listen = o.HTTP
+	}
+	for _, l := range []struct{ flag, conf *[]string }{{&o.DoT, &c.TLS.DoT}, {&o.DoH, &c.TLS.DoH}, {&o.DoQ, &c.TLS.DoQ}} {
+		if len(*l.flag) > 0 {
+			*l.conf = append([]string(nil), *l.flag...)
+		}
+	}
+	if o.TLSCert != "" {
+		c.TLS.CertFile = o.TLSCert
+	}
+	if o.TLSKey != "" {
+		c.TLS.KeyFile = o.TLSKey
 	}
 }

@@ -31,6 +31,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, listenOverlaps(c.Listen)...)
+	if err := c.TLS.Validate(); err != nil {
+		add(err)
+	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			add(fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/cleandns/cleandns/query"
@@ -27,7 +28,10 @@ type Group[L any] struct {
 	// Name labels the group in metrics, the query log and the API.
 	Name string `mapstructure:"name"`
 	// Clients are the group's networks (CIDR) or single addresses; the most
-	// specific network across all groups wins.
+	// specific network across all groups wins. "id:NAME" is a device that
+	// names itself NAME over DoH (/dns-query/NAME) or in the TLS server
+	// name of DoT and DoQ (NAME.dns.example.net); a client ID beats any
+	// address.
 	Clients []string `mapstructure:"clients"`
 	// MACs are the group's devices, as a trusted forwarder reports them in
 	// the EDNS0 MAC option (dnsmasq add-mac), e.g. "aa:bb:cc:dd:ee:ff".
@@ -81,6 +85,11 @@ func (id Identity) Validate() error {
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// clientIDPattern is transport.ValidClientID: a DNS label.
+var clientIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func validClientID(id string) bool { return clientIDPattern.MatchString(id) }
+
 // Validate checks the `groups` list, naming the key of the first problem:
 // "groups[1].clients[0]: ...".
 func Validate[L any](list []Group[L]) error {
@@ -92,6 +101,7 @@ func Validate[L any](list []Group[L]) error {
 type spec struct {
 	name     string
 	nets     []netip.Prefix
+	ids      []string
 	macs     [][6]byte
 	blocking bool
 	window   *window
@@ -99,12 +109,13 @@ type spec struct {
 
 func compile[L any](list []Group[L]) ([]spec, error) {
 	seenName := map[string]bool{}
-	seenNet := map[netip.Prefix]string{}
+	seenNet := map[netip.Prefix]string{} // also "id:" clients, as a prefix of their own
+	seenID := map[string]string{}
 	seenMAC := map[[6]byte]string{}
 	out := make([]spec, 0, len(list))
 	for i, g := range list {
 		key := fmt.Sprintf("groups[%d]", i)
-		s, err := compileGroup(key, g, seenNet, seenMAC)
+		s, err := compileGroup(key, g, seenNet, seenID, seenMAC)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +128,7 @@ func compile[L any](list []Group[L]) ([]spec, error) {
 	return out, nil
 }
 
-func compileGroup[L any](key string, g Group[L], seenNet map[netip.Prefix]string, seenMAC map[[6]byte]string) (spec, error) {
+func compileGroup[L any](key string, g Group[L], seenNet map[netip.Prefix]string, seenID map[string]string, seenMAC map[[6]byte]string) (spec, error) {
 	s := spec{name: g.Name, blocking: g.Blocking == nil || *g.Blocking}
 	switch {
 	case g.Name == "":
@@ -131,6 +142,18 @@ func compileGroup[L any](key string, g Group[L], seenNet map[netip.Prefix]string
 		return s, fmt.Errorf("%s.clients: a group needs clients (networks) or macs", key)
 	}
 	for j, c := range g.Clients {
+		if id, ok := strings.CutPrefix(c, "id:"); ok {
+			id = strings.ToLower(id)
+			if !validClientID(id) {
+				return s, fmt.Errorf("%s.clients[%d]: %q: a client ID is 1 to 63 letters, digits and '-', as a DNS label", key, j, c)
+			}
+			if other, dup := seenID[id]; dup {
+				return s, fmt.Errorf("%s.clients[%d]: %s is already a client of group %q", key, j, c, other)
+			}
+			seenID[id] = g.Name
+			s.ids = append(s.ids, id)
+			continue
+		}
 		p, err := parseNet(c)
 		if err != nil {
 			return s, fmt.Errorf("%s.clients[%d]: %w", key, j, err)

@@ -41,6 +41,7 @@ type Groups struct {
 	nets    *prefixTable
 	trusted *prefixTable
 	macs    map[[6]byte]string
+	ids     map[string]string // client ID (lowercase) to group
 	byName  map[string]*group
 	order   []*group // query.DefaultGroup first, then config order
 
@@ -84,6 +85,7 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 		gauge:  deps.Enabled,
 		nets:   newPrefixTable(),
 		macs:   map[[6]byte]string{},
+		ids:    map[string]string{},
 		byName: map[string]*group{},
 	}
 	if g.clock == nil {
@@ -101,6 +103,9 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 		g.addGroup(s, deps.Lists)
 		for _, p := range s.nets {
 			g.nets.add(p, s.name)
+		}
+		for _, id := range s.ids {
+			g.ids[id] = s.name
 		}
 		for _, m := range s.macs {
 			g.macs[m] = s.name

@@ -57,13 +57,37 @@ func TestSelectByAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
-			if got := g.Select(mustAddr(t, tt.addr), nil); got != tt.want {
+			if got := g.Select(mustAddr(t, tt.addr), "", nil); got != tt.want {
 				t.Errorf("Select(%s) = %q, want %q", tt.addr, got, tt.want)
 			}
 		})
 	}
-	if got := g.Select(netip.Addr{}, nil); got != query.DefaultGroup {
+	if got := g.Select(netip.Addr{}, "", nil); got != query.DefaultGroup {
 		t.Errorf("Select(invalid) = %q", got)
+	}
+}
+
+// TestSelectByClientID: a device's own ID beats its address; an unknown ID
+// falls back to the address.
+func TestSelectByClientID(t *testing.T) {
+	g := newGroups(t, []cfgGroup{
+		{Name: "kids", Clients: []string{"id:kids-tablet", "id:Toms-Phone"}},
+		{Name: "adults", Clients: []string{"id:annas-phone", "10.0.0.0/8"}},
+	}, Identity{}, nil, nil)
+	tests := []struct{ addr, id, want string }{
+		{"10.0.0.5", "kids-tablet", "kids"},
+		{"10.0.0.5", "toms-phone", "kids"}, // IDs are matched lowercased
+		{"192.0.2.1", "annas-phone", "adults"},
+		{"10.0.0.5", "unknown", "adults"},
+		{"192.0.2.1", "unknown", query.DefaultGroup},
+		{"192.0.2.1", "", query.DefaultGroup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id+"@"+tt.addr, func(t *testing.T) {
+			if got := g.Select(mustAddr(t, tt.addr), tt.id, nil); got != tt.want {
+				t.Errorf("Select(%s, %q) = %q, want %q", tt.addr, tt.id, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -84,6 +108,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"bad from", []cfgGroup{{Name: "a", Clients: []string{"10.0.0.0/8"}, Schedule: &Schedule[string]{Lists: []string{"x"}, From: "25:00", To: "07:00"}}}, "groups[0].schedule.from: "},
 		{"24:00 as start", []cfgGroup{{Name: "a", Clients: []string{"10.0.0.0/8"}, Schedule: &Schedule[string]{Lists: []string{"x"}, From: "24:00", To: "07:00"}}}, "groups[0].schedule.from: "},
 		{"bad zone", []cfgGroup{{Name: "a", Clients: []string{"10.0.0.0/8"}, Schedule: &Schedule[string]{Lists: []string{"x"}, From: "21:00", To: "07:00", Timezone: "Mars/Olympus"}}}, "groups[0].schedule.timezone: "},
+		{"bad client ID", []cfgGroup{{Name: "a", Clients: []string{"id:annas_phone"}}}, "groups[0].clients[0]: "},
+		{"duplicate client ID", []cfgGroup{{Name: "a", Clients: []string{"id:tab"}}, {Name: "b", Clients: []string{"id:TAB"}}}, `groups[1].clients[0]: id:TAB is already a client of group "a"`},
 		{"no schedule lists", []cfgGroup{{Name: "a", Clients: []string{"10.0.0.0/8"}, Schedule: &Schedule[string]{From: "21:00", To: "07:00"}}}, "groups[0].schedule.lists: "},
 	}
 	for _, tt := range tests {
@@ -316,7 +342,7 @@ func TestSelectByTrustedForwarder(t *testing.T) {
 				m.SetEdns0(1232, false)
 				m.IsEdns0().Option = tt.opts
 			}
-			if got := g.Select(mustAddr(t, tt.src), m); got != tt.want {
+			if got := g.Select(mustAddr(t, tt.src), "", m); got != tt.want {
 				t.Errorf("Select = %q, want %q", got, tt.want)
 			}
 		})
@@ -345,8 +371,8 @@ func TestLookupsAllocateNothing(t *testing.T) {
 	m.IsEdns0().Option = []dns.EDNS0{ecs("192.168.60.9", 32)}
 	src, v6 := mustAddr(t, "127.0.0.1"), mustAddr(t, "2001:db8:1::5")
 	allocs := testing.AllocsPerRun(100, func() {
-		_ = g.Select(src, m)
-		_ = g.Select(v6, nil)
+		_ = g.Select(src, "", m)
+		_ = g.Select(v6, "", nil)
 		_ = g.Matcher("kids")
 		_ = g.Matcher("default")
 	})

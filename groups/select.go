@@ -57,10 +57,16 @@ func (t *prefixTable) lookup(a netip.Addr) (string, bool) {
 	return "", false
 }
 
-// Select returns the group of a query from src: by the EDNS0 MAC option,
-// then the EDNS Client Subnet address, when src is a trusted forwarder; by
-// src itself otherwise. Unmatched clients are in Default.
-func (g *Groups) Select(src netip.Addr, m *dns.Msg) string {
+// Select returns the group of a query from src: by the client ID the
+// device gave (DoH path, TLS server name; "" for none); by the EDNS0 MAC
+// option, then the EDNS Client Subnet address, when src is a trusted
+// forwarder; by src itself otherwise. Unmatched clients are in Default.
+func (g *Groups) Select(src netip.Addr, id string, m *dns.Msg) string {
+	if id != "" {
+		if name, ok := g.ids[id]; ok {
+			return name
+		}
+	}
 	addr := src
 	if m != nil && g.trusted != nil {
 		if _, ok := g.trusted.lookup(src); ok {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"net/netip"
 	"sync"
@@ -151,7 +152,21 @@ func (l *Limiter) Allow(addr netip.Addr) Verdict {
 	if !addr.IsValid() || l.exempt.Contains(addr) {
 		return Allow
 	}
-	k := clientKey(addr)
+	return l.take(clientKey(addr))
+}
+
+// AllowID is Allow for a device at addr that named itself (a client ID):
+// its own bucket, whatever address it comes from, so devices behind one NAT
+// do not share a limit and a roaming phone keeps its own. Exempt networks
+// stay exempt.
+func (l *Limiter) AllowID(addr netip.Addr, id string) Verdict {
+	if l.exempt.Contains(addr) {
+		return Allow
+	}
+	return l.take(idKey(id))
+}
+
+func (l *Limiter) take(k uint64) Verdict {
 	t := int64(l.now().Sub(l.epoch))
 	s := l.shard(k)
 	s.mu.Lock()
@@ -219,6 +234,13 @@ func (l *Limiter) Clients() int {
 // clientKey is the bucket of addr: an IPv4 address, or an IPv6 /56 (what an
 // ISP delegates to one home, so one household is one client). IPv6 keys end
 // in a zero byte, IPv4 keys in a one, so the two never collide.
+// idKey is a client ID's key: a hash whose low byte (2) no address key has.
+func idKey(id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()<<8 | 2
+}
+
 func clientKey(addr netip.Addr) uint64 {
 	addr = addr.Unmap()
 	if addr.Is4() {

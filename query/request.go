@@ -12,6 +12,7 @@ import (
 type Request struct {
 	Msg      *dns.Msg   // the query as received; never modified
 	Client   netip.Addr // source address, IPv4-mapped addresses unmapped
+	ClientID string     // the device's own name (DoH path, TLS server name), lowercase; "" if none
 	Protocol string     // one of the Proto names
 	Name     string     // question name, lowercased and fully qualified
 	Type     uint16     // question type

@@ -23,7 +23,7 @@ func NewAccessLink(a *policy.Access) *AccessLink { return &AccessLink{access: a}
 
 // Resolve passes allowed clients on and refuses or drops the rest.
 func (l *AccessLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
-	if l.access.Allowed(req.Client) {
+	if l.access.Allowed(req.Client, req.ClientID) {
 		return next.Resolve(ctx, req)
 	}
 	if l.access.Drop() {

@@ -74,7 +74,8 @@ type handlerBox struct{ h Handler }
 func (e *Edge) Swap(next Handler) { e.next.Store(&handlerBox{h: next}) }
 
 // For returns the dns.Handler a listener of the given protocol ("udp",
-// "tcp", "dot", "doh") serves with.
+// "tcp", "dot", "doh", "doq") serves with. A listener whose writer has a
+// ClientID() string method names the device with it (transport.Identified).
 func (e *Edge) For(protocol string) dns.Handler {
 	return &transport{edge: e, protocol: protocol, proto: protocolIndex(protocol)}
 }
@@ -99,9 +100,16 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	t.edge.serve(w, r, t.protocol, t.proto)
 }
 
+// identified is transport.Identified, without importing the transports.
+type identified interface{ ClientID() string }
+
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
-	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), protocol, start, runNormal)
+	var id string
+	if iw, ok := w.(identified); ok {
+		id = iw.ClientID()
+	}
+	req, resp, _ := e.resolveInto(new(query.Request), r, clientAddr(w.RemoteAddr()), id, protocol, start, runNormal, nil)
 	if resp.Sends() { // otherwise a drop: nothing is sent
 		e.write(w, r, resp, protocol)
 	}
@@ -143,15 +151,16 @@ const (
 // resumed on another goroutine. The request it returns describes the query
 // for metrics and the query log, header failures included.
 func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *query.Request, resp *query.Response, wouldBlock bool) {
-	return e.resolveInto(new(query.Request), r, client, protocol, start, mode, nil)
+	return e.resolveInto(new(query.Request), r, client, "", protocol, start, mode, nil)
 }
 
 // resolveInto is resolve filling req, which it first resets; an inline run
 // may pack its answer into scratch.
-func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode, scratch []byte) (out *query.Request, resp *query.Response, wouldBlock bool) {
+func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, clientID, protocol string, start time.Time, mode runMode, scratch []byte) (out *query.Request, resp *query.Response, wouldBlock bool) {
 	*req = query.Request{
 		Msg:      r,
 		Client:   client,
+		ClientID: clientID,
 		Protocol: protocol,
 		Group:    query.DefaultGroup,
 		Start:    start,

@@ -45,7 +45,7 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 		req = new(query.Request)
 	}
 	defer e.inlineReqs.Put(req)
-	req, resp, wouldBlock := e.resolveInto(req, r, client, query.ProtoUDP, start, runInline, buf)
+	req, resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, start, runInline, buf)
 	if wouldBlock {
 		return true
 	}

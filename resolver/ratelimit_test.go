@@ -72,6 +72,37 @@ func TestRateLimitLink(t *testing.T) {
 	}
 }
 
+// TestRateLimitClientID: a device with a client ID has its own bucket on
+// every protocol, and is refused (not dropped) when over it.
+func TestRateLimitClientID(t *testing.T) {
+	link, _ := newRateLimitLink(t, policy.RateLimitConfig{QPS: 1, Burst: 1, Exempt: []string{"10.9.0.0/16"}})
+	tests := []struct {
+		name, protocol, client, id string
+		want                       query.Result
+	}{
+		{"first", "doh", "10.0.0.1", "annas-phone", query.Forwarded},
+		{"over, from another address", "dot", "10.0.0.2", "annas-phone", query.RateLimited},
+		{"another device behind the same address", "doh", "10.0.0.1", "toms-phone", query.Forwarded},
+		{"exempt network", "doq", "10.9.0.1", "annas-phone", query.Forwarded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := policyReq("example.com.", dns.TypeA, tt.protocol, tt.client)
+			req.ClientID = tt.id
+			resp, err := link.Resolve(context.Background(), req, &countingUpstream{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Result != tt.want {
+				t.Fatalf("result %v, want %v", resp.Result, tt.want)
+			}
+			if tt.want == query.RateLimited && (resp.Msg == nil || resp.Msg.Rcode != dns.RcodeRefused) {
+				t.Errorf("limited answer %v, want REFUSED", resp.Msg)
+			}
+		})
+	}
+}
+
 // TestRateLimitFloodOverSockets floods from 127.0.0.2 (loopback not exempt)
 // with the clock stopped: exactly the burst is answered, half the rest slip
 // (TC=1) and half are dropped, while 127.0.0.3 and TCP from the flooder are

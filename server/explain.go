@@ -18,7 +18,7 @@ func (s *Server) Explain(name string, client netip.Addr) blocklist.Explanation {
 	g := s.gen.Load()
 	group := query.DefaultGroup
 	if client.IsValid() {
-		group = g.groups.Select(client.Unmap(), nil)
+		group = g.groups.Select(client.Unmap(), "", nil)
 	}
 	ex := g.lists.Explain(group, name)
 	if !ex.Blocked && !ex.Rule.Allow && g.groups.Matcher(group) != nil {

@@ -87,6 +87,9 @@ func (s *Server) reload(cfg *config.Config) error {
 	if !reflect.DeepEqual(prev.cfg.QueryLog, cfg.QueryLog) || allowFile(prev.cfg) != allowFile(cfg) {
 		s.log.Warn("reload: querylog and http.allow_file changes take effect at the next restart")
 	}
+	if encryptedChanged(prev.cfg, cfg) {
+		s.log.Warn("reload: tls changes take effect at the next restart (new certificate files are picked up on their own)")
+	}
 
 	keep := map[string]bool{}
 	for _, a := range cfg.Listen {

@@ -48,6 +48,7 @@ type Server struct {
 	serving   atomic.Bool                   // listeners up, not shutting down: /readyz
 	gen       atomic.Pointer[generation]    // the serving generation; written under mu, read without it
 	listeners map[string]transport.Listener // by configured address
+	encrypted *transport.Listeners          // DoT, DoH, DoQ; opened once, at Start
 	http      *http.Server
 	httpAddr  string
 	ctx       context.Context // Start's context, for the lists of later generations
@@ -114,6 +115,11 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("querylog: %w", err)
 	}
 	if err := s.openListeners(s.gen.Load().cfg.Listen); err != nil {
+		s.closeListeners(context.Background(), nil)
+		_ = s.closeQueryLog()
+		return err
+	}
+	if err := s.openEncrypted(s.gen.Load().cfg.TLS); err != nil {
 		s.closeListeners(context.Background(), nil)
 		_ = s.closeQueryLog()
 		return err
@@ -243,9 +249,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(err, s.gen.Load().close(ctx))
 }
 
-// closeListeners shuts down every listener whose address is not in keep.
+// closeListeners shuts down every listener whose address is not in keep,
+// and, with keep nil, the encrypted ones.
 func (s *Server) closeListeners(ctx context.Context, keep map[string]bool) error {
 	var err error
+	if keep == nil && s.encrypted != nil {
+		err = s.encrypted.Shutdown(ctx)
+		s.encrypted = nil
+	}
 	for addr, l := range s.listeners {
 		if keep[addr] {
 			continue
@@ -268,6 +279,9 @@ func (s *Server) logStart() {
 	}
 	s.log.Info("cleandns started",
 		zap.Strings("listen", addrs),
+		zap.Strings("dot", s.encrypted.Addrs("dot")),
+		zap.Strings("doh", s.encrypted.Addrs("doh")),
+		zap.Strings("doq", s.encrypted.Addrs("doq")),
 		zap.String("http", s.httpAddr),
 		zap.Int("domains", s.gen.Load().lists.Domains()), // distinct names, across lists
 		zap.Dict("lists", lists...),

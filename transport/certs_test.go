@@ -62,7 +62,7 @@ func TestCertRotation(t *testing.T) {
 	}
 	// The connection made before the rotation still answers.
 	dc := &dns.Conn{Conn: held}
-	if err := dc.WriteMsg(query("x.test")); err != nil {
+	if err := dc.WriteMsg(newQuery("x.test")); err != nil {
 		t.Fatal(err)
 	}
 	_ = held.SetReadDeadline(time.Now().Add(2 * time.Second))

@@ -43,7 +43,7 @@ func startDoH(t *testing.T, trusted Trusted, tlsOn bool) (string, *http.Client) 
 
 func packed(t *testing.T, name string) []byte {
 	t.Helper()
-	m := query(name)
+	m := newQuery(name)
 	m.Id = 0
 	b, err := m.Pack()
 	if err != nil {
@@ -176,7 +176,7 @@ func TestMinTTL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := query("x.test")
+			m := newQuery("x.test")
 			m.Response = true
 			tc.msg(m)
 			b, err := m.Pack() // compressed: names are pointers

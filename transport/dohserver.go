@@ -68,4 +68,11 @@ func (s *DoHServer) Serve() error {
 }
 
 // Shutdown stops accepting and waits (within ctx) for requests in flight.
-func (s *DoHServer) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// The listener is closed here too, for a server that never served.
+func (s *DoHServer) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}

@@ -75,7 +75,7 @@ func TestDoQ(t *testing.T) {
 			defer conn.CloseWithError(0, "")
 			// Two queries on one connection, each on its own stream.
 			for _, name := range []string{"a.test", "b.test"} {
-				r := doqExchange(t, conn, query(name))
+				r := doqExchange(t, conn, newQuery(name))
 				if got := txtOf(t, r); got != tc.want {
 					t.Errorf("%s: %q, want %q", name, got, tc.want)
 				}

@@ -113,7 +113,7 @@ func serveTest(t *testing.T, serve func() error, shutdown func(context.Context) 
 	})
 }
 
-func query(name string) *dns.Msg {
+func newQuery(name string) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
 	return m

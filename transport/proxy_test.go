@@ -63,7 +63,7 @@ func TestProxyProtocol(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			q, _ := query("x.test").Pack()
+			q, _ := newQuery("x.test").Pack()
 			var buf bytes.Buffer
 			buf.Write(tc.header)
 			buf.Write(binary.BigEndian.AppendUint16(nil, uint16(len(q))))

@@ -28,7 +28,7 @@ func TestStreamPipelining(t *testing.T) {
 		if i < 10 {
 			name = "slow." + name
 		}
-		m := query(name)
+		m := newQuery(name)
 		m.Id = uint16(i)
 		slow[m.Id] = i < 10
 		if err := c.WriteMsg(m); err != nil {
@@ -73,7 +73,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 			defer c.Close()
 			start := time.Now()
 			if tc.query != "" {
-				if err := c.WriteMsg(query(tc.query)); err != nil {
+				if err := c.WriteMsg(newQuery(tc.query)); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := c.ReadMsg(); err != nil {
@@ -104,7 +104,7 @@ func TestStreamConnectionCap(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if err := c.WriteMsg(query("a.test")); err != nil {
+		if err := c.WriteMsg(newQuery("a.test")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.ReadMsg(); err != nil {
@@ -117,7 +117,7 @@ func TestStreamConnectionCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_ = c.WriteMsg(query("a.test"))
+	_ = c.WriteMsg(newQuery("a.test"))
 	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, err := c.ReadMsg(); err == nil {
 		t.Error("third connection answered over a cap of 2")
@@ -133,7 +133,7 @@ func TestStreamConnectionCap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = c.WriteMsg(query("a.test"))
+		_ = c.WriteMsg(newQuery("a.test"))
 		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		_, err = c.ReadMsg()
 		c.Close()
@@ -155,9 +155,9 @@ func TestStreamIgnoresResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	resp := query("r.test")
+	resp := newQuery("r.test")
 	resp.Response, resp.Id = true, 1
-	q := query("q.test")
+	q := newQuery("q.test")
 	q.Id = 2
 	for _, m := range []*dns.Msg{resp, q} {
 		if err := c.WriteMsg(m); err != nil {
@@ -206,7 +206,7 @@ func TestDoTClientIDAndALPN(t *testing.T) {
 			if p := conn.Conn.(*tls.Conn).ConnectionState().NegotiatedProtocol; p != "dot" {
 				t.Errorf("ALPN %q, want dot", p)
 			}
-			r, _, err := c.ExchangeWithConn(query("x.test"), conn)
+			r, _, err := c.ExchangeWithConn(newQuery("x.test"), conn)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,10 @@ func loadConfig(f *flags) (*config.Config, error) {
 }
 
 func (f *flags) overrides() config.Overrides {
-	return config.Overrides{Listen: f.listen, Upstreams: f.upstreams, Blocklists: f.blocklists, HTTP: f.http}
+	return config.Overrides{
+		Listen: f.listen, Upstreams: f.upstreams, Blocklists: f.blocklists, HTTP: f.http,
+		DoT: f.dot, DoH: f.doh, DoQ: f.doq, TLSCert: f.tlsCert, TLSKey: f.tlsKey,
+	}
 }
 
 // newLogger builds the process logger from the `log` section.

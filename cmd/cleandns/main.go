@@ -32,6 +32,10 @@ type flags struct {
 	upstreams  []string
 	http       string
 	blocklists []string
+	dot, doh   []string
+	doq        []string
+	tlsCert    string
+	tlsKey     string
 }
 
 func newRoot() *cobra.Command {
@@ -39,7 +43,7 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cleandns",
 		Short:         "A filtering DNS forwarder for clean networks",
-		Long:          "cleandns answers DNS over UDP and TCP, blocks the names on its lists and forwards the rest.\nWithout a command it serves, like `cleandns serve`.",
+		Long:          "cleandns answers DNS over UDP, TCP, TLS, HTTPS and QUIC, blocks the names on its lists and forwards the rest.\nWithout a command it serves, like `cleandns serve`.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -51,6 +55,11 @@ func newRoot() *cobra.Command {
 	pf.StringArrayVar(&f.upstreams, "upstream", nil, "upstream resolver, replacing upstreams.servers (repeatable)")
 	pf.StringVar(&f.http, "http", "", "address for /metrics and /healthz, replacing http.listen")
 	pf.StringArrayVar(&f.blocklists, "blocklist", nil, "blocklist file, URL or builtin:NAME added to blocking.lists (repeatable)")
+	pf.StringArrayVar(&f.dot, "dot", nil, "address to serve DNS over TLS on (port 853 if none), replacing tls.dot (repeatable)")
+	pf.StringArrayVar(&f.doh, "doh", nil, "address to serve DNS over HTTPS on (port 443 if none), replacing tls.doh (repeatable)")
+	pf.StringArrayVar(&f.doq, "doq", nil, "address to serve DNS over QUIC on (UDP, port 853 if none), replacing tls.doq (repeatable)")
+	pf.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate file of the encrypted listeners, replacing tls.cert_file")
+	pf.StringVar(&f.tlsKey, "tls-key", "", "PEM key file of the encrypted listeners, replacing tls.key_file")
 	root.AddCommand(
 		&cobra.Command{
 			Use:   "serve",

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/transport"
+)
+
+// openEncrypted opens the `tls` section's listeners. They are opened once,
+// at Start: a reload swaps the pipeline behind them (and the certificate
+// files are watched on their own), but changes to their addresses take
+// effect at the next restart.
+func (s *Server) openEncrypted(cfg transport.Config) error {
+	m, err := transport.NewMetrics(s.registry)
+	if err != nil {
+		return err
+	}
+	ls, err := transport.Open(cfg, func(p string) dns.Handler { return s.edge.For(p) }, m, s.log.Named("tls"))
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	ls.Serve(s.errc)
+	s.encrypted = ls
+	return nil
+}
+
+// EncryptedAddrs are the bound addresses of protocol ("dot", "doh" or
+// "doq"), in config order.
+func (s *Server) EncryptedAddrs(protocol string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.encrypted == nil {
+		return nil
+	}
+	return s.encrypted.Addrs(protocol)
+}
+
+// encryptedChanged says whether a reload changed what only a restart applies.
+func encryptedChanged(prev, next *config.Config) bool {
+	return !reflect.DeepEqual(prev.TLS, next.TLS)
+}
