@@ -58,7 +58,7 @@ func NewAccess(cfg AccessConfig) (*Access, error) {
 			continue
 		}
 		if _, err := parsePrefix(strings.TrimSpace(a)); err != nil {
-			return nil, fmt.Errorf("access.allow[%d]: %q is neither a network (CIDR, e.g. 10.0.0.0/8) nor id:CLIENT-ID", i, a)
+			return nil, fmt.Errorf("access.allow[%d]: %q is not a network (want CIDR, e.g. 10.0.0.0/8, or id:CLIENT-ID)", i, a)
 		}
 		nets = append(nets, a)
 	}

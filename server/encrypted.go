@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/miekg/dns"
-
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/transport"
 )
@@ -19,7 +17,7 @@ func (s *Server) openEncrypted(cfg transport.Config) error {
 	if err != nil {
 		return err
 	}
-	ls, err := transport.Open(cfg, func(p string) dns.Handler { return s.edge.For(p) }, m, s.log.Named("tls"))
+	ls, err := transport.Open(cfg, s.edge, m, s.log.Named("tls"))
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}

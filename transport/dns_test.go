@@ -34,7 +34,9 @@ func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ time.Time, buf []by
 	return err != nil
 }
 
-func (f fakeHandler) ServeResumed(w dns.ResponseWriter, r *dns.Msg) { _ = w.WriteMsg(answer(r, "resumed")) }
+func (f fakeHandler) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
+	_ = w.WriteMsg(answer(r, "resumed"))
+}
 
 func TestListenDNSFeedsTheHandler(t *testing.T) {
 	for _, tt := range []struct {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/query"
 	"golang.org/x/net/netutil"
 )
 
@@ -24,7 +26,7 @@ type DoHServer struct {
 // NewDoHServer serves h on ln; tlsConf nil means plain HTTP. Connections
 // beyond maxConns wait to be accepted; idle ones close after idle.
 func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
-	open := m.Open.WithLabelValues("doh")
+	open := m.Open.WithLabelValues(query.ProtoDoH)
 	mux := http.NewServeMux()
 	mux.Handle(dohPath, h)
 	mux.Handle(dohPath+"/", h)

@@ -14,6 +14,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/quic-go/quic-go"
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // DoQ error codes (RFC 9250 §4.3).
@@ -64,7 +66,7 @@ func (s *DoQServer) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve accepts connections until Shutdown; it returns nil then.
 func (s *DoQServer) Serve() error {
-	open := s.metrics.Open.WithLabelValues("doq")
+	open := s.metrics.Open.WithLabelValues(query.ProtoDoQ)
 	for {
 		conn, err := s.ln.Accept(context.Background())
 		if err != nil {

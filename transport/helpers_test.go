@@ -39,9 +39,17 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.C
 // echo answers every query with an A record (TTL 300) and a TXT record
 // saying who asked: "client=ADDR id=ID". Names under slow. wait first.
 func echo(slow time.Duration) dns.HandlerFunc {
+	return echoGate(slow, nil)
+}
+
+// echoGate is echo whose slow names also wait for gate to close.
+func echoGate(slow time.Duration, gate <-chan struct{}) dns.HandlerFunc {
 	return func(w dns.ResponseWriter, r *dns.Msg) {
 		if strings.HasPrefix(r.Question[0].Name, "slow.") {
 			time.Sleep(slow)
+			if gate != nil {
+				<-gate
+			}
 		}
 		if strings.HasPrefix(r.Question[0].Name, "drop.") {
 			return

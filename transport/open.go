@@ -8,8 +8,9 @@ import (
 	"net"
 	"time"
 
-	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // server is what every encrypted listener is.
@@ -32,9 +33,9 @@ type named struct {
 	server
 }
 
-// Open binds every configured address. handler returns the dns.Handler of
-// a protocol ("dot", "doh", "doq"). On error nothing stays open.
-func Open(cfg Config, handler func(protocol string) dns.Handler, m *Metrics, log *zap.Logger) (_ *Listeners, err error) {
+// Open binds every configured address, each listener feeding
+// h.For(its protocol). On error nothing stays open.
+func Open(cfg Config, h Handler, m *Metrics, log *zap.Logger) (_ *Listeners, err error) {
 	ls := &Listeners{}
 	if !cfg.Enabled() {
 		return ls, nil
@@ -63,8 +64,8 @@ func Open(cfg Config, handler func(protocol string) dns.Handler, m *Metrics, log
 			return nil, fmt.Errorf("tls.dot: %w", err)
 		}
 		ln = tls.NewListener(ln, TLSConfig(ls.certs, "dot"))
-		sc := StreamConfig{Protocol: "dot", IdleTimeout: cfg.IdleTimeout, MaxConnections: cfg.MaxConnections, ClientID: sni}
-		ls.add("dot", NewStreamServer(ln, handler("dot"), sc, m, log))
+		sc := StreamConfig{Protocol: query.ProtoDoT, IdleTimeout: cfg.IdleTimeout, MaxConnections: cfg.MaxConnections, ClientID: sni}
+		ls.add(query.ProtoDoT, NewStreamServer(ln, h.For(query.ProtoDoT), sc, m, log))
 	}
 	for _, a := range cfg.DoH {
 		ln, err := listenTCP(WithPort(a, "443"), trusted)
@@ -75,19 +76,19 @@ func Open(cfg Config, handler func(protocol string) dns.Handler, m *Metrics, log
 		if ls.certs != nil {
 			tc = TLSConfig(ls.certs, "h2", "http/1.1")
 		}
-		ls.add("doh", NewDoHServer(ln, NewDoH(handler("doh"), trusted), tc, maxConns(cfg), cfg.IdleTimeout, m, log))
+		ls.add(query.ProtoDoH, NewDoHServer(ln, NewDoH(h.For(query.ProtoDoH), trusted), tc, maxConns(cfg), cfg.IdleTimeout, m, log))
 	}
 	for _, a := range cfg.DoQ {
 		pc, err := net.ListenPacket("udp", WithPort(a, "853"))
 		if err != nil {
 			return nil, fmt.Errorf("tls.doq: %w", err)
 		}
-		s, err := NewDoQServer(pc, handler("doq"), TLSConfig(ls.certs, "doq"), cfg.IdleTimeout, cfg.MaxConnections, sni, m, log)
+		s, err := NewDoQServer(pc, h.For(query.ProtoDoQ), TLSConfig(ls.certs, "doq"), cfg.IdleTimeout, cfg.MaxConnections, sni, m, log)
 		if err != nil {
 			pc.Close()
 			return nil, err
 		}
-		ls.add("doq", s)
+		ls.add(query.ProtoDoQ, s)
 	}
 	return ls, nil
 }

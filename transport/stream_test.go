@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,13 @@ import (
 // any answer: all come back (no per-connection cap, unlike miekg's default
 // of 128), and a slow query does not hold up the fast ones behind it.
 func TestStreamPipelining(t *testing.T) {
-	s, _ := startStream(t, echo(300*time.Millisecond), StreamConfig{Protocol: "tcp"}, nil)
+	// The slow queries wait until every fast answer has been read: answered
+	// in order, the fast ones behind them would never come.
+	gate := make(chan struct{})
+	var open sync.Once
+	release := func() { open.Do(func() { close(gate) }) }
+	s, _ := startStream(t, echoGate(0, gate), StreamConfig{Protocol: "tcp", MaxInFlight: 20}, nil)
+	t.Cleanup(release) // runs before the server's Shutdown, which waits for them
 	c, err := dns.Dial("tcp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +53,9 @@ func TestStreamPipelining(t *testing.T) {
 			t.Errorf("slow answer %d came back as answer %d, before fast ones", r.Id, i)
 		}
 		seen[r.Id] = true
+		if i == n-11 {
+			release()
+		}
 	}
 	if len(seen) != n {
 		t.Errorf("%d distinct answers, want %d", len(seen), n)
