@@ -1,6 +1,7 @@
 package blocklist
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -95,6 +96,14 @@ func TestAdGuardCorpus(t *testing.T) {
 			"axb.org": "block", "ab.org": "block", "s.axyzb.org": "block", "ba.org": "none", "xab.org": "none"}},
 		{"://x^ the name only", "://colon.org^", "", map[string]string{
 			"colon.org": "block", "sub.colon.org": "none"}},
+		{"http://x^ the name only; //x^, |http://x^, https://x^ nothing", "http://h.org^\n//s.org^\n|http://b.org^\nhttps://never.org^", "", map[string]string{
+			"h.org": "block", "s.org": "none", "b.org": "none", "x.h.org": "none", "never.org": "none"}},
+		{"||address^", "||192.0.2.1^", "", map[string]string{
+			"192.0.2.1": "block", "a.192.0.2.1": "block", "92.0.2.1": "none"}},
+		{".x without ^ unanchored", ".l30.js", "", map[string]string{
+			"a.l30.js": "block", "a.l30.json": "block", "l30.js": "none"}},
+		{"://*.x^ subdomains only", "://*.sub.org^", "", map[string]string{
+			"a.sub.org": "block", "sub.org": "none"}},
 		{"|x^ the name only", "|exact.org^", "", map[string]string{
 			"exact.org": "block", "sub.exact.org": "none"}},
 		{"x^ unanchored", "ads.com^", "", map[string]string{
@@ -186,6 +195,29 @@ func TestMatchQueryAllocs(t *testing.T) {
 		query := Query{Name: name, Type: dns.TypeAAAA, Client: netip.MustParseAddr("10.1.2.3"), Group: "kids"}
 		if n := testing.AllocsPerRun(100, func() { m.MatchQuery(query) }); n != 0 {
 			t.Errorf("MatchQuery(%q): %v allocations, want 0", name, n)
+		}
+	}
+}
+
+// TestExtRulesOutliveReadBuffer loads rules of every kind the extSet
+// keeps, then enough lines for the read buffer to be filled again: the
+// rules must not point into it.
+func TestExtRulesOutliveReadBuffer(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("||192.0.2.1^\n||ad*.pat.example^\n||mod.example^$dnstype=A,client=kids|10.0.0.0/8,ctag=lab\n")
+	b.WriteString("||rw.example^$dnsrewrite=NOERROR;MX;10 mx.example\n192.0.2.9 nas.lan\naddress=/lab.lan/192.0.2.8\n")
+	b.WriteString("*$denyallow=keep.example|org|lan|arpa\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "||filler%d.example.net^\n", i)
+	}
+	m := queryMatcher(t, b.String(), "")
+	for query, want := range map[string]string{
+		"192.0.2.1": "block", "adx.pat.example": "block", "mod.example#kids": "block", "mod.example#lab": "block",
+		"mod.example@10.1.1.1": "block", "rw.example/MX": "rewrite MX\t10 mx.example.",
+		"nas.lan": "rewrite A\t192.0.2.9", "x.lab.lan": "rewrite A\t192.0.2.8", "keep.example": "none", "other.example": "block",
+	} {
+		if got := verdictOf(m.MatchQuery(q(query))); got != want {
+			t.Errorf("%s: %s, want %s", query, got, want)
 		}
 	}
 }

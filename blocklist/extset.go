@@ -22,6 +22,14 @@ type extSet struct {
 	off   []uint64
 	index map[uint64][]int32
 	scan  []int32
+	// filter has a bit set for each key of index (16 bits per key), so that
+	// most labels and suffixes of a name cost a bit test, not a map lookup.
+	filter []uint64
+}
+
+func (x *extSet) mayHave(key uint64) bool {
+	w := x.filter[(key>>6)&uint64(len(x.filter)-1)]
+	return w&(1<<(key&63)) != 0
 }
 
 // labelTag keeps the keys of labels apart from those of suffixes.
@@ -55,6 +63,14 @@ func newExtSet(rules []extEntry) *extSet {
 		default:
 			x.scan = append(x.scan, int32(i))
 		}
+	}
+	words := 1
+	for words*64 < 16*len(x.index) {
+		words *= 2
+	}
+	x.filter = make([]uint64, words)
+	for k := range x.index {
+		x.filter[(k>>6)&uint64(words-1)] |= 1 << (k & 63)
 	}
 	return x
 }
@@ -150,11 +166,15 @@ func (x *extSet) each(name string, try func(int32)) {
 			lh = (lh ^ c) * fnvPrime
 			continue
 		}
-		for _, j := range x.index[finalize(h)] {
-			try(j)
+		if k := finalize(h); x.mayHave(k) {
+			for _, j := range x.index[k] {
+				try(j)
+			}
 		}
-		for _, j := range x.index[finalize(finalize(lh)^labelTag)] {
-			try(j)
+		if k := finalize(finalize(lh) ^ labelTag); x.mayHave(k) {
+			for _, j := range x.index[k] {
+				try(j)
+			}
 		}
 		h, lh = (h^'.')*fnvPrime, fnvOffset
 	}

@@ -88,8 +88,9 @@ func parseLine(line string, emit func(Entry)) error {
 	switch {
 	case isCosmetic(line):
 		return fmt.Errorf("cosmetic filter: %w", ErrUnsupported)
-	case allow || line[0] == '|' || strings.HasSuffix(line, "^") || strings.HasSuffix(line, "^|") ||
-		strings.HasPrefix(line, "://") || strings.ContainsRune(line, '$'):
+	case allow || line[0] == '|' || line[0] == '.' || strings.HasSuffix(line, "^") || strings.HasSuffix(line, "^|") ||
+		strings.HasPrefix(line, "://") || strings.HasPrefix(line, "//") || strings.HasPrefix(line, "http://") ||
+		strings.ContainsRune(line, '$'):
 		return parseAdblock(line, allow, emit)
 	case strings.HasPrefix(line, "address=/"), strings.HasPrefix(line, "server=/"), strings.HasPrefix(line, "local=/"):
 		return parseDnsmasq(line, emit)

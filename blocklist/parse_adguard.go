@@ -80,13 +80,12 @@ func plainPattern(pat string) (Entry, bool) {
 	if !ok {
 		return e, false // no end anchor: "||ads" matches "adserver.com" too
 	}
+	host, exact := cutHostAnchor(rest)
 	switch {
+	case exact:
+		rest, e.Exact = host, true
 	case strings.HasPrefix(rest, "||"):
 		rest = rest[2:]
-	case strings.HasPrefix(rest, "|"):
-		rest, e.Exact = rest[1:], true
-	case strings.HasPrefix(rest, "://"):
-		rest, e.Exact = rest[3:], true
 	case strings.HasPrefix(rest, "*."):
 		rest, e.Below = rest[2:], true
 	case strings.HasPrefix(rest, "."):
@@ -106,12 +105,34 @@ func emitDomain(e Entry, emit func(Entry)) error {
 	d, err := normalizeDomain(e.Domain)
 	if err != nil {
 		if p, _ := scanName(strings.TrimSuffix(strings.ToLower(e.Domain), ".")); p == nameNumeric {
-			return fmt.Errorf("address rule %q: %w", e.Domain, ErrUnsupported)
+			// "||1.2.3.4^": AdGuard matches it as a name, so a query for the
+			// address as a name (and names under it) is blocked.
+			return emitAddressName(e, emit)
 		}
 		return err
 	}
 	e.Domain = d
 	emit(e)
+	return nil
+}
+
+// emitAddressName emits a domain rule whose last label is numeric, which
+// the domain table refuses, as a pattern.
+func emitAddressName(e Entry, emit func(Entry)) error {
+	d := strings.Clone(strings.ToLower(strings.TrimSuffix(e.Domain, "."))) // not the read buffer
+	start := anchorLabel
+	switch {
+	case e.Exact:
+		start = anchorHost
+	case e.Below:
+		d = "." + d
+		start = anchorNone
+	}
+	text := d
+	if e.Allow {
+		text = "@@" + d
+	}
+	emit(Entry{ext: &extRule{text: text, canon: text + "$", allow: e.Allow, pat: pattern{start: start, end: true, parts: []string{d}}}})
 	return nil
 }
 

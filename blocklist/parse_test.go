@@ -57,7 +57,6 @@ func TestParseLine(t *testing.T) {
 		{"adblock scheme exact", "://ads.example.com^", []Entry{{Domain: "ads.example.com", Exact: true}}, false, false},
 		{"adblock badfilter", "||ads.example.com^$badfilter", []Entry{{Domain: "ads.example.com", Off: true}}, false, false},
 		{"adblock exception badfilter", "@@||ads.example.com^$badfilter", []Entry{{Domain: "ads.example.com", Allow: true, Off: true}}, false, false},
-		{"adblock address", "||1.2.3.4^", nil, true, false},
 		{"adblock unknown modifier", "||ads.example.com^$script,important", nil, true, false},
 		{"adblock empty rewrite", "||ads.example.com^$dnsrewrite", nil, false, true},
 		{"cosmetic scriptlet", "example.com#%#//scriptlet('abort-on-property-read', 'ads')", nil, true, false},

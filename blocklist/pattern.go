@@ -38,13 +38,10 @@ func compilePattern(p string) (pattern, error) {
 	if len(p) > maxPatternLen {
 		return pt, errors.New("pattern longer than 512 characters")
 	}
-	switch {
-	case strings.HasPrefix(p, "||"):
-		pt.start, p = anchorLabel, p[2:]
-	case strings.HasPrefix(p, "|"):
-		pt.start, p = anchorHost, p[1:]
-	case strings.HasPrefix(p, "://"):
-		pt.start, p = anchorHost, p[3:]
+	if rest, ok := cutHostAnchor(p); ok {
+		pt.start, p = anchorHost, rest
+	} else if rest, ok := strings.CutPrefix(p, "||"); ok {
+		pt.start, p = anchorLabel, rest
 	}
 	if rest, ok := strings.CutSuffix(p, "|"); ok {
 		p, pt.end = rest, true
@@ -64,6 +61,26 @@ func compilePattern(p string) (pattern, error) {
 	return pt, nil
 }
 
+// cutHostAnchor removes what anchors a pattern at the start of the name:
+// "|", or the end of the "http://" AdGuard's engine puts before it ("://",
+// "http://"). AdGuard's engine matches no name with "//", "|http://" or
+// "https://" rules (bench/urlfilter checks it): they stay, and make the
+// pattern match nothing.
+func cutHostAnchor(p string) (string, bool) {
+	if strings.HasPrefix(p, "//") || strings.HasPrefix(p, "|http://") {
+		return p, false
+	}
+	for _, prefix := range [...]string{"http://", "://"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			return rest, true
+		}
+	}
+	if strings.HasPrefix(p, "|") && !strings.HasPrefix(p, "||") {
+		return p[1:], true
+	}
+	return p, false
+}
+
 // match reports whether the pattern matches name, in any case. It
 // allocates nothing: literals are compared with the name's case folded.
 func (pt *pattern) match(name string) bool {
@@ -72,11 +89,14 @@ func (pt *pattern) match(name string) bool {
 	if len(parts) == 1 {
 		return pt.matchFirst(name, first, pt.end)
 	}
+	if last := parts[len(parts)-1]; pt.end && !hasFoldAt(name, len(name)-len(last), last) {
+		return false // the cheap test first: most names end otherwise
+	}
 	// Place the first literal at each position its anchor allows, then the
 	// rest greedily: leftmost placement of each middle literal is optimal
 	// for a glob, and the last is tried at the end when the pattern is
 	// anchored there.
-	for at := 0; at <= len(name); at++ {
+	for at := 0; at <= len(name); at = pt.nextStart(name, at) {
 		if !pt.startsAt(name, at) || !hasFoldAt(name, at, first) {
 			continue
 		}
@@ -96,7 +116,7 @@ func (pt *pattern) matchFirst(name, lit string, end bool) bool {
 		at := len(name) - len(lit)
 		return at >= 0 && pt.startsAt(name, at) && hasFoldAt(name, at, lit)
 	}
-	for at := 0; at+len(lit) <= len(name); at++ {
+	for at := 0; at+len(lit) <= len(name); at = pt.nextStart(name, at) {
 		if pt.startsAt(name, at) && hasFoldAt(name, at, lit) {
 			return true
 		}
@@ -105,6 +125,18 @@ func (pt *pattern) matchFirst(name, lit string, end bool) bool {
 		}
 	}
 	return false
+}
+
+// nextStart is the next offset after at where the start anchor may allow a
+// match: for "||", the start of the next label.
+func (pt *pattern) nextStart(name string, at int) int {
+	if pt.start != anchorLabel {
+		return at + 1
+	}
+	if i := strings.IndexByte(name[at:], '.'); i >= 0 {
+		return at + i + 1
+	}
+	return len(name) + 1
 }
 
 // startsAt reports whether the start anchor allows a match at offset at.
