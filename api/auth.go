@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // access is what a request's token opens.
@@ -98,13 +100,14 @@ func (a *API) guard(need access, action string, h handler) http.Handler {
 }
 
 // audit logs an admin action. The query string is logged (it holds the
-// action's parameters); headers, where tokens travel, never are.
+// action's parameters) with secret-looking values and URLs redacted;
+// headers, where tokens travel, never are.
 func (a *API) audit(action string, c who, r *http.Request, status int, err error) {
 	fields := []zap.Field{
 		zap.String("action", action),
 		zap.String("token", c.kind.String()),
 		zap.String("remote", c.remote),
-		zap.String("params", r.URL.RawQuery),
+		zap.String("params", redact.Query(r.URL.RawQuery)),
 		zap.Int("status", status),
 	}
 	if err != nil {

@@ -133,7 +133,7 @@ func (m *Manager) download(ctx context.Context, s *source, loaded bool, now time
 		os.Remove(f.Name())
 		return listContent{}, err
 	}
-	meta := storeMeta{URL: s.location, ETag: res.etag, LastModified: res.lastModified, Fetched: now, SHA256: res.sum}
+	meta := storeMeta{URL: s.name, ETag: res.etag, LastModified: res.lastModified, Fetched: now, SHA256: res.sum}
 	return listContent{
 		text: f,
 		close: func() {
@@ -141,7 +141,7 @@ func (m *Manager) download(ctx context.Context, s *source, loaded bool, now time
 			os.Remove(f.Name()) // fails harmlessly once kept (renamed)
 		},
 		keep: func() {
-			if err := m.store.keep(f, meta); err != nil {
+			if err := m.store.keep(f, s.location, meta); err != nil {
 				m.log.Warn("could not keep a copy of the list", zap.String("list", s.name), zap.Error(err))
 			}
 		},

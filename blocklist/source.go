@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"net/url"
 	"os"
 	"strings"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // sourceKind says where a list comes from, which decides how it is loaded.
@@ -50,26 +51,16 @@ func classify(s string) sourceKind {
 // without the user information and query of a URL, where download tokens
 // live. Block answers carry the name in their Extended DNS Error text, so
 // every DNS client could otherwise read a list's secret.
-func displayName(location string) string {
-	u, err := url.Parse(location)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return location
-	}
-	redacted := u.User != nil || u.RawQuery != "" || u.Fragment != ""
-	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
-	if redacted {
-		return u.String() + "?…"
-	}
-	return u.String()
-}
+func displayName(location string) string { return redact.URL(location) }
 
-// redactErr removes a source's location from an error's text (URL errors
-// quote the whole URL).
+// redactErr removes the secrets of every URL from an error's text: the
+// source's own, which net/http quotes rewritten (its password as ***, its
+// token not), and a redirect's Location.
 func (s *source) redactErr(err error) error {
-	if err == nil || s.location == s.name || !strings.Contains(err.Error(), s.location) {
-		return err
+	if err != nil && s.location != s.name && strings.Contains(err.Error(), s.location) {
+		err = errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), s.location, s.name))
+	return redact.Error(err)
 }
 
 // fingerprintSeed keys the fingerprints of this process. They are compared

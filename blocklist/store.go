@@ -20,7 +20,7 @@ type store struct {
 
 // storeMeta is written beside each copy.
 type storeMeta struct {
-	URL          string    `json:"url"`
+	URL          string    `json:"url"` // for a reader of the folder: redacted, as the list's name; the file name comes from the full URL
 	ETag         string    `json:"etag,omitempty"`
 	LastModified string    `json:"last_modified,omitempty"`
 	Fetched      time.Time `json:"fetched"`
@@ -113,11 +113,11 @@ func (s store) tempFile() (*os.File, error) {
 	return f, nil
 }
 
-// keep makes f, a download from tempFile, the stored copy of meta.URL. The
+// keep makes f, a download from tempFile, the stored copy of url. The
 // list is renamed into place before its metadata is written, so a crash
 // between the two leaves old validators, which only cost a full download,
 // never new validators beside old content. f stays open and readable.
-func (s store) keep(f *os.File, meta storeMeta) error {
+func (s store) keep(f *os.File, url string, meta storeMeta) error {
 	if s.dir == "" {
 		return nil
 	}
@@ -125,7 +125,7 @@ func (s store) keep(f *os.File, meta storeMeta) error {
 	if err != nil {
 		return err
 	}
-	dataPath, metaPath := s.paths(meta.URL)
+	dataPath, metaPath := s.paths(url)
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("store %s: %w", dataPath, err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // EnvPrefix starts every environment variable cleandns reads:
@@ -80,11 +82,11 @@ func Load(src Source, o Overrides) (*Config, error) {
 		mapstructure.TextUnmarshallerHookFunc(),
 	)))
 	if err != nil {
-		return nil, attribute(src, unwrapDecode(err))
+		return nil, redact.Error(attribute(src, unwrapDecode(err)))
 	}
 	o.apply(&cfg)
 	if err := cfg.Validate(); err != nil {
-		return nil, attribute(src, err)
+		return nil, redact.Error(attribute(src, err)) // errors quote the values, URLs with their secrets
 	}
 	return &cfg, nil
 }

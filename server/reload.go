@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // Reload switches to the config load returns, without dropping a query: it
@@ -24,12 +25,13 @@ func (s *Server) Reload(load func() (*config.Config, error)) error {
 	}
 	if err != nil {
 		s.metrics.ConfigReloadSuccess.Set(0)
+		err = redact.Error(err)
 		s.log.Error("reload rejected; the previous config keeps serving", zap.Error(err))
 		return err
 	}
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
-	s.log.Info("config reloaded", zap.Strings("listen", cfg.Listen), zap.Strings("upstreams", cfg.Upstreams.Servers))
+	s.log.Info("config reloaded", zap.Strings("listen", cfg.Listen), zap.Strings("upstreams", redact.Strings(cfg.Upstreams.Servers)))
 	return nil
 }
 

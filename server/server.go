@@ -23,6 +23,7 @@ import (
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
+	"github.com/cleandns/cleandns/internal/redact"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
@@ -285,7 +286,7 @@ func (s *Server) logStart() {
 		zap.String("http", s.httpAddr),
 		zap.Int("domains", s.gen.Load().lists.Domains()), // distinct names, across lists
 		zap.Dict("lists", lists...),
-		zap.Strings("upstreams", cfg.Upstreams.Servers),
+		zap.Strings("upstreams", redact.Strings(cfg.Upstreams.Servers)),
 		zap.Bool("blocking", cfg.Blocking.Enabled),
 		zap.Bool("cache", cfg.Cache.Enabled),
 	)

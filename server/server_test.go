@@ -34,8 +34,14 @@ func boot(t testing.TB, yaml string) *Server {
 // it serves.
 func bootConfig(t testing.TB, cfg *config.Config) *Server {
 	t.Helper()
+	return bootDeps(t, cfg, Deps{Version: "test"})
+}
+
+// bootDeps is bootConfig with the server's Deps given, a logger say.
+func bootDeps(t testing.TB, cfg *config.Config, deps Deps) *Server {
+	t.Helper()
 	useTempState(t, cfg)
-	s, err := New(cfg, Deps{Version: "test"})
+	s, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // Protocol names, also the protocol label of the upstream metrics.
@@ -22,7 +24,8 @@ const (
 
 // endpoint is one parsed upstream address.
 type endpoint struct {
-	raw        string // as configured; the upstream's name in metrics and logs
+	raw        string // as configured; it may carry a secret (a DoH token)
+	name       string // raw redacted: the upstream's name in metrics, the status and logs
 	proto      string
 	host       string // IP address or host name, without brackets
 	port       uint16
@@ -43,7 +46,7 @@ var errMissingPort = errors.New("missing port")
 
 // parseEndpoint accepts the upstream forms documented on Config.Servers.
 func parseEndpoint(s string) (endpoint, error) {
-	e := endpoint{raw: s}
+	e := endpoint{raw: s, name: redact.URL(s)}
 	scheme, rest, found := strings.Cut(s, "://")
 	if !found {
 		scheme, rest = "udp", s
@@ -71,7 +74,7 @@ func parseEndpoint(s string) (endpoint, error) {
 }
 
 func parseDoH(s string) (endpoint, error) {
-	e := endpoint{raw: s, proto: ProtoDoH}
+	e := endpoint{raw: s, name: redact.URL(s), proto: ProtoDoH}
 	u, err := url.Parse(s)
 	if err != nil {
 		return e, err

@@ -120,21 +120,21 @@ func (f *Forwarder) attempt(ctx context.Context, q *dns.Msg, u *upstream) result
 	r, err := u.t.exchange(actx, q)
 	elapsed := f.now().Sub(start)
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
-		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
+		return result{err: fmt.Errorf("%s: %w", u.ep.name, err)}
 	}
-	f.m.Duration.WithLabelValues(u.ep.raw, u.ep.proto).Observe(elapsed.Seconds())
+	f.m.Duration.WithLabelValues(u.ep.name, u.ep.proto).Observe(elapsed.Seconds())
 	if err == nil && r.Rcode == dns.RcodeRefused {
 		err = errRefused
 	}
 	if err != nil {
-		f.m.Errors.WithLabelValues(u.ep.raw, reason(err)).Inc()
+		f.m.Errors.WithLabelValues(u.ep.name, reason(err)).Inc()
 		f.markFailed(u)
-		return result{err: fmt.Errorf("%s: %w", u.ep.raw, err)}
+		return result{err: fmt.Errorf("%s: %w", u.ep.name, err)}
 	}
 	if r.Rcode == dns.RcodeServerFailure {
 		// Counted, but not a health failure: it may concern this name only.
-		f.m.Errors.WithLabelValues(u.ep.raw, reasonServfail).Inc()
+		f.m.Errors.WithLabelValues(u.ep.name, reasonServfail).Inc()
 	}
 	f.markSucceeded(u, elapsed)
-	return result{reply: r, from: u.ep.raw}
+	return result{reply: r, from: u.ep.name}
 }

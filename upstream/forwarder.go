@@ -115,11 +115,11 @@ func (f *Forwarder) newGroup(zone, strategy string, servers []string, d *dialer,
 		if zone != "" {
 			u.probe = zone
 		}
-		f.m.Healthy.WithLabelValues(ep.raw).Set(1)
+		f.m.Healthy.WithLabelValues(ep.name).Set(1)
 		// Every reason at 0 from the start, so increase() in an alert
 		// sees the first failure.
 		for _, r := range reasons {
-			f.m.Errors.WithLabelValues(ep.raw, r)
+			f.m.Errors.WithLabelValues(ep.name, r)
 		}
 		g.ups = append(g.ups, u)
 		f.all = append(f.all, u)
@@ -159,7 +159,7 @@ func (f *Forwarder) Upstreams() []Status {
 	var out []Status
 	add := func(g *group) {
 		for _, u := range g.ups {
-			out = append(out, Status{Name: u.ep.raw, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy()})
+			out = append(out, Status{Name: u.ep.name, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy()})
 		}
 	}
 	add(f.def)
@@ -184,4 +184,4 @@ func (f *Forwarder) Close() error {
 	return nil
 }
 
-func zapUpstream(u *upstream) zap.Field { return zap.String("upstream", u.ep.raw) }
+func zapUpstream(u *upstream) zap.Field { return zap.String("upstream", u.ep.name) }

@@ -87,7 +87,7 @@ func (u *upstream) stopProbing() bool {
 func (f *Forwarder) markFailed(u *upstream) {
 	wentDown, startProbe := u.failed(f.cfg.MaxFails)
 	if wentDown {
-		f.m.Healthy.WithLabelValues(u.ep.raw).Set(0)
+		f.m.Healthy.WithLabelValues(u.ep.name).Set(0)
 		f.log.Warn("upstream marked down", zapUpstream(u))
 	}
 	if !startProbe {
@@ -104,7 +104,7 @@ func (f *Forwarder) markFailed(u *upstream) {
 
 func (f *Forwarder) markSucceeded(u *upstream, d time.Duration) {
 	if u.succeeded(d) {
-		f.m.Healthy.WithLabelValues(u.ep.raw).Set(1)
+		f.m.Healthy.WithLabelValues(u.ep.name).Set(1)
 		f.log.Info("upstream back up", zapUpstream(u))
 	}
 }

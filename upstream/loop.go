@@ -35,7 +35,7 @@ func (f *Forwarder) CheckSelf(listen []string) error {
 	}
 	for _, u := range f.all {
 		if a, ok := u.ep.ip(); ok {
-			check("upstream", u.ep.raw, netip.AddrPortFrom(a, u.ep.port))
+			check("upstream", u.ep.name, netip.AddrPortFrom(a, u.ep.port))
 		}
 	}
 	for _, b := range f.bootstrap {
@@ -159,7 +159,7 @@ func (f *Forwarder) ProbeLoop(ctx context.Context, d *LoopDetector) []string {
 	var loops []string
 	for _, u := range f.all {
 		if d.came(u.ep.raw) {
-			loops = append(loops, u.ep.raw)
+			loops = append(loops, u.ep.name)
 			f.m.Loops.Inc()
 			f.log.Error("forwarding loop: a probe sent to this upstream came back to cleandns; "+
 				"the upstream forwards to us, so queries to it will loop until they time out",

@@ -22,16 +22,22 @@ func TestCheckConfigRejectsEmpty(t *testing.T) {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		root := newRoot()
-		var out bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&out)
-		root.SetArgs([]string{"check-config", path})
-		err := root.ExecuteContext(context.Background())
+		out, err := checkConfig(path)
 		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "empty") {
-			t.Errorf("check-config on %q: %v (output %q), want an error naming the file", text, err, out.String())
+			t.Errorf("check-config on %q: %v (output %q), want an error naming the file", text, err, out)
 		}
 	}
+}
+
+// checkConfig runs `cleandns check-config path` and returns its output.
+func checkConfig(path string) (string, error) {
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"check-config", path})
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
 }
 
 // TestEmptyConfigNeverReloaded is issue 15 item 4 on the real binary: the

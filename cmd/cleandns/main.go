@@ -13,6 +13,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -20,7 +22,7 @@ var version = "dev"
 
 func main() {
 	if err := newRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "cleandns:", err)
+		fmt.Fprintln(os.Stderr, "cleandns:", redact.Error(err))
 		os.Exit(1)
 	}
 }
