@@ -5,6 +5,7 @@ import (
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // maxInvalidShown is how many invalid lines of a list /status shows.
@@ -32,7 +33,7 @@ func groupStatus(cfg *config.Config, st groups.Status) []api.GroupStatus {
 	sources := func(specs []blocklist.ListSpec) []string {
 		out := []string{}
 		for _, l := range specs {
-			out = append(out, l.Source)
+			out = append(out, redact.URL(l.Source)) // as the list's name everywhere else
 		}
 		return out
 	}
