@@ -20,9 +20,17 @@ import (
 type Config struct {
 	// Enabled records queries; on by default.
 	Enabled bool `mapstructure:"enabled"`
-	// Format is sqlite (searchable, the default) or jsonl (JSON lines in a
-	// rotating file, for log shippers; the API cannot search it).
+	// Format is sqlite (searchable, the default), jsonl (JSON lines in a
+	// rotating file, for log shippers; the API cannot search it) or
+	// postgres (one central, searchable log for several instances).
 	Format string `mapstructure:"format"`
+	// DSN is the PostgreSQL connection string for format postgres
+	// (postgres://user:password@host:5432/db?sslmode=verify-full); its
+	// password is never logged. Best set from the environment
+	// (CLEANDNS_QUERYLOG_DSN).
+	DSN string `mapstructure:"dsn"`
+	// Instance names this instance in a shared log; the host name when empty.
+	Instance string `mapstructure:"instance"`
 	// Path is the database or JSON lines file. Empty means DefaultPath.
 	Path string `mapstructure:"path"`
 	// Retention drops records older than this; 0 keeps them by age forever.
@@ -51,8 +59,9 @@ type Config struct {
 
 // The values of Config.Format and Config.Client.
 const (
-	FormatSQLite = "sqlite"
-	FormatJSONL  = "jsonl"
+	FormatSQLite   = "sqlite"
+	FormatJSONL    = "jsonl"
+	FormatPostgres = "postgres"
 
 	ClientFull      = "full"
 	ClientAnonymize = "anonymize"
@@ -109,8 +118,12 @@ func Defaults() Config {
 func (c Config) Validate() error {
 	switch strings.ToLower(c.Format) {
 	case FormatSQLite, FormatJSONL:
+	case FormatPostgres:
+		if c.Enabled && c.DSN == "" {
+			return fmt.Errorf("querylog.dsn: format postgres needs a connection string (postgres://user:password@host:5432/db)")
+		}
 	default:
-		return fmt.Errorf("querylog.format: %q is neither sqlite nor jsonl", c.Format)
+		return fmt.Errorf("querylog.format: %q is not sqlite, jsonl or postgres", c.Format)
 	}
 	switch strings.ToLower(c.Client) {
 	case ClientFull, ClientAnonymize, ClientNone:

@@ -92,6 +92,9 @@ func New(cfg Config, deps Deps) (*Logger, error) {
 		return nil, err
 	}
 	cfg.Format, cfg.Client = strings.ToLower(cfg.Format), strings.ToLower(cfg.Client)
+	if cfg.Format == FormatPostgres {
+		return newPostgres(cfg, deps)
+	}
 	if cfg.Path == "" {
 		cfg.Path = DefaultPath(cfg.Format)
 	}
@@ -251,6 +254,13 @@ func (l *Logger) Top(ctx context.Context, kind TopKind, since time.Time, n int) 
 		_, err := ParseTopKind(string(kind))
 		return nil, err
 	}
+	// A central log answers for the whole fleet; the counters know only
+	// this instance.
+	if s, err := l.searcher(); err == nil {
+		if _, central := s.(*Postgres); central {
+			return s.Top(ctx, kind, since, n)
+		}
+	}
 	now := l.now()
 	if l.counts.covers(since, now) {
 		return l.counts.top(kind, since, now, n, l.cfg.Client), nil
@@ -274,4 +284,18 @@ func (l *Logger) PerHour(ctx context.Context, since time.Time) ([]HourCount, err
 		return nil, err
 	}
 	return s.PerHour(ctx, since)
+}
+
+// newPostgres starts a Logger over the central PostgreSQL log. The store
+// never waits for the server, so the Logger is ready at once.
+func newPostgres(cfg Config, deps Deps) (*Logger, error) {
+	if cfg.Instance == "" {
+		cfg.Instance, _ = os.Hostname()
+	}
+	st, err := OpenPostgres(cfg.DSN, cfg.Instance, cfg.Buffer, deps.Logger)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Path = "postgres (" + cfg.Instance + ")" // what Path and the status show: never the DSN
+	return start(cfg, func() (Store, error) { return st, nil }, deps), nil
 }

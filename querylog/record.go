@@ -24,6 +24,7 @@ type Record struct {
 	Reason   string        `json:"reason,omitempty"`
 	Rcode    int           `json:"rcode"` // -1: no answer was sent
 	Duration time.Duration `json:"duration_ns"`
+	Instance string        `json:"instance,omitempty"` // which instance answered (the PostgreSQL log; "" otherwise)
 }
 
 // entry is what the hot path copies into the buffer: raw fields only, no

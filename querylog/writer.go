@@ -1,6 +1,7 @@
 package querylog
 
 import (
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -127,8 +128,14 @@ func (b *batcher) writeAll() error {
 	}
 	err := l.writeErr(b.batch)
 	if err != nil {
-		l.lost[iWriteError].Add(float64(len(b.batch)))
-		l.log.Warn("query log write failed: records lost", zap.Int("records", len(b.batch)), zap.Error(err))
+		// A store that keeps a backlog (PostgreSQL) says how many it gave up.
+		n := len(b.batch)
+		var el *ErrLost
+		if errors.As(err, &el) {
+			n = el.N
+		}
+		l.lost[iWriteError].Add(float64(n))
+		l.log.Warn("query log write failed: records lost", zap.Int("records", n), zap.Error(err))
 	}
 	if h, ok := l.store.(hourlyAdder); ok && len(hours) > 0 {
 		if herr := h.AddHourly(hours); herr != nil && err == nil {
