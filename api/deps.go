@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/querylog"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 // The API's dependencies, each declared here as the least it needs, so the
@@ -48,7 +48,7 @@ type CacheFlusher interface {
 	Len() int
 }
 
-// AllowStore keeps the runtime exceptions; *allowstore.Store is one.
+// AllowStore keeps the runtime exceptions; runstate.Allowlist is one.
 type AllowStore interface {
 	List() []AllowEntry
 	Add(name, by string) (AllowEntry, error)
@@ -144,4 +144,4 @@ type Explanation struct {
 }
 
 // AllowEntry is one runtime exception.
-type AllowEntry = allowstore.Entry
+type AllowEntry = runstate.AllowEntry

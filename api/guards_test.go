@@ -5,9 +5,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/querylog"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 // The real components satisfy the API's interfaces as they are, so server
@@ -15,7 +15,7 @@ import (
 var (
 	_ QueryLog     = (*querylog.Logger)(nil)
 	_ CacheFlusher = (*cache.Cache)(nil)
-	_ AllowStore   = (*allowstore.Store)(nil)
+	_ AllowStore   = runstate.Allowlist{}
 )
 
 // TestBrowserRequestsRefused: a web page in the admin's browser must not

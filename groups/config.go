@@ -15,9 +15,6 @@ import (
 	"github.com/cleandns/cleandns/query"
 )
 
-// All names every group at once in Pause and Resume.
-const All = "*"
-
 // SchedulePolicy is the blocklist policy name of a group's schedule lists:
 // a group with a schedule registers two policies, NAME and NAME@schedule.
 func SchedulePolicy(group string) string { return group + "@schedule" }
@@ -209,5 +206,3 @@ func parseNet(s string) (netip.Prefix, error) {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

@@ -2,21 +2,15 @@ package groups
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/query"
 )
 
-// Clock is the time source: Now for schedules and pauses, AfterFunc so the
-// blocking_enabled gauge flips back when a pause ends. Tests inject a fake.
+// Clock is the time source for schedules and pauses. Tests inject a fake.
 type Clock interface {
 	Now() time.Time
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // Deps are what the server gives the groups.
@@ -26,17 +20,17 @@ type Deps struct {
 	Lists func(policy string) blocklist.Matcher
 	// Clock defaults to the real one.
 	Clock Clock
-	// Enabled is the cleandns_blocking_enabled{group} gauge; nil for none.
-	Enabled *prometheus.GaugeVec
+	// Pauses are the running pauses; nil: none.
+	Pauses Pauses
 	// Off is blocking.enabled: false, blocking off for every group, so the
 	// gauge, the status and explain say so.
 	Off bool
 }
 
-// Groups selects client groups and their matchers. Its tables are built once;
-// only pauses change afterwards, and they are atomic.
+// Groups selects client groups and their matchers. Its tables are built
+// once; pauses, which change, belong to the runtime state and are read.
 type Groups struct {
-	gauge   *prometheus.GaugeVec
+	pauses  Pauses
 	clock   Clock
 	nets    *prefixTable
 	trusted *prefixTable
@@ -44,9 +38,6 @@ type Groups struct {
 	ids     map[string]string // client ID (lowercase) to group
 	byName  map[string]*group
 	order   []*group // query.DefaultGroup first, then config order
-
-	global pause
-	mu     sync.Mutex // serialises Pause, Resume and the gauge
 }
 
 // group is one group's state.
@@ -56,16 +47,7 @@ type group struct {
 	window   *window
 	always   blocklist.Matcher // the group's own lists
 	both     blocklist.Matcher // its own lists plus the schedule's
-	pause    pause
 }
-
-// pause is "paused until", in Unix nanoseconds; 0 when not paused.
-type pause struct {
-	until atomic.Int64
-	stop  func() bool // the timer that refreshes the gauge at the end
-}
-
-func (p *pause) active(now int64) bool { return now < p.until.Load() }
 
 // New builds the groups from the config's `groups` list and
 // `groups_identity` section.
@@ -82,7 +64,7 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 	}
 	g := &Groups{
 		clock:  deps.Clock,
-		gauge:  deps.Enabled,
+		pauses: deps.Pauses,
 		nets:   newPrefixTable(),
 		macs:   map[[6]byte]string{},
 		ids:    map[string]string{},
@@ -90,6 +72,9 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 	}
 	if g.clock == nil {
 		g.clock = realClock{}
+	}
+	if g.pauses == nil {
+		g.pauses = noPauses{}
 	}
 	if len(id.Trusted) > 0 {
 		g.trusted = newPrefixTable()
@@ -116,7 +101,6 @@ func New[L any](list []Group[L], id Identity, deps Deps) (*Groups, error) {
 			gr.blocking = false
 		}
 	}
-	g.sync()
 	return g, nil
 }
 
@@ -143,7 +127,7 @@ func (g *Groups) Matcher(name string) blocklist.Matcher {
 		return nil
 	}
 	now := g.clock.Now()
-	if n := now.UnixNano(); g.global.active(n) || gr.pause.active(n) {
+	if g.pauses.Paused(gr.name, now) {
 		return nil
 	}
 	if gr.window != nil && gr.window.open(now) {

@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cleandns/cleandns/blocklist"
-	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 type cfgGroup = Group[string]
@@ -208,7 +206,7 @@ func blocked(g *Groups, group, name string) bool {
 
 func TestMatcherSchedule(t *testing.T) {
 	list, lists := kidsConfig()
-	clock := newFakeClock(time.Date(2025, 3, 3, 20, 0, 0, 0, time.UTC)) // Monday 20:00
+	clock := fakeclock.New(time.Date(2025, 3, 3, 20, 0, 0, 0, time.UTC)) // Monday 20:00
 	g := newGroups(t, list, Identity{}, lists, clock)
 	check := func(when string, group, name string, want bool) {
 		t.Helper()
@@ -233,77 +231,48 @@ func TestMatcherSchedule(t *testing.T) {
 	check("unknown group gets default", "nosuch", "ads.example", true)
 }
 
-func TestPauseResumesByItself(t *testing.T) {
+// TestPausesComeFromTheRuntimeState: the groups read pauses, they keep
+// none, so a Groups built later (a reload) sees the same pauses.
+func TestPausesComeFromTheRuntimeState(t *testing.T) {
 	list, lists := kidsConfig()
-	clock := newFakeClock(time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC))
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	g, err := New(list, Identity{}, Deps{Lists: lists.Matcher, Clock: clock, Enabled: m.BlockingEnabled})
+	clock := fakeclock.New(time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC))
+	state, err := runstate.Open(runstate.NewDir(nil), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gauge := func(group string) float64 {
-		var d dto.Metric
-		if err := m.BlockingEnabled.WithLabelValues(group).Write(&d); err != nil {
-			t.Fatal(err)
-		}
-		return d.GetGauge().GetValue()
-	}
-	if gauge("kids") != 1 || gauge("default") != 1 || gauge("lab") != 0 {
-		t.Fatalf("initial gauge kids=%v default=%v lab=%v", gauge("kids"), gauge("default"), gauge("lab"))
-	}
-
-	if err := g.Pause("kids", 10*time.Minute); err != nil {
+	g, err := New(list, Identity{}, Deps{Lists: lists.Matcher, Clock: clock, Pauses: state})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if blocked(g, "kids", "games.example") || gauge("kids") != 0 {
+	if _, err := state.Pause("kids", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if blocked(g, "kids", "games.example") {
 		t.Fatal("kids still blocking while paused")
 	}
-	if !blocked(g, "default", "ads.example") || gauge("default") != 1 {
+	if !blocked(g, "default", "ads.example") {
 		t.Fatal("pausing kids paused default")
 	}
 	st := g.Status()
-	if st.Groups[1].Group != "kids" || st.Groups[1].PausedUntil == nil || !st.Groups[1].PausedUntil.Equal(clock.Now().Add(10*time.Minute)) {
+	if st.Groups[1].Group != "kids" || st.Groups[1].PausedUntil == nil || !st.Groups[1].PausedUntil.Equal(clock.Now().Add(10*time.Minute)) || st.Groups[1].Enabled {
 		t.Fatalf("status %+v", st.Groups[1])
 	}
-	clock.Advance(10*time.Minute - time.Nanosecond)
-	if blocked(g, "kids", "games.example") {
-		t.Fatal("resumed early")
-	}
-	clock.Advance(time.Nanosecond)
-	if !blocked(g, "kids", "games.example") || gauge("kids") != 1 {
-		t.Fatalf("not resumed after 10m: gauge %v", gauge("kids"))
-	}
-
-	// Global pause, ended early by Resume; a longer group pause outlasts it.
-	if err := g.Pause(All, time.Hour); err != nil {
+	later, err := New(list, Identity{}, Deps{Lists: lists.Matcher, Clock: clock, Pauses: state})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Pause("kids", 2*time.Hour); err != nil {
+	if blocked(later, "kids", "games.example") {
+		t.Fatal("a Groups built later does not see the pause")
+	}
+	clock.Advance(10 * time.Minute)
+	if !blocked(g, "kids", "games.example") {
+		t.Fatal("not resumed after 10m")
+	}
+	if _, err := state.Pause(query.EveryGroup, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if blocked(g, "default", "ads.example") || gauge("default") != 0 || g.Status().PausedUntil == nil {
+	if blocked(g, "default", "ads.example") || g.Status().PausedUntil == nil || g.Status().Groups[0].Enabled {
 		t.Fatal("global pause did not pause default")
-	}
-	if err := g.Resume(All); err != nil {
-		t.Fatal(err)
-	}
-	if !blocked(g, "default", "ads.example") || gauge("default") != 1 {
-		t.Fatal("global resume did not resume default")
-	}
-	if blocked(g, "kids", "games.example") || gauge("kids") != 0 {
-		t.Fatal("the kids pause ended with the global one")
-	}
-	clock.Advance(2 * time.Hour)
-	if !blocked(g, "kids", "games.example") || gauge("kids") != 1 {
-		t.Fatal("kids did not resume")
-	}
-
-	if err := g.Pause("nosuch", time.Minute); err == nil {
-		t.Error("pausing an unknown group succeeded")
-	}
-	if err := g.Pause("kids", 0); err == nil {
-		t.Error("a zero pause succeeded")
 	}
 }
 
@@ -363,7 +332,7 @@ func ecs(addr string, bits uint8) *dns.EDNS0_SUBNET {
 func TestLookupsAllocateNothing(t *testing.T) {
 	list, lists := kidsConfig()
 	list = append(list, Group[string]{Name: "v6", Clients: []string{"2001:db8::/32", "2001:db8:1::/48"}})
-	clock := newFakeClock(time.Date(2025, 3, 3, 22, 0, 0, 0, time.UTC))
+	clock := fakeclock.New(time.Date(2025, 3, 3, 22, 0, 0, 0, time.UTC))
 	g := newGroups(t, list, Identity{Trusted: []string{"127.0.0.1"}}, lists, clock)
 	m := new(dns.Msg)
 	m.SetQuestion("example.com.", dns.TypeA)
@@ -382,18 +351,14 @@ func TestLookupsAllocateNothing(t *testing.T) {
 }
 
 func TestBlockingOffForEveryone(t *testing.T) {
-	enabled := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "blocking_enabled"}, []string{"group"})
 	g, err := New([]Group[string]{{Name: "kids", Clients: []string{"10.0.0.0/8"}}}, Identity{},
-		Deps{Lists: func(string) blocklist.Matcher { return nil }, Enabled: enabled, Off: true})
+		Deps{Lists: func(string) blocklist.Matcher { return nil }, Off: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{query.DefaultGroup, "kids"} {
 		if g.Matcher(name) != nil {
 			t.Errorf("group %s still has a matcher with blocking.enabled false", name)
-		}
-		if v := testutil.ToFloat64(enabled.WithLabelValues(name)); v != 0 {
-			t.Errorf("cleandns_blocking_enabled{group=%q} = %v with blocking.enabled false", name, v)
 		}
 	}
 }

@@ -1,60 +1,26 @@
 package groups
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/cleandns/cleandns/query"
 )
 
-// Pause switches blocking off for group (All: every group) for d; it
-// resumes by itself when d has passed on the clock. A new pause replaces the
-// previous one.
-func (g *Groups) Pause(group string, d time.Duration) error {
-	if d <= 0 {
-		return fmt.Errorf("pause %s: duration %v is not positive", group, d)
-	}
-	p, err := g.pauseOf(group)
-	if err != nil {
-		return err
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if p.stop != nil {
-		p.stop()
-	}
-	p.until.Store(g.clock.Now().Add(d).UnixNano())
-	p.stop = g.clock.AfterFunc(d, g.sync)
-	g.syncLocked()
-	return nil
+// Pauses says which groups have blocking paused (query.EveryGroup: the
+// global pause). The runtime state owns them, so they outlive the Groups a
+// reload replaces; *runstate.State is one.
+type Pauses interface {
+	// Paused reports whether group is paused at now, by its own pause or
+	// the global one. It is on every query's path: no lock, no allocation.
+	Paused(group string, now time.Time) bool
+	// PausedUntil returns when group's own pause ends; false when none runs.
+	PausedUntil(group string) (time.Time, bool)
 }
 
-// Resume ends a pause of group (All: the global pause) now. Pauses of single
-// groups outlast the end of a global pause.
-func (g *Groups) Resume(group string) error {
-	p, err := g.pauseOf(group)
-	if err != nil {
-		return err
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if p.stop != nil {
-		p.stop()
-		p.stop = nil
-	}
-	p.until.Store(0)
-	g.syncLocked()
-	return nil
-}
+type noPauses struct{}
 
-func (g *Groups) pauseOf(group string) (*pause, error) {
-	if group == All {
-		return &g.global, nil
-	}
-	gr := g.byName[group]
-	if gr == nil {
-		return nil, fmt.Errorf("no group %q (groups: %v)", group, g.Names())
-	}
-	return &gr.pause, nil
-}
+func (noPauses) Paused(string, time.Time) bool        { return false }
+func (noPauses) PausedUntil(string) (time.Time, bool) { return time.Time{}, false }
 
 // State is the blocking state of one group, for the admin API.
 type State struct {
@@ -79,10 +45,9 @@ type Status struct {
 // Status reports the state now.
 func (g *Groups) Status() Status {
 	now := g.clock.Now()
-	n := now.UnixNano()
-	st := Status{PausedUntil: until(&g.global, n)}
+	st := Status{PausedUntil: g.until(query.EveryGroup)}
 	for _, gr := range g.order {
-		s := State{Group: gr.name, Blocking: gr.blocking, PausedUntil: until(&gr.pause, n)}
+		s := State{Group: gr.name, Blocking: gr.blocking, PausedUntil: g.until(gr.name)}
 		s.ScheduleOpen = gr.window != nil && gr.window.open(now)
 		s.Enabled = gr.blocking && st.PausedUntil == nil && s.PausedUntil == nil
 		st.Groups = append(st.Groups, s)
@@ -90,55 +55,10 @@ func (g *Groups) Status() Status {
 	return st
 }
 
-func until(p *pause, now int64) *time.Time {
-	if !p.active(now) {
+func (g *Groups) until(group string) *time.Time {
+	t, ok := g.pauses.PausedUntil(group)
+	if !ok {
 		return nil
 	}
-	t := time.Unix(0, p.until.Load())
 	return &t
-}
-
-// sync sets cleandns_blocking_enabled from the state now; the pause timers
-// call it when a pause ends.
-func (g *Groups) sync() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.syncLocked()
-}
-
-func (g *Groups) syncLocked() {
-	if g.gauge == nil {
-		return
-	}
-	for _, s := range g.Status().Groups {
-		v := 0.0
-		if s.Enabled {
-			v = 1
-		}
-		g.gauge.WithLabelValues(s.Group).Set(v)
-	}
-}
-
-// TakePauses carries the pauses still running in prev over to g, for the
-// groups both know, so a config reload does not end a pause early.
-func (g *Groups) TakePauses(prev *Groups) {
-	now := g.clock.Now()
-	carry := func(to *pause, from *pause) {
-		if until := from.until.Load(); until > now.UnixNano() {
-			if to.stop != nil {
-				to.stop()
-			}
-			to.until.Store(until)
-			to.stop = g.clock.AfterFunc(time.Duration(until-now.UnixNano()), g.sync)
-		}
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	carry(&g.global, &prev.global)
-	for name, gr := range g.byName {
-		if old := prev.byName[name]; old != nil {
-			carry(&gr.pause, &old.pause)
-		}
-	}
-	g.syncLocked()
 }

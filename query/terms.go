@@ -4,6 +4,10 @@ package query
 // matches.
 const DefaultGroup = "default"
 
+// EveryGroup names all groups at once, where one group or all can be meant
+// (the global pause).
+const EveryGroup = "*"
+
 // The protocols a query can arrive over: Request.Protocol and the metrics'
 // protocol label.
 const (

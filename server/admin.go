@@ -12,12 +12,12 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
-	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/querylog"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 // allowFile is where the runtime allow list lives: http.allow_file, or
@@ -71,7 +71,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 		Logger: s.log.Named("api"), Version: s.version, Started: s.started,
 		Blocking: cfg.Blocking.Enabled,
 		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
-		Explainer: adminExplain{s}, Allow: s.allow, Sessions: s.sessions,
+		Explainer: adminExplain{s}, Allow: s.state.Allowlist(), Sessions: s.sessions,
 	}
 	if cfg.Cache.Enabled {
 		d.Cache = adminCache{s}
@@ -112,18 +112,18 @@ func (a adminStatus) Status(context.Context) api.Status {
 	return st
 }
 
-// adminPause maps the API's "" (everyone) to groups.All.
+// adminPause maps the API's "" (everyone) to query.EveryGroup.
 type adminPause struct{ s *Server }
 
 func group(g string) string {
 	if g == "" {
-		return groups.All
+		return query.EveryGroup
 	}
 	return g
 }
 
 func (a adminPause) Pause(g string, d time.Duration) (time.Time, error) {
-	return time.Now().Add(d), a.s.Pause(group(g), d)
+	return a.s.pause(group(g), d)
 }
 
 func (a adminPause) Resume(g string) error { return a.s.Resume(group(g)) }
@@ -149,8 +149,8 @@ func (a adminRefresh) Refresh(ctx context.Context) error { return a.s.current().
 type adminExplain struct{ s *Server }
 
 func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr) (api.Explanation, error) {
-	if d, ok := a.s.allow.Allowed(name); ok {
-		return api.Explanation{Name: name, Allowed: true, List: allowstore.ListName, Rule: d,
+	if d, ok := a.s.state.Allowlist().Allowed(name); ok {
+		return api.Explanation{Name: name, Allowed: true, List: runstate.AllowList, Rule: d,
 			Text: fmt.Sprintf("%s: allowed by the runtime allow entry %s", name, d)}, nil
 	}
 	ex := a.s.Explain(name, client)

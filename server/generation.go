@@ -80,13 +80,10 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 			return nil, err
 		}
 	}
-	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Enabled: s.metrics.BlockingEnabled, Off: !cfg.Blocking.Enabled})
+	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Pauses: s.state, Off: !cfg.Blocking.Enabled})
 	if err != nil {
 		fwd.Close()
 		return nil, err
-	}
-	if prev != nil {
-		g.groups.TakePauses(prev.groups)
 	}
 	if cfg.LocalRecords.Enabled() {
 		if g.local, err = localrecords.New(cfg.LocalRecords, s.log.Named("local")); err != nil {
@@ -146,7 +143,7 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		}
 		// The groups' matcher honours blocking: false, pauses and schedules;
 		// the runtime allow list (API, `cleandns allow`) goes in front of it.
-		match := s.allow.Wrap(g.groups.Matcher)
+		match := s.state.Allowlist().Wrap(g.groups.Matcher)
 		block := resolver.NewBlockLink(match, mode)
 		p.Block = block
 		p.ResponseFilter = resolver.NewResponseFilter(block, match)

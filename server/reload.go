@@ -80,6 +80,9 @@ func (s *Server) reload(cfg *config.Config) error {
 			return err
 		}
 	}
+	if s.beforeSwap != nil {
+		s.beforeSwap()
+	}
 	s.edge.Swap(next.handler)
 	s.gen.Store(next)
 	prev.retire(next, s.log)

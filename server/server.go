@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
@@ -27,6 +26,7 @@ import (
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/resolver"
+	"github.com/cleandns/cleandns/runstate"
 	"github.com/cleandns/cleandns/transport"
 	"github.com/cleandns/cleandns/upstream"
 )
@@ -45,6 +45,7 @@ type Server struct {
 	edge     *resolver.Edge
 	loops    *upstream.LoopDetector // shared by every generation
 
+	gaugeMu   sync.Mutex                    // serialises syncBlockingEnabled
 	mu        sync.Mutex                    // guards what reload changes below
 	serving   atomic.Bool                   // listeners up, not shutting down: /readyz
 	gen       atomic.Pointer[generation]    // the serving generation; written under mu, read without it
@@ -61,7 +62,7 @@ type Server struct {
 	// The admin API and what it keeps; set up once, at New and Start.
 	version string
 	started time.Time
-	allow   *allowstore.Store
+	state   *runstate.State  // pauses and the runtime allow list: outlives every generation
 	qlog    *querylog.Logger // nil when the query log is off
 	api     *guard           // the current HTTP listener's; nil without one
 	// sessions are the console's logins; they outlive the API a reload rebuilds.
@@ -69,6 +70,9 @@ type Server struct {
 	console  *console.Handler
 
 	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
+	// beforeSwap, when a test sets it, runs in a reload after the next
+	// generation has loaded its lists and before it is swapped in.
+	beforeSwap func()
 }
 
 // New builds every component from cfg. It opens no socket and loads no list.
@@ -84,20 +88,23 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		version: deps.Version, started: time.Now(), sessions: api.NewSessions(nil),
 	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
-	// The runtime allow list is read before the pipeline that applies it is
-	// built; a missing file is an empty list.
+	// The runtime state is read before the pipeline that applies it is
+	// built; a missing allow file is an empty list.
 	var err error
 	if s.console, err = console.New(); err != nil {
 		return nil, err
 	}
-	if s.allow, err = allowstore.Open(allowFile(cfg), nil); err != nil {
+	dir := runstate.NewDir(map[string]string{runstate.DocAllow: allowFile(cfg)})
+	if s.state, err = runstate.Open(dir, nil); err != nil {
 		return nil, fmt.Errorf("http.allow_file: %w", err)
 	}
+	s.state.OnChange(s.syncBlockingEnabled)
 	g, err := s.build(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
 	s.gen.Store(g)
+	s.syncBlockingEnabled()
 	s.edge = resolver.NewEdge(resolver.EdgeConfig{}, g.handler, s.metrics, log.Named("edge"))
 	return s, nil
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cleandns/cleandns/allowstore"
 	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 type pauser struct{ paused map[string]time.Time }
@@ -35,11 +35,11 @@ func run(t *testing.T, server string, args ...string) (string, error) {
 }
 
 func TestRemoteCommands(t *testing.T) {
-	allow, err := allowstore.Open(filepath.Join(t.TempDir(), "allow.json"), nil)
+	state, err := runstate.Open(runstate.NewDir(map[string]string{runstate.DocAllow: filepath.Join(t.TempDir(), "allow.json")}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: allow})
+	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: state.Allowlist()})
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 

@@ -12,8 +12,8 @@ const module = "github.com/cleandns/cleandns/"
 // other, never the pipeline, the metrics package, the config file or a
 // command. A new engine package belongs on this list.
 var engines = []string{
-	"allowstore", "blocklist", "cache", "groups", "localrecords", "policy",
-	"query", "querylog", "upstream",
+	"blocklist", "cache", "groups", "localrecords", "policy",
+	"query", "querylog", "runstate", "upstream",
 }
 
 // forbidden are the packages above the engines.

@@ -1,4 +1,4 @@
-package allowstore
+package runstate
 
 import (
 	"os"
@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/internal/fakeclock"
 )
+
+func allowDir(path string) *Dir { return NewDir(map[string]string{DocAllow: path}) }
 
 type blockAll struct{}
 
@@ -17,8 +20,9 @@ func (blockAll) Match(name string) (blocklist.Rule, bool) {
 
 func TestAllowUnblocksAndSurvivesReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state", "allow.json")
-	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
-	s, err := Open(path, now)
+	clock := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	st, err := Open(allowDir(path), clock)
+	s := st.Allowlist()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +34,7 @@ func TestAllowUnblocksAndSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"example.com.", "www.example.com", "A.B.EXAMPLE.COM."} {
-		if rule, blocked := match("default").Match(name); blocked || !rule.Allow || rule.List != ListName {
+		if rule, blocked := match("default").Match(name); blocked || !rule.Allow || rule.List != AllowList {
 			t.Errorf("%s: blocked=%v rule=%+v after allowing example.com", name, blocked, rule)
 		}
 	}
@@ -39,10 +43,11 @@ func TestAllowUnblocksAndSurvivesReopen(t *testing.T) {
 	}
 
 	// A restart: a new Store reads the file.
-	s2, err := Open(path, now)
+	st2, err := Open(allowDir(path), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s2 := st2.Allowlist()
 	if l := s2.List(); len(l) != 1 || l[0].Name != "example.com." || l[0].By != "admin@127.0.0.1:1" {
 		t.Fatalf("after reopen: %+v", l)
 	}
@@ -52,9 +57,9 @@ func TestAllowUnblocksAndSurvivesReopen(t *testing.T) {
 	if ok, _ := s2.Remove("example.com"); ok {
 		t.Error("removed twice")
 	}
-	s3, _ := Open(path, now)
-	if len(s3.List()) != 0 {
-		t.Errorf("removal not saved: %+v", s3.List())
+	st3, _ := Open(allowDir(path), clock)
+	if len(st3.Allowlist().List()) != 0 {
+		t.Errorf("removal not saved: %+v", st3.Allowlist().List())
 	}
 	if _, err := s.Add("bad..name", ""); err == nil {
 		t.Error("added an invalid name")
@@ -66,14 +71,14 @@ func TestOpenRejectsCorruptFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, nil); err == nil {
+	if _, err := Open(allowDir(path), nil); err == nil {
 		t.Error("opened a corrupt file")
 	}
 }
 
 func BenchmarkWrapEmpty(b *testing.B) {
-	s, _ := Open(filepath.Join(b.TempDir(), "allow.json"), nil)
-	f := s.Wrap(func(string) blocklist.Matcher { return blockAll{} })
+	s, _ := Open(allowDir(filepath.Join(b.TempDir(), "allow.json")), nil)
+	f := s.Allowlist().Wrap(func(string) blocklist.Matcher { return blockAll{} })
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		_, _ = f("default").Match("www.example.com.")
