@@ -221,3 +221,34 @@ func TestExtRulesOutliveReadBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchExact: a `match: exact` list's plain and hosts lines block the
+// name only, as Pi-hole reads them; its adblock rules keep their scope, and
+// other lists are unaffected.
+func TestMatchExact(t *testing.T) {
+	dir := t.TempDir()
+	exactList, other := filepath.Join(dir, "pihole.txt"), filepath.Join(dir, "other.txt")
+	if err := os.WriteFile(exactList, []byte("ads.example\n0.0.0.0 hosts.example\n||abp.example^\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, []byte("wide.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newTestManager(t, Config{}, Policy{Name: "default", Lists: []ListSpec{{Source: exactList, Match: "exact"}, {Source: other}}})
+	startManager(t, m)
+	match := m.Matcher("default")
+	for name, want := range map[string]bool{
+		"ads.example": true, "www.ads.example": false, "hosts.example": true, "a.hosts.example": false,
+		"abp.example": true, "a.abp.example": true, "a.wide.example": true,
+	} {
+		if _, got := match.Match(name); got != want {
+			t.Errorf("%s blocked: %v, want %v", name, got, want)
+		}
+	}
+	if _, err := New(Config{}, []Policy{{Name: "a", Lists: []ListSpec{{Source: exactList, Match: "exact"}}}, {Name: "b", Lists: []ListSpec{{Source: exactList}}}}, Deps{}); err == nil {
+		t.Error("one list with two match settings was accepted")
+	}
+	if _, err := New(Config{}, []Policy{{Name: "a", Lists: []ListSpec{{Source: exactList, Match: "prefix"}}}}, Deps{}); err == nil {
+		t.Error("match: prefix was accepted")
+	}
+}

@@ -93,6 +93,22 @@ type ListSpec struct {
 	// EDE is the Extended DNS Error of blocks by this list: "blocked" (the
 	// default), "censored" or "filtered" (RFC 8914 codes 15, 16, 17).
 	EDE string `mapstructure:"ede"`
+	// Match is how the list's plain domain and hosts lines match:
+	// "subdomains" (the default: the name and its subdomains) or "exact"
+	// (the name only, as Pi-hole reads them). Adblock, RPZ and dnsmasq
+	// rules keep the scope their syntax gives.
+	Match string `mapstructure:"match"`
+}
+
+// exact reports whether the list's plain lines name only themselves.
+func (l ListSpec) exact() (bool, error) {
+	switch strings.ToLower(l.Match) {
+	case "", "subdomains":
+		return false, nil
+	case "exact":
+		return true, nil
+	}
+	return false, fmt.Errorf("list %q: match %q is not one of subdomains, exact", l.Source, l.Match)
 }
 
 // UnmarshalText lets a plain string stand for ListSpec{Source: s}.

@@ -120,6 +120,9 @@ func (m *Manager) apply(pending []pendingList, fail func(*source, error), start 
 					return err
 				}
 				text := newTextReader(p.c.text, p.s.kind == kindFile)
+				if p.s.exact {
+					emit = exactPlain(emit)
+				}
 				st, err := parseList(text, emit)
 				textBytes += text.n
 				stats[i], fingerprints[i] = st, text.fingerprint()
@@ -157,4 +160,15 @@ func (m *Manager) loaded(s *source, c listContent, st parseStats, fingerprint ui
 	m.log.Info("list loaded", zap.String("list", s.name), zap.Int("entries", st.Entries),
 		zap.Int("skipped", st.Skipped), zap.Int("invalid", st.Invalid), zap.Bool("from_store", c.fromStore),
 		zap.Duration("took", took))
+}
+
+// exactPlain narrows the plain and hosts lines of a `match: exact` list to
+// the names themselves.
+func exactPlain(emit func(Entry)) func(Entry) {
+	return func(e Entry) {
+		if e.plain {
+			e.Exact = true
+		}
+		emit(e)
+	}
 }

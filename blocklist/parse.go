@@ -29,6 +29,9 @@ type Entry struct {
 	// ext is a rule the domain table cannot hold (a pattern, modifiers, a
 	// rewrite); Domain and Regex are empty then.
 	ext *extRule
+	// plain marks a plain domain or hosts line, whose scope a list's
+	// `match: exact` narrows to the name itself.
+	plain bool
 }
 
 // scope returns which names relative to Domain the entry covers.
@@ -164,7 +167,7 @@ func parsePlain(name string, emit func(Entry)) error {
 	if err != nil {
 		return err
 	}
-	e.Domain = d
+	e.Domain, e.plain = d, true
 	emit(e)
 	return nil
 }
@@ -213,7 +216,7 @@ func parseHosts(addr netip.Addr, names []string, emit func(Entry)) error {
 			emit(Entry{ext: addressRule(d, anchorHost, addr, name)})
 			continue
 		}
-		emit(Entry{Domain: d})
+		emit(Entry{Domain: d, plain: true})
 	}
 	return first
 }

@@ -110,6 +110,9 @@ func TestParseLine(t *testing.T) {
 			if invalid := err != nil && !errors.Is(err, ErrUnsupported); invalid != tt.invalid {
 				t.Fatalf("ParseLine(%q) error %v, want invalid=%v", tt.line, err, tt.invalid)
 			}
+			for i := range got {
+				got[i].plain = false // TestMatchExact covers it
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ParseLine(%q) = %+v, want %+v", tt.line, got, tt.want)
 			}

@@ -41,6 +41,10 @@ func (m *Manager) addList(ps *policyState, l ListSpec, index map[string]*source)
 	if err != nil {
 		return err
 	}
+	exact, err := l.exact()
+	if err != nil {
+		return err
+	}
 	source := strings.TrimSpace(l.Source)
 	if source == "" {
 		return errors.New("a list has no source")
@@ -62,6 +66,10 @@ func (m *Manager) addList(ps *policyState, l ListSpec, index map[string]*source)
 		if err != nil {
 			return err
 		}
+		if s.users > 0 && s.exact != exact {
+			return fmt.Errorf("list %q is configured with two match settings", s.name)
+		}
+		s.exact, s.users = exact, s.users+1
 		bit := uint64(1) << s.idx
 		if l.Allow {
 			ps.mask.allow |= bit

@@ -29,6 +29,8 @@ type source struct {
 	location string // the path or URL as configured, which may carry a secret
 	kind     sourceKind
 	inline   []byte // the list text of an inline source (a policy's allow entries)
+	exact    bool   // match: exact: plain and hosts lines name themselves only
+	users    int    // list specs naming the source, which must agree on exact
 
 	// Guarded by Manager.mu: the conditional-request state of a URL and
 	// the fingerprint of a file, so an unchanged list is not rebuilt.

@@ -71,3 +71,14 @@ func TestGroupsErrorsNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestListSpecMatch: a list map takes `match` (blocklist checks its value).
+func TestListSpecMatch(t *testing.T) {
+	cfg, err := load(t, "blocking:\n  lists:\n    - {source: /tmp/pihole.txt, match: exact}\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Blocking.Lists[0]; got.Source != "/tmp/pihole.txt" || got.Match != "exact" {
+		t.Errorf("list = %+v, want match exact", got)
+	}
+}
