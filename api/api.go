@@ -48,6 +48,8 @@ type Deps struct {
 	QueryLog  QueryLog
 	Cache     CacheFlusher
 	Allow     AllowStore
+	// NegativeAnchors is nil when DNSSEC validation is off.
+	NegativeAnchors NegativeAnchors
 	// Sessions are the console's logins; pass the same store to every
 	// API a reload builds, so a reload logs nobody out. Nil: a new one.
 	Sessions *Sessions
@@ -129,6 +131,9 @@ func (a *API) routes() {
 	a.route("GET /api/v1/allow", "admin", admin("list allow", a.allowList))
 	a.route("POST /api/v1/allow", "admin", admin("allow", a.allowAdd))
 	a.route("DELETE /api/v1/allow", "admin", admin("unallow", a.allowRemove))
+	a.route("GET /api/v1/dnssec/negative-trust-anchors", "read", read(a.ntaList))
+	a.route("POST /api/v1/dnssec/negative-trust-anchors", "admin", admin("add negative trust anchor", a.ntaAdd))
+	a.route("DELETE /api/v1/dnssec/negative-trust-anchors", "admin", admin("remove negative trust anchor", a.ntaRemove))
 	// The start-up log points here: an index, not a 404.
 	a.mux.HandleFunc("GET "+Prefix+"{$}", a.index)
 	a.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {

@@ -55,6 +55,14 @@ type AllowStore interface {
 	Remove(name string) (bool, error)
 }
 
+// NegativeAnchors are the DNSSEC negative trust anchors (RFC 7646):
+// domains whose answers are not validated.
+type NegativeAnchors interface {
+	List() []string
+	Add(domain string) error
+	Remove(domain string) bool
+}
+
 // Status is the answer of GET /status. Version, Uptime and Blocking are
 // the API's own; the rest comes from the StatusSource.
 type Status struct {

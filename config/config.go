@@ -12,6 +12,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
+	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
@@ -50,6 +51,8 @@ type Config struct {
 	LocalRecords localrecords.Config `mapstructure:"local_records"`
 	// QueryLog records queries for search and audit.
 	QueryLog querylog.Config `mapstructure:"querylog"`
+	// DNSSEC validates upstream answers (off by default: see the README).
+	DNSSEC dnssec.Config `mapstructure:"dnssec"`
 	// Log configures cleandns's own log.
 	Log Log `mapstructure:"log"`
 }

@@ -59,6 +59,7 @@ func (c *Config) Validate() error {
 	add(groups.Validate(c.Groups))
 	add(c.GroupsIdentity.Validate())
 	add(c.LocalRecords.Validate())
+	add(c.DNSSEC.Validate())
 	add(c.RateLimit.Validate())
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

@@ -21,6 +21,11 @@ type zoneKeys struct {
 // zone's DNSKEY set, which must match the DS set and be signed by a key it
 // matched.
 func (r *run) keys(zone string) *zoneKeys {
+	// Negative trust anchors come first and are never cached, so adding or
+	// removing one takes effect at once.
+	if nta := r.v.negative.covers(zone); nta != "" {
+		return &zoneKeys{v: insecure("negative trust anchor " + nta)}
+	}
 	if zk, ok := r.v.keyCache.get(zone, r.now); ok {
 		return zk
 	}
@@ -40,9 +45,6 @@ func (r *run) keys(zone string) *zoneKeys {
 }
 
 func (r *run) fetchKeys(zone string) (*zoneKeys, time.Duration) {
-	if nta := r.v.negative.covers(zone); nta != "" {
-		return &zoneKeys{v: insecure("negative trust anchor " + nta)}, maxKeyTTL
-	}
 	if a, ok := r.v.anchors[zone]; ok {
 		return r.matchKeys(zone, a.ds, a.keys)
 	}

@@ -14,6 +14,7 @@ type Parts struct {
 	Any            Link
 	Cache          Link
 	Dedup          Link
+	Validate       Link
 	Forward        Handler
 }
 
@@ -61,6 +62,9 @@ func Build(p Parts) Handler {
 	add(inlineStop{})
 	// In-flight dedup: identical concurrent misses share one exchange.
 	add(p.Dedup)
+	// DNSSEC validation, on the way back from the forwarder: below dedup and
+	// the cache, so concurrent misses share one judgment and hits reuse it.
+	add(p.Validate)
 	// Forward: zone-specific upstreams, then the default ones.
 	return Chain(p.Forward, links...)
 }

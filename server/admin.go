@@ -79,6 +79,9 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 	if s.qlog != nil {
 		d.QueryLog = s.qlog
 	}
+	if cfg.DNSSEC.Enabled {
+		d.NegativeAnchors = adminNegative{s}
+	}
 	return api.New(tokens, d), nil
 }
 
@@ -191,6 +194,34 @@ func (a adminCache) Len() int {
 		return c.Len()
 	}
 	return 0
+}
+
+// adminNegative changes the negative trust anchors and empties the answer
+// cache and the validator's key cache, whose entries were judged under the
+// old set.
+type adminNegative struct{ s *Server }
+
+func (a adminNegative) List() []string { return a.s.negative.List() }
+
+func (a adminNegative) Add(domain string) error {
+	if err := a.s.negative.Add(domain); err != nil {
+		return err
+	}
+	a.flush()
+	return nil
+}
+
+func (a adminNegative) Remove(domain string) bool {
+	ok := a.s.negative.Remove(domain)
+	a.flush()
+	return ok
+}
+
+func (a adminNegative) flush() {
+	if v := a.s.current().validator; v != nil {
+		v.Flush()
+	}
+	adminCache(a).Flush()
 }
 
 // logAPI says at start whether the admin API serves, without the tokens.

@@ -2,15 +2,18 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"time"
 
+	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/cache"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/internal/statedir"
 	"github.com/cleandns/cleandns/localrecords"
@@ -34,6 +37,7 @@ type generation struct {
 	groups    *groups.Groups
 	local     *localrecords.Records // nil when there are none
 	stopLocal context.CancelFunc
+	validator *dnssec.Validator // nil when dnssec.validate is off
 	handler   resolver.Handler
 }
 
@@ -151,7 +155,34 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	if g.cacheLink != nil {
 		p.Cache = g.cacheLink
 	}
+	if cfg.DNSSEC.Enabled {
+		v, err := g.newValidator(s)
+		if err != nil {
+			return p, err
+		}
+		g.validator = v
+		p.Validate = resolver.NewValidateLink(v, s.dnssec.Observe)
+	}
 	return p, nil
+}
+
+// newValidator builds the DNSSEC validator over this generation's
+// upstreams, adding the config's negative trust anchors to the server's set.
+func (g *generation) newValidator(s *Server) (*dnssec.Validator, error) {
+	anchors, err := g.cfg.DNSSEC.Anchors()
+	if err != nil {
+		return nil, fmt.Errorf("dnssec.trust_anchors: %w", err)
+	}
+	for _, d := range g.cfg.DNSSEC.NegativeTrustAnchors {
+		if err := s.negative.Add(d); err != nil {
+			return nil, fmt.Errorf("dnssec.negative_trust_anchors: %w", err)
+		}
+	}
+	exchange := func(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+		reply, _, err := g.upstream.Exchange(ctx, q)
+		return reply, err
+	}
+	return dnssec.New(dnssec.Deps{Exchange: exchange, Anchors: anchors, Negative: s.negative})
 }
 
 // start loads the lists if this generation brought new ones, and starts

@@ -22,6 +22,7 @@ import (
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
+	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/internal/redact"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/querylog"
@@ -69,6 +70,11 @@ type Server struct {
 	sessions *api.Sessions
 	console  *console.Handler
 
+	// dnssec counts validated answers; negative are the negative trust
+	// anchors, which the API changes at run time and reloads add to.
+	dnssec   *dnssec.Metrics
+	negative *dnssec.NegativeAnchors
+
 	stockUDP bool // serve UDP with miekg's server, not udpLoop: for tests comparing the two
 	// beforeSwap, when a test sets it, runs in a reload after the next
 	// generation has loaded its lists and before it is swapped in.
@@ -88,6 +94,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		version: deps.Version, started: time.Now(), sessions: api.NewSessions(nil),
 	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
+	s.dnssec = dnssec.NewMetrics(reg)
+	s.negative, _ = dnssec.NewNegativeAnchors(nil)
 	// The runtime state is read before the pipeline that applies it is
 	// built; a missing allow file is an empty list.
 	var err error
