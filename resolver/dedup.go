@@ -2,7 +2,10 @@ package resolver
 
 import (
 	"context"
+	"errors"
+	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,13 +13,32 @@ import (
 	"github.com/cleandns/cleandns/query"
 )
 
+// Limits on what waits for upstreams (Unbound's wait-limit), so that a flood
+// of one name that never answers costs a bounded number of goroutines.
+const (
+	// DefaultClientWaitLimit caps the queries of one client address waiting
+	// for an upstream, leaders and followers together (Unbound's default).
+	DefaultClientWaitLimit = 1000
+	// DefaultMaxFollowers caps the queries waiting on one in-flight exchange.
+	DefaultMaxFollowers = 1000
+)
+
 // Dedup lets concurrent identical questions share one upstream exchange: a
 // burst of clients asking for the same expiring name costs one query, not a
-// hundred.
+// hundred. It also bounds what waits (per client and per exchange; more is
+// answered SERVFAIL with an Extended DNS Error at once) and caches
+// resolution failures (RFC 9520), so a name that does not resolve is not
+// asked again for every query.
 type Dedup struct {
 	mu      sync.Mutex
 	calls   map[dedupKey]*flight
+	waiting map[netip.Addr]int // per client: queries in Resolve
+	failed  failCache
 	counter prometheus.Counter // may be nil
+
+	clientWaitLimit int
+	maxFollowers    int
+	now             func() time.Time
 }
 
 type dedupKey struct {
@@ -26,15 +48,19 @@ type dedupKey struct {
 }
 
 type flight struct {
-	done chan struct{}
-	resp *query.Response // a pristine copy for the followers; never handed out
-	err  error
+	done      chan struct{}
+	followers int             // under Dedup.mu
+	resp      *query.Response // a pristine copy for the followers; never handed out
+	err       error
 }
 
 // NewDedup returns the in-flight deduplication link; counter counts the
 // queries that joined another's exchange.
 func NewDedup(counter prometheus.Counter) *Dedup {
-	return &Dedup{calls: make(map[dedupKey]*flight), counter: counter}
+	return &Dedup{
+		calls: make(map[dedupKey]*flight), waiting: map[netip.Addr]int{}, failed: failCache{},
+		counter: counter, clientWaitLimit: DefaultClientWaitLimit, maxFollowers: DefaultMaxFollowers, now: time.Now,
+	}
 }
 
 // Resolve runs next once per distinct in-flight question; followers wait for
@@ -43,22 +69,27 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 	q := req.Msg.Question[0]
 	key := dedupKey{name: req.Name, qtype: q.Qtype, class: q.Qclass, do: req.DO(), cd: req.Msg.CheckingDisabled}
 	d.mu.Lock()
-	if f, ok := d.calls[key]; ok {
+	if d.failed.failed(key, d.now()) {
 		d.mu.Unlock()
-		if d.counter != nil {
-			d.counter.Inc()
-		}
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if f.err != nil {
-			return nil, f.err
-		}
-		return copyResponse(f.resp), nil
+		return nil, errCachedFailure
 	}
-	f := &flight{done: make(chan struct{})}
+	if d.waiting[req.Client] >= d.clientWaitLimit {
+		d.mu.Unlock()
+		return nil, errClientWaitLimit
+	}
+	f, ok := d.calls[key]
+	if ok && f.followers >= d.maxFollowers {
+		d.mu.Unlock()
+		return nil, errFollowerLimit
+	}
+	d.waiting[req.Client]++
+	defer d.done(req.Client)
+	if ok {
+		f.followers++
+		d.mu.Unlock()
+		return d.follow(ctx, f)
+	}
+	f = &flight{done: make(chan struct{})}
 	d.calls[key] = f
 	d.mu.Unlock()
 
@@ -68,6 +99,11 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 	defer func() {
 		d.mu.Lock()
 		delete(d.calls, key)
+		if resolutionFailed(f) {
+			d.failed.add(key, d.now())
+		} else if f.err == nil {
+			delete(d.failed, key)
+		}
 		d.mu.Unlock()
 		close(f.done)
 	}()
@@ -79,6 +115,41 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 		f.resp, f.err = copyResponse(resp), nil
 	}
 	return resp, err
+}
+
+func (d *Dedup) follow(ctx context.Context, f *flight) (*query.Response, error) {
+	if d.counter != nil {
+		d.counter.Inc()
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return copyResponse(f.resp), nil
+}
+
+func (d *Dedup) done(client netip.Addr) {
+	d.mu.Lock()
+	if d.waiting[client]--; d.waiting[client] <= 0 {
+		delete(d.waiting, client)
+	}
+	d.mu.Unlock()
+}
+
+// resolutionFailed reports whether the flight's outcome is a failure to
+// cache: no answer, or SERVFAIL from every upstream (RFC 9520 section 2).
+// A query shed or cancelled here, or a leader that panicked, says nothing
+// about the name, so is not.
+func resolutionFailed(f *flight) bool {
+	if f.err != nil {
+		var shed *edeError
+		return !errors.As(f.err, &shed) && !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, errNoAnswer)
+	}
+	return f.resp != nil && f.resp.Result == query.Forwarded && f.resp.Msg != nil && f.resp.Msg.Rcode == dns.RcodeServerFailure
 }
 
 // copyResponse copies r deeply enough that the edge may edit the message.

@@ -187,7 +187,9 @@ func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, cl
 			return req, nil, true
 		}
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
-		return req, servfail(r, err.Error()), false
+		resp := servfail(r, err.Error())
+		withEDE(resp, err)
+		return req, resp, false
 	}
 	if resp == nil || (!resp.Sends() && resp.Result != query.Dropped && resp.Result != query.RateLimited) {
 		return req, servfail(r, "no answer"), false

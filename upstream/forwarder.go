@@ -185,3 +185,7 @@ func (f *Forwarder) Close() error {
 }
 
 func zapUpstream(u *upstream) zap.Field { return zap.String("upstream", u.ep.name) }
+
+// MaxConcurrent is the number of queries that may be in flight at once;
+// more are rejected with ErrOverloaded.
+func (f *Forwarder) MaxConcurrent() int { return f.cfg.MaxConcurrent }

@@ -56,7 +56,7 @@ func (ps *udpPools) exchange(ctx context.Context, server netip.AddrPort, q *dns.
 	return p.exchange(ctx, q)
 }
 
-// close closes every socket; queries waiting on them fail at once.
+// close stops new queries and closes each socket once it is idle.
 func (ps *udpPools) close() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -221,13 +221,18 @@ func (p *udpPool) open(i int, old *udpSocket) (*udpSocket, error) {
 	return s, nil
 }
 
+// close stops new queries; a socket closes once the queries waiting on it
+// end, so an exchange in flight at shutdown still gets its answer.
 func (p *udpPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
 	for i := range p.slots {
 		if s := p.slots[i].Swap(nil); s != nil {
-			_ = s.conn.Close()
+			s.mu.Lock()
+			s.retired = true
+			s.mu.Unlock()
+			s.closeIfIdle()
 		}
 	}
 }
