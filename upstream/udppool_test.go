@@ -166,8 +166,9 @@ func TestUDPPoolCloseLetsInFlightFinish(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Errorf("the query in flight at Close: %v", err)
 	}
-	for _, s := range f.udp.pools[netip.MustParseAddrPort(addr)].slots {
-		if s.Load() != nil {
+	p := f.udp.pools[netip.MustParseAddrPort(addr)]
+	for i := range p.slots {
+		if p.slots[i].Load() != nil {
 			t.Error("a socket is still in its slot after Close")
 		}
 	}
