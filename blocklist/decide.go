@@ -24,6 +24,22 @@ type QueryMatcher interface {
 
 var _ QueryMatcher = (*policyMatcher)(nil)
 
+// MatchQuery decides q with m: through MatchQuery when m is a QueryMatcher,
+// else by the name alone. Wrappers of Matchers (a group's schedule, the
+// runtime allow list) use it so that modifiers and rewrites reach through.
+func MatchQuery(m Matcher, q Query) Decision {
+	if qm, ok := m.(QueryMatcher); ok {
+		return qm.MatchQuery(q)
+	}
+	var d Decision
+	d.Rule, d.Blocked = m.Match(q.Name)
+	return d
+}
+
+// Decided reports whether d ends the search: a block, an exception or a
+// rewrite.
+func (d Decision) Decided() bool { return d.Blocked || d.Rule.Allow || d.Rewrite != nil }
+
 // decideExt merges what the extSet found with the domain table's verdict
 // v, in AdGuard's order: allowlists first, then rewrites, then $important
 // exceptions and blocks, then exceptions, then blocks. ok is false when

@@ -153,6 +153,22 @@ func (u *union) Match(name string) (blocklist.Rule, bool) {
 	return u.extra.Match(name)
 }
 
+// MatchQuery is Match for a whole query, so that the lists' modifiers and
+// rewrites apply through the union.
+func (u *union) MatchQuery(q blocklist.Query) blocklist.Decision {
+	if u.always != nil {
+		if d := blocklist.MatchQuery(u.always, q); d.Decided() {
+			return d
+		}
+	}
+	if u.extra == nil {
+		return blocklist.Decision{}
+	}
+	return blocklist.MatchQuery(u.extra, q)
+}
+
+var _ blocklist.QueryMatcher = (*union)(nil)
+
 // Names returns the group names, Default first, then in config order.
 func (g *Groups) Names() []string {
 	out := make([]string, len(g.order))

@@ -131,12 +131,7 @@ func (b *BlockLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	if m == nil {
 		return next.Resolve(ctx, req)
 	}
-	var d blocklist.Decision
-	if qm, ok := m.(blocklist.QueryMatcher); ok {
-		d = qm.MatchQuery(blocklist.Query{Name: req.Name, Type: req.Type, Client: req.Client, Group: req.Group})
-	} else {
-		d.Rule, d.Blocked = m.Match(req.Name)
-	}
+	d := blocklist.MatchQuery(m, blocklist.Query{Name: req.Name, Type: req.Type, Client: req.Client, Group: req.Group})
 	switch {
 	case d.Rewrite != nil:
 		return b.rewritten(ctx, req, d, next)

@@ -134,6 +134,17 @@ type allowMatcher struct {
 	next blocklist.Matcher
 }
 
+var _ blocklist.QueryMatcher = (*allowMatcher)(nil)
+
+// MatchQuery is Match for a whole query: the lists' modifiers and rewrites
+// reach through the wrapper.
+func (m *allowMatcher) MatchQuery(q blocklist.Query) blocklist.Decision {
+	if d, ok := m.a.Allowed(q.Name); ok {
+		return blocklist.Decision{Rule: blocklist.Rule{List: AllowList, Domain: strings.TrimSuffix(d, "."), Text: d, Allow: true}}
+	}
+	return blocklist.MatchQuery(m.next, q)
+}
+
 func (m *allowMatcher) Match(name string) (blocklist.Rule, bool) {
 	if d, ok := m.a.Allowed(name); ok {
 		return blocklist.Rule{List: AllowList, Domain: strings.TrimSuffix(d, "."), Text: d, Allow: true}, false

@@ -84,3 +84,35 @@ func BenchmarkWrapEmpty(b *testing.B) {
 		_, _ = f("default").Match("www.example.com.")
 	}
 }
+
+// rewriter rewrites every AAAA query, so a wrapper that dropped the query
+// type would lose it.
+type rewriter struct{}
+
+func (rewriter) Match(string) (blocklist.Rule, bool) { return blocklist.Rule{}, false }
+
+func (rewriter) MatchQuery(q blocklist.Query) blocklist.Decision {
+	if q.Type == 28 {
+		return blocklist.Decision{Rewrite: []blocklist.Rewrite{{RCode: 5}}}
+	}
+	return blocklist.Decision{}
+}
+
+// TestAllowWrapperPassesQueries: with runtime exceptions present, names
+// they do not cover still get the lists' rewrites and modifiers.
+func TestAllowWrapperPassesQueries(t *testing.T) {
+	st, err := Open(allowDir(filepath.Join(t.TempDir(), "allow.json")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Allowlist().Add("ok.example", "test"); err != nil {
+		t.Fatal(err)
+	}
+	m := st.Allowlist().Wrap(func(string) blocklist.Matcher { return rewriter{} })("default")
+	if d := blocklist.MatchQuery(m, blocklist.Query{Name: "other.example.", Type: 28}); d.Rewrite == nil {
+		t.Errorf("the rewrite was lost through the allow wrapper: %+v", d)
+	}
+	if d := blocklist.MatchQuery(m, blocklist.Query{Name: "ok.example.", Type: 28}); d.Rewrite != nil || !d.Rule.Allow {
+		t.Errorf("an allowed name was rewritten: %+v", d)
+	}
+}
