@@ -25,6 +25,8 @@ import (
 type Config struct {
 	// Listen lists the addresses served over both UDP and TCP.
 	Listen []string `mapstructure:"listen"`
+	// TCP is how DNS-over-TCP connections on the listen addresses are kept.
+	TCP transport.TCPConfig `mapstructure:"tcp"`
 	// TLS is the encrypted listeners (DoT, DoH, DoQ) and their certificate.
 	TLS transport.Config `mapstructure:"tls"`
 	// HTTP is the metrics, health and admin API listener.

@@ -13,11 +13,7 @@ import (
 // files are watched on their own), but changes to their addresses take
 // effect at the next restart.
 func (s *Server) openEncrypted(cfg transport.Config) error {
-	m, err := transport.NewMetrics(s.registry)
-	if err != nil {
-		return err
-	}
-	ls, err := transport.Open(cfg, s.edge, m, s.log.Named("tls"))
+	ls, err := transport.Open(cfg, s.edge, s.conns, s.log.Named("tls"))
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}

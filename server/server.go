@@ -51,6 +51,7 @@ type Server struct {
 	serving   atomic.Bool                   // listeners up, not shutting down: /readyz
 	gen       atomic.Pointer[generation]    // the serving generation; written under mu, read without it
 	listeners map[string]transport.Listener // by configured address
+	conns     *transport.Metrics            // every listener's connection series
 	encrypted *transport.Listeners          // DoT, DoH, DoQ; opened once, at Start
 	http      *http.Server
 	httpAddr  string
@@ -93,12 +94,15 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		errc: make(chan error, 8), listeners: map[string]transport.Listener{},
 		version: deps.Version, started: time.Now(), sessions: api.NewSessions(nil),
 	}
+	var err error
+	if s.conns, err = transport.NewMetrics(reg); err != nil {
+		return nil, err
+	}
 	s.metrics.BuildInfo.WithLabelValues(deps.Version, runtime.Version()).Set(1)
 	s.dnssec = dnssec.NewMetrics(reg)
 	s.negative, _ = dnssec.NewNegativeAnchors(nil)
 	// The runtime state is read before the pipeline that applies it is
 	// built; a missing allow file is an empty list.
-	var err error
 	if s.console, err = console.New(); err != nil {
 		return nil, err
 	}
@@ -167,7 +171,9 @@ func (s *Server) openListeners(addrs []string) error {
 		if _, ok := s.listeners[addr]; ok {
 			continue
 		}
-		l, err := transport.ListenDNS(addr, s.edge, transport.DNSOptions{StockUDP: s.stockUDP, Logger: s.log.Named("udp")})
+		l, err := transport.ListenDNS(addr, s.edge, transport.DNSOptions{
+			StockUDP: s.stockUDP, Logger: s.log.Named("udp"), TCP: s.gen.Load().cfg.TCP, Metrics: s.conns,
+		})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/query"
@@ -20,6 +21,34 @@ type DNSOptions struct {
 	// (udploop.go): tests compare the two.
 	StockUDP bool
 	Logger   *zap.Logger // the UDP loop's; nil: none
+	// TCP tunes the TCP side: idle timeout and connection cap (RFC 7766).
+	TCP TCPConfig
+	// Metrics count the TCP connections; nil: counted nowhere.
+	Metrics *Metrics
+}
+
+// TCPConfig is the `tcp` section: how plain DNS over TCP connections are
+// kept. Any number of queries may be sent on one connection, and they are
+// answered as they complete (RFC 7766 §6.2.1.1), not in order.
+type TCPConfig struct {
+	// IdleTimeout closes a connection with no query outstanding after this
+	// long; default 10s.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+	// MaxConnections caps the open TCP connections of each address; more
+	// are closed at once and counted in cleandns_connections_rejected_total.
+	// Default 1000.
+	MaxConnections int `mapstructure:"max_connections"`
+}
+
+// Validate checks the section.
+func (c TCPConfig) Validate() error {
+	if c.IdleTimeout < 0 {
+		return fmt.Errorf("tcp.idle_timeout: %v is negative", c.IdleTimeout)
+	}
+	if c.MaxConnections < 0 {
+		return fmt.Errorf("tcp.max_connections: %d is negative", c.MaxConnections)
+	}
+	return nil
 }
 
 // dnsListener is one configured address: a UDP and a TCP socket on the same
@@ -30,7 +59,7 @@ type dnsListener struct {
 	pc   net.PacketConn
 	loop *udpLoop    // nil when udp is set
 	udp  *dns.Server // miekg's UDP server, when stock
-	tcp  *dns.Server
+	tcp  *StreamServer
 }
 
 // udpReadBuffer is the receive buffer asked for each UDP socket.
@@ -79,13 +108,15 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 			l.Close()
 			return nil, err
 		}
-		ln.tcp = &dns.Server{
-			Listener:      l,
-			Handler:       h.For(query.ProtoTCP),
-			MsgAcceptFunc: resolver.AcceptFunc,
-			ReadTimeout:   5 * time.Second,
-			IdleTimeout:   func() time.Duration { return 10 * time.Second },
+		m := opts.Metrics
+		if m == nil {
+			m, _ = NewMetrics(prometheus.NewRegistry()) // a registry of its own cannot clash
 		}
+		ln.tcp = NewStreamServer(l, h.For(query.ProtoTCP), StreamConfig{
+			Protocol:       query.ProtoTCP,
+			IdleTimeout:    opts.TCP.IdleTimeout,
+			MaxConnections: opts.TCP.MaxConnections,
+		}, m, log)
 		return ln, nil
 	}
 	return nil, lastErr
@@ -100,17 +131,21 @@ func (l *dnsListener) Serve(errc chan<- error) {
 			}
 		}()
 	}
-	for _, s := range []*dns.Server{l.udp, l.tcp} {
-		if s == nil {
-			continue
+	go func() {
+		// The socket is bound and listening: connections made before Accept
+		// runs wait in the kernel's backlog.
+		if err := l.tcp.Serve(); err != nil {
+			errc <- fmt.Errorf("serve %s: %w", l.addr, err)
 		}
+	}()
+	if l.udp != nil {
 		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go func(s *dns.Server) {
-			if err := s.ActivateAndServe(); err != nil {
+		l.udp.NotifyStartedFunc = func() { close(started) }
+		go func() {
+			if err := l.udp.ActivateAndServe(); err != nil {
 				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
 			}
-		}(s)
+		}()
 		<-started
 	}
 }
@@ -125,5 +160,5 @@ func (l *dnsListener) Shutdown(ctx context.Context) error {
 	if l.loop != nil {
 		udp = l.loop.shutdown
 	}
-	return errors.Join(udp(ctx), l.tcp.ShutdownContext(ctx))
+	return errors.Join(udp(ctx), l.tcp.Shutdown(ctx))
 }
