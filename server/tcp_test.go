@@ -90,7 +90,7 @@ func TestTCPIdleConnections(t *testing.T) {
 	}
 	var hits atomic.Int64
 	up := dnstest.NewServer(t, answerA(&hits))
-	s := boot(t, upstreamYAML(up)+fmt.Sprintf("tcp:\n  idle_timeout: 2s\n  max_connections: %d\n", n+100))
+	s := boot(t, upstreamYAML(up)+fmt.Sprintf("tcp:\n  idle_timeout: 5s\n  max_connections: %d\n", n+100))
 	addr := s.Addrs()[0]
 	conns := make([]net.Conn, 0, n)
 	defer func() {
@@ -105,6 +105,7 @@ func TestTCPIdleConnections(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
+	dialed := time.Now()
 	open := s.conns.Open.WithLabelValues("tcp")
 	if !waitUntil(5*time.Second, func() bool { return testutil.ToFloat64(open) >= float64(n) }) {
 		t.Fatalf("%v of %d connections accepted", testutil.ToFloat64(open), n)
@@ -114,8 +115,11 @@ func TestTCPIdleConnections(t *testing.T) {
 			t.Errorf("%s beside %d idle connections: %s", network, n, dns.RcodeToString[r.Rcode])
 		}
 	}
-	if !waitUntil(8*time.Second, func() bool { return testutil.ToFloat64(open) == 0 }) {
+	if !waitUntil(15*time.Second, func() bool { return testutil.ToFloat64(open) == 0 }) {
 		t.Fatalf("%v connections still open after the idle timeout", testutil.ToFloat64(open))
+	}
+	if took := time.Since(dialed); took < 4*time.Second {
+		t.Errorf("connections closed after %v, before the 5s idle timeout", took)
 	}
 	// The server closed them: each client end reads EOF.
 	_ = conns[0].SetReadDeadline(time.Now().Add(time.Second))
