@@ -129,7 +129,7 @@ func (b *browser) page(t *testing.T, hash, sel string) {
 }
 
 // screenshot saves the viewport at width as a PNG: in docs/screenshots
-// with CLEANDNS_SCREENSHOTS=1 (to refresh the README's), else in a
+// with UPDATE_SCREENSHOTS=1 (to refresh the README's), else in a
 // temporary folder. Either way it must stay under 300 KB.
 func (b *browser) screenshot(t *testing.T, name string, width int64) {
 	t.Helper()
@@ -142,7 +142,7 @@ func (b *browser) screenshot(t *testing.T, name string, width int64) {
 	}
 	b.run(t, "resize back", chromedp.EmulateViewport(1280, 900))
 	dir := t.TempDir()
-	if os.Getenv("CLEANDNS_SCREENSHOTS") != "" {
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
 		dir = filepath.Join("..", "docs", "screenshots")
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width))

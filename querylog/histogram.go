@@ -22,15 +22,19 @@ const MinStep = 10 * time.Second
 
 // Histogram counts queries per step since a time, for the console's
 // charts; buckets start at multiples of step (Unix time) and only those
-// holding queries are returned, oldest first. A step that is a multiple of
-// the counters' 10 minutes, over the last 24 hours, is answered from the
-// counters (no disk read, dropped records included); any other from the
-// stored records, or ErrNotSearchable.
+// holding queries are returned, oldest first. Steps of whole minutes over
+// the last hour come from the per-minute counters, steps of 10 minutes
+// over the last 24 hours from the top-list counters (no disk read either
+// way, dropped records included); any other from the stored records, or
+// ErrNotSearchable.
 func (l *Logger) Histogram(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error) {
 	if step < MinStep {
 		return nil, fmt.Errorf("histogram step %v is under %v", step, MinStep)
 	}
 	now := l.now()
+	if step%time.Minute == 0 && l.recent.covers(since, now) {
+		return l.recent.histogram(since, now, step), nil
+	}
 	if step%bucketSpan == 0 && l.counts.covers(since, now) {
 		return l.counts.histogram(since, now, step), nil
 	}

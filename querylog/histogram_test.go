@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 func TestHistogramFromRecords(t *testing.T) {
@@ -58,5 +60,36 @@ func TestHistogramFromCounters(t *testing.T) {
 	if len(got) != 2 || !got[0].Time.Equal(base.Add(-2*time.Hour)) || got[0].Total != 2 || got[0].Blocked != 1 ||
 		got[1].Total != 2 || got[1].Blocked != 1 || got[1].Cached != nil {
 		t.Errorf("hourly histogram from the counters = %+v", got)
+	}
+}
+
+func TestHistogramFromMinutes(t *testing.T) {
+	now := t0.Truncate(time.Minute).Add(30 * time.Second)
+	var m minutes
+	for _, q := range []struct {
+		ago time.Duration
+		r   query.Result
+	}{
+		{59 * time.Minute, query.Forwarded}, {59 * time.Minute, query.Blocked}, {2 * time.Minute, query.Cached},
+		{0, query.Blocked}, {0, query.Cached}, {0, query.Forwarded},
+		{61 * time.Minute, query.Blocked}, // an hour back: its slot is reused, nothing counts
+	} {
+		m.add(now.Add(-q.ago), q.r)
+	}
+	got := m.histogram(now.Add(-time.Hour), now, time.Minute)
+	want := []struct{ total, blocked, cached int64 }{{2, 1, 0}, {1, 0, 1}, {3, 1, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("minutes = %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Total != w.total || got[i].Blocked != w.blocked || *got[i].Cached != w.cached {
+			t.Errorf("minute %d = %+v, want %+v", i, got[i], w)
+		}
+	}
+	if !got[2].Time.Equal(now.Truncate(time.Minute)) {
+		t.Errorf("last minute starts %v", got[2].Time)
+	}
+	if m.covers(now.Add(-2*time.Hour), now) {
+		t.Error("the minutes claim two hours")
 	}
 }

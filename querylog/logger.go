@@ -57,6 +57,7 @@ type Logger struct {
 	log    *zap.Logger
 	now    func() time.Time
 	counts *counters
+	recent minutes // the last hour per minute, for the console's live chart
 
 	ring     *ring
 	spare    []entry
@@ -157,6 +158,7 @@ func (l *Logger) Path() string { return l.cfg.Path }
 func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	e := newEntry(req, resp, rcode, d)
 	l.counts.add(e.start, e.client, e.name, e.list, e.result == query.Blocked)
+	l.recent.add(e.start, e.result)
 	if l.isClosed.Load() {
 		l.lost[iClosed].Inc()
 		return

@@ -18,7 +18,7 @@ export function barChart(buckets, since, stepMs, label) {
     const i = Math.floor((Date.parse(b.time) - start) / stepMs);
     if (i >= 0 && i < n) { totals[i] += b.total; blocked[i] += b.blocked; }
   }
-  const W = 600, H = 140, top = 12, bottom = 18, max = Math.max(1, ...totals);
+  const W = 600, H = 120, top = 4, bottom = 1, max = Math.max(1, ...totals);
   const svg = el('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
   const title = el('title', {});
   const sum = totals.reduce((a, b) => a + b, 0), bsum = blocked.reduce((a, b) => a + b, 0);
@@ -30,14 +30,18 @@ export function barChart(buckets, since, stepMs, label) {
     if (ht > 0) svg.append(el('rect', { class: 'total', x, y: H - bottom - ht, width: Math.max(1, bw - 1), height: ht }));
     if (hb > 0) svg.append(el('rect', { class: 'blk', x, y: H - bottom - hb, width: Math.max(1, bw - 1), height: hb }));
   }
-  svg.append(el('line', { class: 'axis', x1: 0, x2: W, y1: H - bottom, y2: H - bottom }));
-  const peak = el('text', { x: 2, y: 10 });
-  peak.textContent = 'peak ' + max;
-  svg.append(peak);
-  for (const [x, t, anchor] of [[2, start, 'start'], [W - 2, Date.now(), 'end']]) {
-    const tx = el('text', { x, y: H - 4, 'text-anchor': anchor });
-    tx.textContent = new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
-    svg.append(tx);
+  svg.append(el('line', { class: 'axis', x1: 0, x2: W, y1: H - 1, y2: H - 1 }));
+  // Labels are HTML, not SVG text: the chart stretches to the card's
+  // width, which would stretch the letters too.
+  const hm = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+  const labels = document.createElement('div');
+  labels.className = 'axis-labels';
+  for (const t of [hm(start), 'peak ' + max + ' per step', hm(Date.now())]) {
+    const span = document.createElement('span');
+    span.textContent = t;
+    labels.append(span);
   }
-  return svg;
+  const wrap = document.createElement('div');
+  wrap.append(svg, labels);
+  return wrap;
 }
