@@ -28,6 +28,10 @@ type Config struct {
 	// lose before cleandns warns (log, metric, status). The smaller copy is
 	// still applied: lists do shrink. 0 means the default.
 	ShrinkWarnPercent int `mapstructure:"shrink_warn_percent"`
+	// WatchInterval is how often local list files are checked for changes:
+	// an edited file is loaded within it, without a refresh or a reload.
+	// 0 means the default; a negative value switches the watching off.
+	WatchInterval time.Duration `mapstructure:"watch_interval"`
 }
 
 // Defaults of Config.
@@ -38,6 +42,8 @@ const (
 	DefaultRetries  = 2
 	// DefaultShrinkWarnPercent warns when a list loses over half its entries.
 	DefaultShrinkWarnPercent = 50
+	// DefaultWatch is how often local list files are checked.
+	DefaultWatch = 5 * time.Second
 )
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -61,6 +67,9 @@ func (c *Config) SetDefaults() {
 	if c.Retries == 0 {
 		c.Retries = DefaultRetries
 	}
+	if c.WatchInterval == 0 {
+		c.WatchInterval = DefaultWatch
+	}
 	if c.ShrinkWarnPercent == 0 {
 		c.ShrinkWarnPercent = DefaultShrinkWarnPercent
 	}
@@ -75,6 +84,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("blocking.download_timeout: must be positive, got %v", c.Timeout)
 	case c.MaxBytes <= 0:
 		return fmt.Errorf("blocking.max_list_bytes: must be positive, got %d", c.MaxBytes)
+	case c.WatchInterval > 0 && c.WatchInterval < 100*time.Millisecond:
+		return fmt.Errorf("blocking.watch_interval: %v is below the minimum of 100ms", c.WatchInterval)
 	case c.Retries > 10:
 		return fmt.Errorf("blocking.download_retries: at most 10, got %d", c.Retries)
 	case c.ShrinkWarnPercent < 1 || c.ShrinkWarnPercent > 100:

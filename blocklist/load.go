@@ -27,6 +27,11 @@ type pendingList struct {
 // next set from the current one. remote=false is the start-up pass: URLs
 // come from the store instead of the network.
 func (m *Manager) load(ctx context.Context, remote bool) error {
+	return m.loadSome(ctx, remote, nil)
+}
+
+// loadSome is load for the sources only selects (all when nil).
+func (m *Manager) loadSome(ctx context.Context, remote bool, only func(*source) bool) error {
 	start := m.now()
 	var pending []pendingList
 	defer func() {
@@ -45,6 +50,9 @@ func (m *Manager) load(ctx context.Context, remote bool) error {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
 			break
+		}
+		if only != nil && !only(s) {
+			continue
 		}
 		c, rules, err := m.open(ctx, s, remote)
 		if err != nil {

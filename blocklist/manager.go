@@ -48,6 +48,8 @@ type Manager struct {
 
 	started atomic.Bool
 	done    chan struct{} // closed when the refresh loop ends
+	// watching counts the file watcher, which Wait waits for too.
+	watching sync.WaitGroup
 	// afterRefresh, when set by a test, runs after each background refresh.
 	afterRefresh func()
 }
@@ -124,17 +126,29 @@ func (m *Manager) Start(ctx context.Context) error {
 	if m.started.Swap(true) {
 		return errors.New("blocklist: Manager started twice")
 	}
+	watch := m.cfg.WatchInterval > 0 && m.hasKind(kindFile)
+	stamps := map[*source]fileStamp{}
+	if watch {
+		m.statFiles(stamps)
+	}
 	m.mu.Lock()
 	m.load(ctx, false)
 	m.mu.Unlock()
 	m.log.Info("blocklists loaded", zap.Int("domains", m.set.Load().Len()), zap.Int("lists", len(m.sources)))
+	if watch {
+		m.watching.Add(1)
+		go m.watchFiles(ctx, stamps)
+	}
 	go m.loop(ctx)
 	return nil
 }
 
-// Wait blocks until the refresh loop started by Start has ended (after its
-// ctx is done). Call it only after Start.
-func (m *Manager) Wait() { <-m.done }
+// Wait blocks until the refresh loop and the file watcher started by Start
+// have ended (after its ctx is done). Call it only after Start.
+func (m *Manager) Wait() {
+	<-m.done
+	m.watching.Wait()
+}
 
 func (m *Manager) loop(ctx context.Context) {
 	defer close(m.done)
@@ -156,9 +170,11 @@ func (m *Manager) loop(ctx context.Context) {
 	}
 }
 
-func (m *Manager) hasRemote() bool {
+func (m *Manager) hasRemote() bool { return m.hasKind(kindURL) }
+
+func (m *Manager) hasKind(k sourceKind) bool {
 	for _, s := range m.sources {
-		if s.kind == kindURL {
+		if s.kind == k {
 			return true
 		}
 	}

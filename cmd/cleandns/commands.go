@@ -58,7 +58,7 @@ func newVersion() *cobra.Command {
 }
 
 func newLists(f *flags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "lists",
 		Short: "Print the built-in categories and the configured lists with their entry counts",
 		Args:  cobra.NoArgs,
@@ -95,6 +95,8 @@ func newLists(f *flags) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.AddCommand(newListsRefresh(f))
+	return cmd
 }
 
 // printInvalid prints the invalid lines each list reported (the first

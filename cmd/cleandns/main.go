@@ -79,6 +79,7 @@ func newRoot() *cobra.Command {
 		newQueryLog(f),
 		newTop(f),
 		newAllow(f),
+		newCache(f),
 		newPassword(),
 	)
 	return root

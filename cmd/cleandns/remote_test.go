@@ -23,6 +23,15 @@ func (p *pauser) Resume(g string) error        { delete(p.paused, g); return nil
 func (p *pauser) Paused() map[string]time.Time { return p.paused }
 
 // run executes the CLI with args against a fresh API and returns stdout.
+type refresher struct{ n int }
+
+func (r *refresher) Refresh(context.Context) error { r.n++; return nil }
+
+type flusher struct{ n int }
+
+func (f *flusher) Flush()   { f.n = 0 }
+func (f *flusher) Len() int { return f.n }
+
 func run(t *testing.T, server string, args ...string) (string, error) {
 	t.Helper()
 	root := newRoot()
@@ -39,7 +48,8 @@ func TestRemoteCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: state.Allowlist()})
+	refreshed, flushed := &refresher{}, &flusher{n: 3}
+	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: state.Allowlist(), Refresher: refreshed, Cache: flushed})
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 
@@ -53,12 +63,17 @@ func TestRemoteCommands(t *testing.T) {
 		{[]string{"allow", "add", "Example.com"}, "allowed example.com."},
 		{[]string{"allow", "list"}, "example.com."},
 		{[]string{"allow", "rm", "example.com"}, "removed example.com"},
+		{[]string{"lists", "refresh"}, "lists refreshed"},
+		{[]string{"cache", "flush"}, "flushed 3 cache entries"},
 	}
 	for _, s := range steps {
 		out, err := run(t, srv.URL, s.args...)
 		if err != nil || !strings.Contains(out, s.want) {
 			t.Errorf("cleandns %s: %v\n%s\nwant %q", strings.Join(s.args, " "), err, out, s.want)
 		}
+	}
+	if refreshed.n != 1 || flushed.n != 0 {
+		t.Errorf("refreshes %d, cache entries left %d; want 1 and 0", refreshed.n, flushed.n)
 	}
 	if _, err := run(t, srv.URL, "querylog", "--since", "1h"); err == nil || !strings.Contains(err.Error(), "HTTP 501") {
 		t.Errorf("querylog without a query log: %v", err)
