@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/metrics"
 )
 
@@ -45,6 +46,7 @@ func exported(t *testing.T) (series, labels map[string]bool) {
 	t.Helper()
 	var c capture
 	metrics.New(&c)
+	dnssec.NewMetrics(&c) // registered beside metrics.New by the server
 	out := map[string]bool{}
 	labels = map[string]bool{"job": true, "instance": true, "le": true, "quantile": true}
 	others := prometheus.NewRegistry()

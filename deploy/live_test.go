@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/metrics"
 	"github.com/cleandns/cleandns/query"
 )
@@ -59,6 +60,7 @@ func fakeTarget(t *testing.T) string {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	dm := dnssec.NewMetrics(reg)
 	now := float64(time.Now().Unix())
 	m.BlockedQueries.WithLabelValues("default", "builtin:apps-tiktok").Add(5)
 	m.UpstreamHealthy.WithLabelValues("udp://9.9.9.9:53").Set(1)
@@ -81,6 +83,7 @@ func fakeTarget(t *testing.T) string {
 				return
 			case <-tick.C:
 				traffic(m)
+				dm.Observe(dnssec.Secure)
 			}
 		}
 	}()
