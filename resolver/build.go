@@ -59,7 +59,12 @@ func Build(p Parts) Handler {
 	// Everything below waits on upstreams: a query run inline on a socket's
 	// reading goroutine stops here and is resumed on a goroutine of its own,
 	// so a slow upstream never holds up cached and blocked answers.
-	add(inlineStop{})
+	// Dedup's refusals (cached failures, wait limits) are answered inline.
+	stop := inlineStop{}
+	if d, ok := p.Dedup.(*Dedup); ok {
+		stop.refuse = d.refuse
+	}
+	add(stop)
 	// In-flight dedup: identical concurrent misses share one exchange.
 	add(p.Dedup)
 	// DNSSEC validation, on the way back from the forwarder: below dedup and

@@ -66,21 +66,12 @@ func NewDedup(counter prometheus.Counter) *Dedup {
 // Resolve runs next once per distinct in-flight question; followers wait for
 // the leader's answer and each get their own copy.
 func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
-	q := req.Msg.Question[0]
-	key := dedupKey{name: req.Name, qtype: q.Qtype, class: q.Qclass, do: req.DO(), cd: req.Msg.CheckingDisabled}
+	key := keyOf(req)
 	d.mu.Lock()
-	if d.failed.failed(key, d.now()) {
+	f, ok, err := d.admit(key, req.Client)
+	if err != nil {
 		d.mu.Unlock()
-		return nil, errCachedFailure
-	}
-	if d.waiting[req.Client] >= d.clientWaitLimit {
-		d.mu.Unlock()
-		return nil, errClientWaitLimit
-	}
-	f, ok := d.calls[key]
-	if ok && f.followers >= d.maxFollowers {
-		d.mu.Unlock()
-		return nil, errFollowerLimit
+		return nil, err
 	}
 	d.waiting[req.Client]++
 	defer d.done(req.Client)
@@ -115,6 +106,37 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 		f.resp, f.err = copyResponse(resp), nil
 	}
 	return resp, err
+}
+
+func keyOf(req *query.Request) dedupKey {
+	q := req.Msg.Question[0]
+	return dedupKey{name: req.Name, qtype: q.Qtype, class: q.Qclass, do: req.DO(), cd: req.Msg.CheckingDisabled}
+}
+
+// admit returns the flight to follow, if any, or why req may not wait;
+// under mu.
+func (d *Dedup) admit(key dedupKey, client netip.Addr) (*flight, bool, error) {
+	if d.failed.failed(key, d.now()) {
+		return nil, false, errCachedFailure
+	}
+	if d.waiting[client] >= d.clientWaitLimit {
+		return nil, false, errClientWaitLimit
+	}
+	f, ok := d.calls[key]
+	if ok && f.followers >= d.maxFollowers {
+		return nil, false, errFollowerLimit
+	}
+	return f, ok, nil
+}
+
+// refuse is admit for an inline run: the error Resolve would return at
+// once, if any, so the edge answers it without resuming the query.
+func (d *Dedup) refuse(req *query.Request) error {
+	key := keyOf(req)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, _, err := d.admit(key, req.Client)
+	return err
 }
 
 func (d *Dedup) follow(ctx context.Context, f *flight) (*query.Response, error) {

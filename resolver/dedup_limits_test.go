@@ -151,3 +151,27 @@ func TestDedupBoundsWaiting(t *testing.T) {
 		})
 	}
 }
+
+// TestInlineStopRefusesWhatDedupWould: an inline run stops before Dedup,
+// but what Dedup would refuse at once (here a cached failure) is refused
+// there, so it is answered on the reader, not resumed.
+func TestInlineStopRefusesWhatDedupWould(t *testing.T) {
+	d := NewDedup(nil)
+	stop := inlineStop{refuse: d.refuse}
+	fail := HandlerFunc(func(context.Context, *query.Request) (*query.Response, error) {
+		return nil, errors.New("timeout")
+	})
+	req := policyReq("dead.example.", dns.TypeA, "udp", "10.0.0.1")
+	req.Inline = true
+	if _, err := stop.Resolve(context.Background(), req, fail); !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("first inline run: %v, want ErrWouldBlock", err)
+	}
+	req.Inline, req.Resumed = false, true
+	_, _ = stop.Resolve(context.Background(), req, HandlerFunc(func(ctx context.Context, r *query.Request) (*query.Response, error) {
+		return d.Resolve(ctx, r, fail)
+	}))
+	req.Inline, req.Resumed = true, false
+	if _, err := stop.Resolve(context.Background(), req, fail); !errors.Is(err, errCachedFailure) {
+		t.Errorf("inline run after the failure: %v, want %v", err, errCachedFailure)
+	}
+}

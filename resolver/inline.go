@@ -12,16 +12,27 @@ import (
 )
 
 // inlineStop ends an inline run where the pipeline would start waiting.
-type inlineStop struct{}
+// refuse, when set, is asked first: a query the links below would refuse
+// at once (Dedup's cached failures and wait limits) is refused inline, so
+// a flood of them costs no goroutine each.
+type inlineStop struct {
+	refuse func(*query.Request) error
+}
 
 var _ Link = inlineStop{}
 
-// Resolve returns ErrWouldBlock for inline runs and passes the rest on.
-func (inlineStop) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
-	if req.Inline {
-		return nil, ErrWouldBlock
+// Resolve returns ErrWouldBlock for inline runs, or refuse's error, and
+// passes the rest on.
+func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
+	if !req.Inline {
+		return next.Resolve(ctx, req)
 	}
-	return next.Resolve(ctx, req)
+	if s.refuse != nil {
+		if err := s.refuse(req); err != nil {
+			return nil, err
+		}
+	}
+	return nil, ErrWouldBlock
 }
 
 // udpProto is the resolved-metrics index of "udp".

@@ -40,6 +40,9 @@ type udpLoop struct {
 	stopping atomic.Bool
 	done     chan struct{} // closed when the reader returns
 	resumed  sync.WaitGroup
+	waiting  atomic.Int64 // resumed queries not yet answered
+	// maxResumed is the cap on waiting (defaultMaxResumed; tests lower it).
+	maxResumed int64
 
 	// Owned by the reading goroutine.
 	in       []byte
@@ -53,7 +56,7 @@ type udpLoop struct {
 
 func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger) (*udpLoop, error) {
 	l := &udpLoop{
-		conn: conn, edge: edge, log: log, done: make(chan struct{}),
+		conn: conn, edge: edge, log: log, done: make(chan struct{}), maxResumed: defaultMaxResumed,
 		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),
 	}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
@@ -139,13 +142,48 @@ func (l *udpLoop) handle(pkt []byte) {
 	if !l.edge.ServeInline(r, l.client(), l.received, l.out, l.send) {
 		return
 	}
+	if l.waiting.Load() >= l.maxResumed {
+		l.shed(r)
+		return
+	}
 	l.msg = new(dns.Msg)
 	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
 	l.resumed.Add(1)
+	l.waiting.Add(1)
 	go func() {
 		defer l.resumed.Done()
+		defer l.waiting.Add(-1)
 		l.edge.ServeResumed(w, r)
 	}()
+}
+
+// defaultMaxResumed caps the queries of one socket resumed on goroutines of their
+// own. The pipeline bounds what waits for upstreams (per client, per name,
+// the upstream slots), but a reader that outruns a starved core would still
+// pile up goroutines not yet there: 20,000 q/s of one dead name made 38,000
+// of them. Past the cap a query that needs an upstream is answered at once
+// on the reader, SERVFAIL with an Extended DNS Error.
+const defaultMaxResumed = 4096
+
+// shed answers r, which needs an upstream, SERVFAIL with an Extended DNS
+// Error when it carried EDNS, as the pipeline answers what it sheds.
+func (l *udpLoop) shed(r *dns.Msg) {
+	opt := r.IsEdns0()
+	r.SetRcode(r, dns.RcodeServerFailure)
+	r.RecursionAvailable = true
+	r.Answer, r.Ns, r.Extra = nil, nil, nil
+	if opt != nil {
+		r.SetEdns0(dns.MinMsgSize, opt.Do())
+		r.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther,
+			ExtraText: "too many queries are waiting for upstreams"}}
+	}
+	out, err := r.PackBuffer(l.out[:cap(l.out)])
+	if err == nil {
+		err = l.send(out)
+	}
+	if err != nil {
+		l.log.Debug("write shed SERVFAIL", zap.Error(err))
+	}
 }
 
 func (l *udpLoop) client() netip.Addr {
