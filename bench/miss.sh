@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 # Ports of its own, so it can run beside compare.sh and latency.sh.
-export UPSTREAM_PORT=${UPSTREAM_PORT:-15400}
+export UPSTREAM_PORT=${UPSTREAM_PORT:-15410}
 PEER_PORT=${PEER_PORT:-15453}; CLEANDNS_PORT=${CLEANDNS_PORT:-15456}
 source "$SHARED_BENCH/lib.sh"
 S=${SECONDS_PER_RUN:-5}; RATE=${RATE:-15000}; PEERS=${PEERS:-unbound}
@@ -52,13 +52,14 @@ for peer in $PEERS; do
   "start_$peer" "$PEER_PORT" "$DATA/empty-list.txt"; measure "$peer" "$PEER_PORT"
 done
 # The shipped default config (metrics, rate limiting with loopback exempt,
-# the query log) applies, as in compare.sh.
+# the query log) applies, as in compare.sh; its state (the query log) goes
+# to the scratch folder, not the user's.
 if [ -n "${BEFORE:-}" ]; then
-  start before "$CLEANDNS_PORT" "$BEFORE" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
+  STATE_DIRECTORY=$WORK/state-before start before "$CLEANDNS_PORT" "$BEFORE" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
     --blocklist "$DATA/empty-list.txt" --http 127.0.0.1:0
   measure before "$CLEANDNS_PORT"
 fi
-start cleandns "$CLEANDNS_PORT" "$WORK/cleandns" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
+STATE_DIRECTORY=$WORK/state start cleandns "$CLEANDNS_PORT" "$WORK/cleandns" serve --listen "127.0.0.1:$CLEANDNS_PORT" --upstream "127.0.0.1:$UPSTREAM_PORT" \
   --blocklist "$DATA/empty-list.txt" --http 127.0.0.1:0
 measure cleandns "$CLEANDNS_PORT"
 if [ "${PROFILE:-}" = 1 ]; then
