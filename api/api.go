@@ -50,6 +50,8 @@ type Deps struct {
 	Allow     AllowStore
 	// NegativeAnchors is nil when DNSSEC validation is off.
 	NegativeAnchors NegativeAnchors
+	// Profiles renders .mobileconfig files; nil without DoH or DoT.
+	Profiles Profiles
 	// Sessions are the console's logins; pass the same store to every
 	// API a reload builds, so a reload logs nobody out. Nil: a new one.
 	Sessions *Sessions
@@ -124,6 +126,7 @@ func (a *API) routes() {
 	a.route("GET /api/v1/top", "read", read(a.top))
 	a.route("GET /api/v1/stats", "read", read(a.stats))
 	a.route("GET /api/v1/categories", "read", read(a.categories))
+	a.route("GET /api/v1/apple.mobileconfig", "read", read(a.appleProfile))
 	a.route("POST /api/v1/blocking/pause", "admin", admin("pause", a.pause))
 	a.route("POST /api/v1/blocking/resume", "admin", admin("resume", a.resume))
 	a.route("POST /api/v1/lists/refresh", "admin", admin("refresh lists", a.refresh))

@@ -82,6 +82,9 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 	if cfg.DNSSEC.Enabled {
 		d.NegativeAnchors = adminNegative{s}
 	}
+	if len(cfg.TLS.DoH)+len(cfg.TLS.DoT) > 0 {
+		d.Profiles = s.appleProfile
+	}
 	return api.New(tokens, d), nil
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 
 	"github.com/cleandns/cleandns/config"
@@ -36,4 +37,17 @@ func (s *Server) EncryptedAddrs(protocol string) []string {
 // encryptedChanged says whether a reload changed what only a restart applies.
 func encryptedChanged(prev, next *config.Config) bool {
 	return !reflect.DeepEqual(prev.TLS, next.TLS)
+}
+
+// appleProfile renders the .mobileconfig for protocol ("doh" or "dot")
+// and device id, with the port its listener is bound to.
+func (s *Server) appleProfile(protocol, id string) ([]byte, error) {
+	addrs := s.EncryptedAddrs(protocol)
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("no %s listener (tls.%s)", protocol, protocol)
+	}
+	_, port, _ := net.SplitHostPort(addrs[0])
+	return transport.AppleProfile(transport.Profile{
+		Protocol: protocol, ServerName: s.gen.Load().cfg.TLS.ServerName, Port: port, ClientID: id,
+	})
 }

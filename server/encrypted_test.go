@@ -1,13 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/xml"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,4 +249,52 @@ func doqQuery(t *testing.T, addr, caFile, sni, name string) *dns.Msg {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestAppleProfile downloads the .mobileconfig for each protocol from the
+// API: a well-formed plist naming the server (and device) as configured.
+func TestAppleProfile(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	certFile, keyFile := tlsFiles(t)
+	s := boot(t, encryptedYAML(up, certFile, keyFile))
+	_, dohPort := hostPort(t, s.EncryptedAddrs("doh")[0])
+	tests := []struct {
+		query, want string
+		status      int
+	}{
+		{"protocol=doh&id=annas-phone", "<string>https://dns.test:" + dohPort + "/dns-query/annas-phone</string>", 200},
+		{"", "<string>HTTPS</string>", 200},
+		// The test's DoT port is not 853, which Apple devices cannot use.
+		{"protocol=dot", "853", 400},
+		{"protocol=doh&id=bad_id", "client ID", 400},
+		{"protocol=doq", "want doh or dot", 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			resp, err := http.Get("http://" + s.HTTPAddr() + "/api/v1/apple.mobileconfig?" + tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
+				t.Fatalf("%d %s, want %d with %q", resp.StatusCode, body, tc.status, tc.want)
+			}
+			if tc.status != 200 {
+				return
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/x-apple-aspen-config" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			d := xml.NewDecoder(bytes.NewReader(body))
+			for {
+				if _, err := d.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("not well-formed XML: %v\n%s", err, body)
+				}
+			}
+		})
+	}
 }

@@ -80,6 +80,7 @@ func newRoot() *cobra.Command {
 		newTop(f),
 		newAllow(f),
 		newCache(f),
+		newCert(),
 		newPassword(),
 	)
 	return root
