@@ -8,6 +8,7 @@
 package config
 
 import (
+	"github.com/cleandns/cleandns/runstate"
 	"time"
 
 	"github.com/cleandns/cleandns/blocklist"
@@ -53,6 +54,8 @@ type Config struct {
 	LocalRecords localrecords.Config `mapstructure:"local_records"`
 	// QueryLog records queries for search and audit.
 	QueryLog querylog.Config `mapstructure:"querylog"`
+	// Sync shares runtime state (pauses, allow entries) among instances.
+	Sync runstate.SyncConfig `mapstructure:"sync"`
 	// DNSSEC validates upstream answers (off by default: see the README).
 	DNSSEC dnssec.Config `mapstructure:"dnssec"`
 	// Log configures cleandns's own log.

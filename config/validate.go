@@ -55,6 +55,7 @@ func (c *Config) Validate() error {
 	add(c.Blocking.Config.Validate())
 	add(c.Cache.Validate())
 	add(c.QueryLog.Validate())
+	add(c.Sync.Validate())
 	if _, err := c.Blocking.BlockConfig.Parse(); err != nil {
 		add(err)
 	}

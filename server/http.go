@@ -17,7 +17,7 @@ import (
 // every other path, the web console. metrics
 // wraps the metrics handler (it may put a token in front of it); ready says
 // why the server is not ready yet, or nil.
-func httpHandler(reg *prometheus.Registry, admin, ui http.Handler, metrics func(http.Handler) http.Handler, ready func() error) http.Handler {
+func httpHandler(reg *prometheus.Registry, admin, ui http.Handler, metrics func(http.Handler) http.Handler, ready func() error, detail func() string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, admin)
 	mux.Handle("/", ui)
@@ -34,6 +34,9 @@ func httpHandler(reg *prometheus.Registry, admin, ui http.Handler, metrics func(
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
+		if d := detail(); d != "" {
+			_, _ = w.Write([]byte(d + "\n"))
+		}
 	})
 	return mux
 }

@@ -65,6 +65,7 @@ type Server struct {
 	version string
 	started time.Time
 	state   *runstate.State  // pauses and the runtime allow list: outlives every generation
+	shared  *runstate.Redis  // the fleet's store behind state, when sync.redis is set
 	qlog    *querylog.Logger // nil when the query log is off
 	api     *guard           // the current HTTP listener's; nil without one
 	// sessions are the console's logins; they outlive the API a reload rebuilds.
@@ -106,8 +107,11 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.console, err = console.New(); err != nil {
 		return nil, err
 	}
-	dir := runstate.NewDir(map[string]string{runstate.DocAllow: allowFile(cfg)})
-	if s.state, err = runstate.Open(dir, nil); err != nil {
+	backend, err := s.stateBackend(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.state, err = runstate.Open(backend, nil); err != nil {
 		return nil, fmt.Errorf("http.allow_file: %w", err)
 	}
 	s.state.OnChange(s.syncBlockingEnabled)
@@ -209,7 +213,7 @@ func (s *Server) bindHTTP(cfg *config.Config) (*boundHTTP, error) {
 		return nil, nil
 	}
 	g := &guard{}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready))
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready, s.syncDetail))
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
 	}
@@ -268,6 +272,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	// The listeners are closed: every answered query has been recorded.
 	err = errors.Join(err, s.closeQueryLog())
+	if s.shared != nil {
+		err = errors.Join(err, s.shared.Close())
+	}
 	return errors.Join(err, s.gen.Load().close(ctx))
 }
 
