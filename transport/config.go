@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,7 +66,7 @@ func (c Config) Validate() error {
 		port  string
 	}{{"dot", c.DoT, "853"}, {"doh", c.DoH, "443"}, {"doq", c.DoQ, "853"}} {
 		for i, a := range l.addrs {
-			if _, _, err := net.SplitHostPort(WithPort(a, l.port)); err != nil {
+			if err := checkAddr(WithPort(a, l.port)); err != nil {
 				return fmt.Errorf("tls.%s[%d]: %q: %v (want host:port or a host)", l.key, i, a, err)
 			}
 		}
@@ -74,6 +76,21 @@ func (c Config) Validate() error {
 	}
 	if c.ServerName != "" && !validName(c.ServerName) {
 		return fmt.Errorf("tls.server_name: %q is not a host name", c.ServerName)
+	}
+	return nil
+}
+
+// checkAddr accepts IP:port, [IPv6]:port, name:port and :port.
+func checkAddr(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return err
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("port %q", port)
+	}
+	if _, err := netip.ParseAddr(host); host != "" && err != nil && !validName(host) {
+		return fmt.Errorf("host %q is neither an address nor a name", host)
 	}
 	return nil
 }
