@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/transport"
 )
 
 // httpHandler serves /metrics, /healthz, /readyz, the admin API and, at
@@ -41,12 +42,26 @@ func httpHandler(reg *prometheus.Registry, admin, ui http.Handler, metrics func(
 	return mux
 }
 
-func listenHTTP(addr string, h http.Handler) (*http.Server, net.Listener, error) {
+// The HTTP listener's bounds. Idle keep-alive connections used to stay
+// open for ever, and enough of them at a low descriptor limit made every
+// uncached DNS name fail for want of a socket: idle ones now close, slow
+// requests and slow readers time out, and the connections open at once are
+// capped well below the descriptor limit.
+const (
+	httpReadTimeout  = 30 * time.Second // a whole request, body included; bodies are small
+	httpWriteTimeout = 60 * time.Second // a whole answer: query-log exports are the biggest
+	httpIdleTimeout  = 60 * time.Second // a keep-alive connection with no request
+	httpMaxConns     = 128              // or an eighth of the descriptor limit, if lower
+)
+
+func listenHTTP(addr string, h http.Handler, m *transport.Metrics) (*http.Server, net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, l, nil
+	l = transport.LimitListener(l, transport.CapConnections(httpMaxConns, 8), "http", m)
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: httpReadTimeout,
+		WriteTimeout: httpWriteTimeout, IdleTimeout: httpIdleTimeout}, l, nil
 }
 
 // ready is /readyz: live (/healthz) is "the process answers"; ready is "send

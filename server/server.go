@@ -213,7 +213,7 @@ func (s *Server) bindHTTP(cfg *config.Config) (*boundHTTP, error) {
 		return nil, nil
 	}
 	g := &guard{}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready, s.syncDetail))
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready, s.syncDetail), s.conns)
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
 	}

@@ -36,7 +36,7 @@ type TCPConfig struct {
 	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
 	// MaxConnections caps the open TCP connections of each address; more
 	// are closed at once and counted in cleandns_connections_rejected_total.
-	// Default 1000.
+	// Default 1000, or a quarter of the descriptor limit if that is lower.
 	MaxConnections int `mapstructure:"max_connections"`
 }
 
@@ -115,7 +115,7 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 		ln.tcp = NewStreamServer(l, h.For(query.ProtoTCP), StreamConfig{
 			Protocol:       query.ProtoTCP,
 			IdleTimeout:    opts.TCP.IdleTimeout,
-			MaxConnections: opts.TCP.MaxConnections,
+			MaxConnections: defaultConnections(opts.TCP.MaxConnections),
 		}, m, log)
 		return ln, nil
 	}
@@ -161,4 +161,14 @@ func (l *dnsListener) Shutdown(ctx context.Context) error {
 		udp = l.loop.shutdown
 	}
 	return errors.Join(udp(ctx), l.tcp.Shutdown(ctx))
+}
+
+// defaultConnections is n, or when n is 0 the default TCP cap: 1000 or a
+// quarter of the descriptor limit, so that idle connections cannot take
+// the descriptors upstream sockets need.
+func defaultConnections(n int) int {
+	if n > 0 {
+		return n
+	}
+	return CapConnections(1000, 4)
 }

@@ -19,7 +19,17 @@ type Metrics struct {
 
 // NewMetrics registers the connection series on reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
+	m := unregisteredMetrics()
+	for _, c := range []prometheus.Collector{m.Open, m.Rejected} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register connection metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+func unregisteredMetrics() *Metrics {
+	return &Metrics{
 		Open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "cleandns_connections_open",
 			Help: "Stream connections (TCP, DoT, DoH, DoQ) being served, by protocol.",
@@ -29,10 +39,4 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Connections closed before serving a query, by protocol and reason (limit, handshake).",
 		}, []string{"protocol", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.Open, m.Rejected} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register connection metrics: %w", err)
-		}
-	}
-	return m, nil
 }

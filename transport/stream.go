@@ -73,6 +73,9 @@ func NewStreamServer(ln net.Listener, h dns.Handler, cfg StreamConfig, m *Metric
 	if log == nil {
 		log = zap.NewNop()
 	}
+	if m == nil {
+		m = unregisteredMetrics()
+	}
 	return &StreamServer{cfg: cfg, ln: ln, handler: h, metrics: m, log: log, conns: map[*streamConn]struct{}{}}
 }
 
@@ -82,19 +85,20 @@ func (s *StreamServer) Addr() net.Addr { return s.ln.Addr() }
 // Serve accepts connections until Shutdown; it returns nil then.
 func (s *StreamServer) Serve() error {
 	open := s.metrics.Open.WithLabelValues(s.cfg.Protocol)
+	backoff := acceptBackoff{log: s.log}
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
 			if s.closing.Load() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond) // out of file descriptors: let some close
+			if backoff.wait(err) {
 				continue
 			}
 			return fmt.Errorf("accept %s: %w", s.ln.Addr(), err)
 		}
+		backoff.ok()
+		tuneAccepted(nc)
 		if s.open.Load() >= int64(s.cfg.MaxConnections) {
 			s.metrics.Rejected.WithLabelValues(s.cfg.Protocol, "limit").Inc()
 			nc.Close()

@@ -147,10 +147,11 @@ func (c *streamConn) write(b []byte) error {
 	c.wbuf = append(c.wbuf, b...)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	if _, err := c.nc.Write(c.wbuf); err != nil {
-		// A client that does not read its answers gets no more: closing
-		// also ends the read loop.
+		// A client that does not read its answers gets no more: the reset
+		// drops what the kernel still holds for it, and closing ends the
+		// read loop.
 		c.broken = true
-		c.nc.Close()
+		abort(c.nc)
 		return err
 	}
 	if !c.stopping.Load() {
