@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"testing"
 	"time"
 
@@ -34,22 +33,20 @@ func TestIdleHTTPConnectionsDoNotStopDNS(t *testing.T) {
 		_ = w.WriteMsg(m)
 	})
 	dir := t.TempDir()
-	addr := freeUDP(t)
+	addr, httpAddr := freeUDP(t), freeUDP(t)
 	cmd := exec.Command("sh", "-c", `ulimit -n 256 && exec "$0" "$@"`, bin, "serve",
-		"--listen", addr, "--http", "127.0.0.1:0", "--upstream", up)
+		"--listen", addr, "--http", httpAddr, "--upstream", up)
 	cmd.Env = append(os.Environ(), "STATE_DIRECTORY="+dir, "HOME="+dir)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// The logs are read once the process is gone and exec has copied them.
+	stop := func() string { _ = cmd.Process.Kill(); _ = cmd.Wait(); return logs.String() }
+	defer stop()
 	if rc := waitBlocked(addr, "warmup.example.", 10*time.Second); rc != dns.RcodeSuccess {
-		t.Fatalf("not serving: rcode %d\n%s", rc, logs.String())
-	}
-	httpAddr := regexp.MustCompile(`"http": "([0-9.:]+)"`).FindStringSubmatch(logs.String())
-	if httpAddr == nil {
-		t.Fatalf("no HTTP address in the logs:\n%s", logs.String())
+		t.Fatalf("not serving: rcode %d\n%s", rc, stop())
 	}
 	// 400 keep-alive connections, each after one request, left idle.
 	var idle []net.Conn
@@ -59,7 +56,7 @@ func TestIdleHTTPConnectionsDoNotStopDNS(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 400; i++ {
-		c, err := net.DialTimeout("tcp", httpAddr[1], time.Second)
+		c, err := net.DialTimeout("tcp", httpAddr, time.Second)
 		if err != nil {
 			break
 		}
