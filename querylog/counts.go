@@ -2,6 +2,8 @@ package querylog
 
 import (
 	"cmp"
+	"github.com/cleandns/cleandns/query"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sync"
@@ -32,24 +34,36 @@ type counters struct {
 	mu      sync.Mutex
 	buckets [bucketCount]*bucket // by bucket number modulo bucketCount
 	cur     *bucket
+	seed    maphash.Seed
 	started time.Time   // when counting began
 	hourly  []HourCount // totals per hour not yet handed to the store
 }
 
 type bucket struct {
-	num                 int64 // Unix time / bucketSpan
-	queries, blocked    int64
-	names, blockedNames map[string]int64
-	clients             map[netip.Addr]int64
-	lists               map[string]int64
-	closed              bool // compacted to keepTop
+	num              int64 // Unix time / bucketSpan
+	queries, blocked int64
+	// names is keyed by the name's hash: one map lookup a query, on an
+	// 8-byte key, instead of one for all queries and one for blocked ones
+	// on the name (a string compare, and a cache miss, each): the counting
+	// cost a third of the query log's CPU at 20,000 q/s.
+	names   map[uint64]*nameCount
+	clients map[netip.Addr]int64
+	lists   map[string]int64
+	closed  bool // compacted to keepTop
 }
 
-func newCounters(now time.Time) *counters { return &counters{started: now} }
+// nameCount is one name's queries and blocked queries in a bucket.
+type nameCount struct {
+	name         string
+	all, blocked int64
+}
 
-// add counts one query that started at t (the bucket is the current one
-// when t is earlier: a closed bucket no longer changes).
-func (c *counters) add(t time.Time, client netip.Addr, name, list string, blocked bool) {
+func newCounters(now time.Time) *counters { return &counters{started: now, seed: maphash.MakeSeed()} }
+
+// add counts one query that started at t in the totals. Its name, client
+// and list are counted later, by the writer, in batches (addKeys): on the
+// query's path the maps cost more than the rest of the query log.
+func (c *counters) add(t time.Time, blocked bool) {
 	num := t.UnixNano() / int64(bucketSpan)
 	c.mu.Lock()
 	b := c.cur
@@ -57,20 +71,12 @@ func (c *counters) add(t time.Time, client netip.Addr, name, list string, blocke
 		b = c.open(num)
 	}
 	b.queries++
-	inc(b.names, name)
-	if len(b.clients) < maxKeys {
-		b.clients[client]++
-	} else if _, ok := b.clients[client]; ok {
-		b.clients[client]++
-	}
 	if blocked {
 		b.blocked++
-		inc(b.blockedNames, name)
-		inc(b.lists, list)
 	}
-	h := t.Unix() / 3600 * 3600
-	if n := len(c.hourly); n == 0 || c.hourly[n-1].Hour.Unix() != h {
-		c.hourly = append(c.hourly, HourCount{Hour: time.Unix(h, 0).UTC()})
+	hour := t.Unix() / 3600 * 3600
+	if n := len(c.hourly); n == 0 || c.hourly[n-1].Hour.Unix() != hour {
+		c.hourly = append(c.hourly, HourCount{Hour: time.Unix(hour, 0).UTC()})
 	}
 	hc := &c.hourly[len(c.hourly)-1]
 	hc.Total++
@@ -80,18 +86,92 @@ func (c *counters) add(t time.Time, client netip.Addr, name, list string, blocke
 	c.mu.Unlock()
 }
 
-func inc(m map[string]int64, k string) {
-	if len(m) < maxKeys {
-		m[k]++
-	} else if _, ok := m[k]; ok {
-		m[k]++
+// bucketOf is the bucket a query of bucket number num counts in: its own
+// when it is kept, else the current one. c.mu is held.
+func (c *counters) bucketOf(num int64) *bucket {
+	if b := c.buckets[num%int64(bucketCount)]; b != nil && b.num == num {
+		return b
 	}
+	if c.cur == nil {
+		return c.open(num)
+	}
+	return c.cur
+}
+
+// tally is a batch's counts by key, merged into the counters at once:
+// one lock, and one map operation a distinct key rather than a record.
+type tally struct {
+	num     int64 // the bucket number of the records tallied
+	n       int
+	names   map[string]*[2]int64 // all, blocked
+	clients map[netip.Addr]int64
+	lists   map[string]int64
+}
+
+func newTally() *tally {
+	return &tally{names: map[string]*[2]int64{}, clients: map[netip.Addr]int64{}, lists: map[string]int64{}}
+}
+
+// add tallies e, first merging what is tallied into c when e falls in
+// another bucket.
+func (t *tally) add(c *counters, e *entry) {
+	num := e.start.UnixNano() / int64(bucketSpan)
+	if t.n > 0 && num != t.num {
+		t.merge(c)
+	}
+	t.num, t.n = num, t.n+1
+	nc := t.names[e.name]
+	if nc == nil {
+		nc = new([2]int64)
+		t.names[e.name] = nc
+	}
+	nc[0]++
+	t.clients[e.client]++
+	if e.result == query.Blocked {
+		nc[1]++
+		t.lists[e.list]++
+	}
+}
+
+// merge adds the tally to c and empties it.
+func (t *tally) merge(c *counters) {
+	if t.n == 0 {
+		return
+	}
+	c.mu.Lock()
+	b := c.bucketOf(t.num)
+	for name, k := range t.names {
+		h := maphash.String(c.seed, name)
+		nc := b.names[h]
+		if nc == nil && len(b.names) < maxKeys {
+			nc = &nameCount{name: name}
+			b.names[h] = nc
+		}
+		if nc != nil {
+			nc.all += k[0]
+			nc.blocked += k[1]
+		}
+	}
+	for a, k := range t.clients {
+		if _, ok := b.clients[a]; ok || len(b.clients) < maxKeys {
+			b.clients[a] += k
+		}
+	}
+	for l, k := range t.lists {
+		if _, ok := b.lists[l]; ok || len(b.lists) < maxKeys {
+			b.lists[l] += k
+		}
+	}
+	c.mu.Unlock()
+	clear(t.names)
+	clear(t.clients)
+	clear(t.lists)
+	t.n = 0
 }
 
 // open starts bucket num, replacing the one 24 hours older. c.mu is held.
 func (c *counters) open(num int64) *bucket {
-	b := &bucket{num: num, names: map[string]int64{}, blockedNames: map[string]int64{},
-		clients: map[netip.Addr]int64{}, lists: map[string]int64{}}
+	b := &bucket{num: num, names: map[uint64]*nameCount{}, clients: map[netip.Addr]int64{}, lists: map[string]int64{}}
 	c.buckets[num%int64(bucketCount)] = b
 	c.cur = b
 	return b
@@ -103,11 +183,13 @@ func (c *counters) compact() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, b := range c.buckets {
-		if b == nil || b == c.cur || b.closed {
+		// The bucket before the current one still takes the writer's late
+		// tallies.
+		if b == nil || b.closed || c.cur == nil || b.num >= c.cur.num-1 {
 			continue
 		}
-		b.names, b.blockedNames, b.lists = trim(b.names), trim(b.blockedNames), trim(b.lists)
-		b.clients = trim(b.clients)
+		b.names = trimNames(b.names)
+		b.lists, b.clients = trim(b.lists), trim(b.clients)
 		b.closed = true
 	}
 }
@@ -128,6 +210,28 @@ func trim[K comparable](m map[K]int64) map[K]int64 {
 	out := make(map[K]int64, keepTop)
 	for _, e := range all[:keepTop] {
 		out[e.k] = e.v
+	}
+	return out
+}
+
+// trimNames keeps the keepTop most asked names, and the keepTop most
+// blocked, of m.
+func trimNames(m map[uint64]*nameCount) map[uint64]*nameCount {
+	if len(m) <= keepTop {
+		return m
+	}
+	all, blocked := map[uint64]int64{}, map[uint64]int64{}
+	for h, nc := range m {
+		all[h] = nc.all
+		if nc.blocked > 0 {
+			blocked[h] = nc.blocked
+		}
+	}
+	out := make(map[uint64]*nameCount, 2*keepTop)
+	for _, keep := range []map[uint64]int64{trim(all), trim(blocked)} {
+		for h := range keep {
+			out[h] = m[h]
+		}
 	}
 	return out
 }
@@ -195,10 +299,14 @@ func (c *counters) top(kind TopKind, since, now time.Time, n int, mode string) [
 			continue
 		}
 		switch kind {
-		case TopNames:
-			addAll(sum, b.names)
-		case TopBlocked:
-			addAll(sum, b.blockedNames)
+		case TopNames, TopBlocked:
+			for _, nc := range b.names {
+				if n := nc.all; kind == TopNames && n > 0 {
+					sum[nc.name] += n
+				} else if n := nc.blocked; kind == TopBlocked && n > 0 {
+					sum[nc.name] += n
+				}
+			}
 		case TopLists:
 			addAll(sum, b.lists)
 		case TopClients:

@@ -2,7 +2,6 @@ package querylog
 
 import (
 	"context"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -49,12 +48,11 @@ func TestHistogramFromRecords(t *testing.T) {
 func TestHistogramFromCounters(t *testing.T) {
 	base := t0.Truncate(time.Hour)
 	c := newCounters(base.Add(-2 * time.Hour))
-	client := netip.MustParseAddr("10.0.0.5")
 	for _, q := range []struct {
 		at      time.Duration
 		blocked bool
 	}{{-90 * time.Minute, false}, {-85 * time.Minute, true}, {-15 * time.Minute, false}, {-1 * time.Minute, true}} {
-		c.add(base.Add(q.at), client, "a.example.", "builtin:ads", q.blocked)
+		c.add(base.Add(q.at), q.blocked)
 	}
 	got := c.histogram(base.Add(-2*time.Hour), base, time.Hour)
 	if len(got) != 2 || !got[0].Time.Equal(base.Add(-2*time.Hour)) || got[0].Total != 2 || got[0].Blocked != 1 ||

@@ -61,6 +61,8 @@ type Logger struct {
 
 	ring     *ring
 	spare    []entry
+	lostMu   sync.Mutex
+	lostKeys *tally                // the keys of records lost before the writer saw them
 	lost     [4]prometheus.Counter // by reason, in the order of reasons
 	isClosed atomic.Bool
 
@@ -137,7 +139,7 @@ func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.counts = newCounters(l.now())
+	l.counts, l.lostKeys = newCounters(l.now()), newTally()
 	vec := deps.Dropped
 	if vec == nil {
 		vec = NewDroppedCounter("unregistered")
@@ -157,15 +159,27 @@ func (l *Logger) Path() string { return l.cfg.Path }
 // when the buffer is full the oldest record waiting gives way, counted.
 func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	e := newEntry(req, resp, rcode, d)
-	l.counts.add(e.start, e.client, e.name, e.list, e.result == query.Blocked)
+	l.counts.add(e.start, e.result == query.Blocked)
 	l.recent.add(e.start, e.result)
 	if l.isClosed.Load() {
 		l.lost[iClosed].Inc()
+		l.countKeys(&e)
 		return
 	}
-	if l.ring.push(&e) {
+	var old entry
+	if l.ring.push(&e, &old) {
 		l.lost[iOverflow].Inc()
+		l.countKeys(&old)
 	}
+}
+
+// countKeys counts the name, client and list of a record the writer will
+// never see, so the top lists stay exact under overload.
+func (l *Logger) countKeys(e *entry) {
+	l.lostMu.Lock()
+	l.lostKeys.add(l.counts, e)
+	l.lostKeys.merge(l.counts)
+	l.lostMu.Unlock()
 }
 
 // Flush writes every record queued before the call, and returns the store's

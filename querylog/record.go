@@ -57,13 +57,14 @@ func newEntry(req *query.Request, resp *query.Response, rcode int, d time.Durati
 	}
 }
 
+// record is e as stored, its client already rendered (see privacy).
 func (e *entry) record(client string) Record {
 	typ := ""
 	if e.qtype != 0 || e.name != "" {
 		typ = dns.Type(e.qtype).String()
 	}
 	return Record{
-		Time: e.start, Client: privacy(e.client, client), Protocol: e.protocol, Name: e.name, Type: typ,
+		Time: e.start, Client: client, Protocol: e.protocol, Name: e.name, Type: typ,
 		Result: e.result.String(), Group: e.group, List: e.list, Rule: e.rule, Upstream: e.upstream,
 		Reason: e.reason, Rcode: e.rcode, Duration: e.d,
 	}

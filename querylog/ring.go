@@ -20,10 +20,12 @@ type ring struct {
 
 func newRing(size int) *ring { return &ring{buf: make([]entry, max(size, 1))} }
 
-// push adds e, and reports whether it overwrote the oldest record.
-func (r *ring) push(e *entry) (lost bool) {
+// push adds e, and reports whether it overwrote the oldest record, which
+// it then copies to old.
+func (r *ring) push(e, old *entry) (lost bool) {
 	r.mu.Lock()
 	if r.n == len(r.buf) {
+		*old = r.buf[r.head]
 		r.buf[r.head] = *e
 		r.head++
 		if r.head == len(r.buf) {

@@ -17,8 +17,9 @@ type SQLite struct {
 	db      *sql.DB
 	maxRows int
 	enc     *chunkEncoder
-	yield   func()        // between chunks: yieldToQueries, or nothing in benchmarks of the store's own cost
-	paused  time.Duration // time spent in yield so far (see Paused)
+	yield   func()    // between chunks: yieldToQueries, or nothing in benchmarks of the store's own cost
+	paused  Pauses    // spent in yield so far
+	worked  time.Time // when the writer last came back from a pause
 
 	// Aside is where a corrupt log found at open was moved, and Pruned the
 	// older moved-aside logs removed then; empty when there were none.
@@ -162,17 +163,39 @@ func (s *SQLite) writeChunks(tx *sql.Tx, recs []Record) error {
 	return nil
 }
 
-// pause yields to the queries and counts the time it took.
+// pauseAfter is how long the writer works between pauses for the queries:
+// on one core they wait at most that long behind it. Pausing after every
+// chunk instead cost more than the work on a busy core: each pause is a
+// sleep, and a sleeping thread waits for the kernel to run it again
+// (10-20 ms a pause measured on the shared benchmark machine, so a
+// 16,000-record write took a second and the buffer overflowed meanwhile).
+const pauseAfter = time.Millisecond
+
+// pause yields to the queries, when the writer has worked pauseAfter since
+// the last pause, and counts the time, and the process's CPU, it took.
 func (s *SQLite) pause() {
 	start := time.Now()
+	if start.Sub(s.worked) < pauseAfter {
+		return
+	}
+	defer func() { s.worked = time.Now() }()
+	cpu0, ok0 := processCPU()
 	s.yield()
-	s.paused += time.Since(start)
+	cpu1, ok1 := processCPU()
+	s.paused.wall += time.Since(start)
+	if ok0 && ok1 {
+		s.paused.cpu += cpu1 - cpu0
+	}
 }
+
+// Pauses are how long Write and Prune have paused for the queries, by the
+// clock and in the process's CPU time (the queries answered meanwhile).
+type Pauses struct{ wall, cpu time.Duration }
 
 // Paused is how long Write and Prune have paused for the queries so far:
 // time that is not the writer's work, which its CPU share must not count.
 // Like Write and Prune, only the writer goroutine calls it.
-func (s *SQLite) Paused() time.Duration { return s.paused }
+func (s *SQLite) Paused() Pauses { return s.paused }
 
 // yieldToQueries pauses the writer for a moment so the DNS goroutines run.
 // On one core (GOMAXPROCS=1) a yield alone is not enough: the scheduler
