@@ -5,6 +5,9 @@
 # ratios to unbound measured in the same runs.
 #   bench/compare.sh                         # RUNS=3 PEERS='unbound dnsmasq' SECONDS_PER_RUN=10
 #   RUNS=3 PEERS=unbound SECONDS_PER_RUN=5 bench/compare.sh
+# Each run also measures cleandns with its query log off (row cd-nolog),
+# and at the end bench/querylog.sh compares log on and off at a fixed
+# QUERYLOG_RATE (default 20000 q/s; 0 skips it).
 # Figures per query set are qps/avg_ms/lost/us, us being the server's CPU
 # time per answered query: on a loaded 2-core machine the figure to compare.
 set -euo pipefail
@@ -16,11 +19,14 @@ mkdir -p "$WORK"
 (cd "$ROOT" && go build -o "$WORK/cleandns-bench-bin" ./cmd/cleandns)
 export PEERS=${PEERS:-unbound dnsmasq}
 # The shipped default config applies (metrics and rate limiting on, loopback
-# exempt); --http 127.0.0.1:0 keeps port 9153 free.
-export CLEANDNS_CMD="$WORK/cleandns-bench-bin serve --listen 127.0.0.1:{PORT} --upstream {UPSTREAM} --blocklist {LIST} --http 127.0.0.1:0"
+# exempt); --http 127.0.0.1:0 keeps port 9153 free, and the query log goes
+# to $WORK/state, not the user's state directory.
+export CLEANDNS_CMD="env STATE_DIRECTORY=$WORK/state $WORK/cleandns-bench-bin serve --listen 127.0.0.1:{PORT} --upstream {UPSTREAM} --blocklist {LIST} --http 127.0.0.1:0"
 rm -f "$WORK"/compare-[0-9]*.txt
+NOLOG_CMD="env CLEANDNS_QUERYLOG_ENABLED=false $CLEANDNS_CMD"
 for i in $(seq "$RUNS"); do
   (cd "$WORK" && bash "$SHARED_BENCH/compare.sh") | tee "$WORK/compare-$i.txt"
+  (cd "$WORK" && PEERS=none CLEANDNS_CMD="$NOLOG_CMD" bash "$SHARED_BENCH/compare.sh") | awk '$1 == "cleandns" { $1 = "cd-nolog"; print }' | tee -a "$WORK/compare-$i.txt"
 done
 echo
 echo "median of $RUNS runs; then the median over runs of each run's ratio to unbound (qps, avg latency, CPU us per query)"
@@ -63,3 +69,8 @@ cat "$WORK"/compare-[0-9]*.txt | awk -v runs="$RUNS" '
       print ""
     }
   }'
+if [ "${QUERYLOG_RATE:-20000}" != 0 ]; then
+  echo
+  echo "query log on and off at ${QUERYLOG_RATE:-20000} q/s (bench/querylog.sh)"
+  BIN="$WORK/cleandns-bench-bin" RATE=${QUERYLOG_RATE:-20000} RUNS=$RUNS SHARED_BENCH=$SHARED_BENCH bash "$ROOT/bench/querylog.sh"
+fi

@@ -90,10 +90,16 @@ type batcher struct {
 	tally  *tally                // the batch's names, clients and lists, for the counters
 	names  map[netip.Addr]string // clients as stored, so each is rendered once
 	rested time.Time             // no work before this: the writer rests
+	debt   time.Duration         // rest earned and not yet taken
 }
 
 // poll writes what waits when it is a batch, or the oldest has waited
-// FlushInterval, unless the writer rests.
+// FlushInterval, unless the writer rests. A rest is at most half
+// FlushInterval, the rest of what a write earned carried to the next: one
+// costly write (a checkpoint, a retention step) would otherwise rest for
+// a second, while 20,000 records a second overflow the buffer, and
+// records would wait longer than a kill may lose. Over time the share
+// holds.
 func (b *batcher) poll(now time.Time) {
 	if now.Before(b.rested) {
 		return
@@ -114,7 +120,10 @@ func (b *batcher) poll(now time.Time) {
 		// queries answered on other cores. The smaller is the nearer.
 		work = min(work, cpu1-cpu0-(after.cpu-before.cpu))
 	}
-	b.rested = end.Add(b.l.restFor(work))
+	b.debt += b.l.restFor(work)
+	rest := min(b.debt, b.l.cfg.FlushInterval/2)
+	b.debt -= rest
+	b.rested = end.Add(rest)
 }
 
 // writeAll takes every record waiting and writes it, counting the records
