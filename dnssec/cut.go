@@ -32,13 +32,16 @@ type cut struct {
 // the answer (or its SOA) names a proper ancestor whose proof says whether
 // a signed delegation, an unsigned one, or none is at name.
 func (r *run) cut(name string) *cut {
+	if c, ok := r.seenCuts[name]; ok {
+		return c
+	}
 	if c, ok := r.v.cutCache.get(name, r.now); ok {
 		return c
 	}
 	if r.depth > maxChainDepth {
 		return &cut{v: bogus(edeBogus, "chain of trust too long at "+name)}
 	}
-	return r.v.cutFlight.do(name, func() *cut {
+	c := r.v.cutFlight.do(name, func() *cut {
 		r.depth++
 		defer func() { r.depth-- }()
 		c := r.lookupCut(name)
@@ -48,6 +51,8 @@ func (r *run) cut(name string) *cut {
 		r.v.cutCache.put(name, c, min(c.ttl, maxKeyTTL), r.now)
 		return c
 	})
+	r.seenCuts[name] = c
+	return c
 }
 
 func (r *run) lookupCut(name string) *cut {

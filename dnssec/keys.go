@@ -26,13 +26,16 @@ func (r *run) keys(zone string) *zoneKeys {
 	if nta := r.v.negative.covers(zone); nta != "" {
 		return &zoneKeys{v: insecure("negative trust anchor " + nta)}
 	}
+	if zk, ok := r.seenKeys[zone]; ok {
+		return zk
+	}
 	if zk, ok := r.v.keyCache.get(zone, r.now); ok {
 		return zk
 	}
 	if r.depth > maxChainDepth {
 		return &zoneKeys{v: bogus(edeBogus, "chain of trust too long at "+zone)}
 	}
-	return r.v.keyFlight.do(zone, func() *zoneKeys {
+	zk := r.v.keyFlight.do(zone, func() *zoneKeys {
 		r.depth++
 		defer func() { r.depth-- }()
 		zk, ttl := r.fetchKeys(zone)
@@ -42,6 +45,8 @@ func (r *run) keys(zone string) *zoneKeys {
 		r.v.keyCache.put(zone, zk, min(ttl, maxKeyTTL), r.now)
 		return zk
 	})
+	r.seenKeys[zone] = zk
+	return zk
 }
 
 func (r *run) fetchKeys(zone string) (*zoneKeys, time.Duration) {

@@ -48,6 +48,10 @@ const (
 	// maxChainDepth bounds the chain of trust (and a reply's CNAME chain):
 	// a longer one is a loop or an attack.
 	maxChainDepth = 32
+	// maxQueries bounds the DS and DNSKEY queries one validation may send,
+	// so that a reply naming many signers and zones cannot make us walk
+	// them all: a real chain needs two per zone, a handful of zones deep.
+	maxQueries = 32
 )
 
 // New returns a Validator.
@@ -95,22 +99,31 @@ func (v *Validator) Validate(ctx context.Context, reply *dns.Msg) Verdict {
 	if v.anchors.closest(qname) == "" {
 		return Verdict{State: Indeterminate, EDE: NoEDE, Reason: "no trust anchor covers " + qname}
 	}
-	r := &run{v: v, ctx: ctx, now: v.now()}
+	r := &run{v: v, ctx: ctx, now: v.now(), seenKeys: map[string]*zoneKeys{}, seenCuts: map[string]*cut{}}
 	return r.reply(reply, qname, q.Qtype)
 }
 
-// run is one validation: the context and clock every step shares.
+// run is one validation: the context and clock every step shares, and
+// what it has already worked out. Results the caches do not keep (fetch
+// failures) are remembered for the run, so no zone is judged twice in one
+// validation however many records name it.
 type run struct {
-	v     *Validator
-	ctx   context.Context
-	now   time.Time
-	depth int
+	v        *Validator
+	ctx      context.Context
+	now      time.Time
+	depth    int
+	queries  int
+	seenKeys map[string]*zoneKeys
+	seenCuts map[string]*cut
 }
 
 // query asks the upstreams for name/qtype with DO and CD set: CD so that an
 // upstream that validates still hands over what it would reject, for us to
 // judge (and report) ourselves.
 func (r *run) query(name string, qtype uint16) (*dns.Msg, error) {
+	if r.queries++; r.queries > maxQueries {
+		return nil, fmt.Errorf("%s %s: more than %d queries for one answer", name, dns.TypeToString[qtype], maxQueries)
+	}
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
