@@ -22,7 +22,7 @@ type Validator interface {
 // and strips the DNSSEC records a client without DO did not ask for. The
 // cache then stores the judged answer, AD bit included: a hit costs no more
 // than without validation. A client's CD skips the judgment (RFC 4035
-// §3.2.2): it gets the upstream's answer as it came.
+// §3.2.2): it gets the upstream's answer as it came, without AD.
 type ValidateLink struct {
 	v       Validator
 	observe func(dnssec.State) // counts validated answers by state; may be nil
@@ -39,7 +39,12 @@ func NewValidateLink(v Validator, observe func(dnssec.State)) *ValidateLink {
 // Resolve implements Link.
 func (l *ValidateLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if req.Msg.CheckingDisabled {
-		return next.Resolve(ctx, req)
+		// Unjudged: an AD from an upstream asked with CD vouches for nothing.
+		resp, err := next.Resolve(ctx, req)
+		if err == nil && resp.Msg != nil && resp.Result == query.Forwarded {
+			resp.Msg.AuthenticatedData = false
+		}
+		return resp, err
 	}
 	up := *req
 	up.Msg = withDOCD(req.Msg)
