@@ -48,6 +48,8 @@ type Deps struct {
 	QueryLog  QueryLog
 	Cache     CacheFlusher
 	Allow     AllowStore
+	Deny      CustomStore // the runtime deny list
+	Rules     CustomStore // custom rules in list syntax
 	// NegativeAnchors is nil when DNSSEC validation is off.
 	NegativeAnchors NegativeAnchors
 	// Profiles renders .mobileconfig files; nil without DoH or DoT.
@@ -134,6 +136,7 @@ func (a *API) routes() {
 	a.route("GET /api/v1/allow", "admin", admin("list allow", a.allowList))
 	a.route("POST /api/v1/allow", "admin", admin("allow", a.allowAdd))
 	a.route("DELETE /api/v1/allow", "admin", admin("unallow", a.allowRemove))
+	a.customRoutes()
 	a.route("GET /api/v1/dnssec/negative-trust-anchors", "read", read(a.ntaList))
 	a.route("POST /api/v1/dnssec/negative-trust-anchors", "admin", admin("add negative trust anchor", a.ntaAdd))
 	a.route("DELETE /api/v1/dnssec/negative-trust-anchors", "admin", admin("remove negative trust anchor", a.ntaRemove))

@@ -13,6 +13,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/cleandns/cleandns/runstate"
 )
 
 const (
@@ -33,7 +35,12 @@ func newEnv(t *testing.T, tokens Tokens) *env {
 	t.Helper()
 	core, logs := observer.New(zapcore.InfoLevel)
 	e := &env{log: &fakeLog{}, audit: logs, allow: &fakeAllow{m: map[string]AllowEntry{}}, pause: &fakePauser{paused: map[string]time.Time{}}}
+	state, err := runstate.Open(runstate.NewDir(map[string]string{}), nil) // documents in memory
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := New(tokens, Deps{
+		Deny: state.Denylist(), Rules: state.Rules(),
 		Logger: zap.New(core), Version: "v9.9.9", Started: t0.Add(-time.Hour), Now: func() time.Time { return t0 },
 		Blocking: true, Status: fakeStatus{}, Pauser: e.pause, Refresher: fakeRefresher{}, Explainer: fakeExplainer{},
 		QueryLog: e.log, Cache: &fakeCache{n: 7}, Allow: e.allow,
@@ -85,6 +92,12 @@ var endpoints = []struct {
 	{"GET", "/api/v1/allow", true},
 	{"POST", "/api/v1/allow?name=ok.example", true},
 	{"DELETE", "/api/v1/allow?name=ok.example", true},
+	{"GET", "/api/v1/deny", true},
+	{"POST", "/api/v1/deny?name=ads.example", true},
+	{"DELETE", "/api/v1/deny?name=ads.example", true},
+	{"GET", "/api/v1/rules", true},
+	{"POST", "/api/v1/rules?rule=%7C%7Cads.example%5E", true},
+	{"DELETE", "/api/v1/rules?rule=%7C%7Cads.example%5E", true},
 }
 
 func TestTokens(t *testing.T) {
@@ -187,6 +200,14 @@ func TestBadParameters(t *testing.T) {
 		{"GET", "/api/v1/top?kind=cats", 400, "kind"},
 		{"POST", "/api/v1/allow", 400, "name is required"},
 		{"DELETE", "/api/v1/allow?name=never.added", 404, "not in the runtime allow list"},
+		{"POST", "/api/v1/deny?name=com", 400, "top-level domain alone"},
+		{"POST", "/api/v1/deny?name=not%20a%20domain", 400, "not a domain name"},
+		{"POST", "/api/v1/deny?name=a.example%0Ab.example", 400, "line break"},
+		{"POST", "/api/v1/deny", 400, "name is required"},
+		{"DELETE", "/api/v1/deny?name=never.added", 404, "not in the runtime deny entries"},
+		{"POST", "/api/v1/rules?rule=example.com%23%23.ad", 400, "cannot honour"},
+		{"POST", "/api/v1/rules?rule=%21%20comment", 400, "holds no rule"},
+		{"DELETE", "/api/v1/rules?rule=%7C%7Cnever.added%5E", 404, "not in the custom rules"},
 		{"GET", "/api/v1/nosuch", 404, "no such endpoint"},
 		{"DELETE", "/api/v1/status", 404, "no such endpoint"},
 	}

@@ -170,3 +170,37 @@ func (c *Client) AllowAdd(ctx context.Context, name string) (AllowEntry, error) 
 func (c *Client) AllowRemove(ctx context.Context, name string) error {
 	return c.call(ctx, http.MethodDelete, "allow", url.Values{"name": {name}}, nil)
 }
+
+// DenyList is GET /deny.
+func (c *Client) DenyList(ctx context.Context) ([]CustomEntry, error) {
+	var r struct{ Deny []CustomEntry }
+	return r.Deny, c.call(ctx, http.MethodGet, "deny", nil, &r)
+}
+
+// DenyAdd is POST /deny.
+func (c *Client) DenyAdd(ctx context.Context, name string) (CustomEntry, error) {
+	var e CustomEntry
+	return e, c.call(ctx, http.MethodPost, "deny", url.Values{"name": {name}}, &e)
+}
+
+// DenyRemove is DELETE /deny.
+func (c *Client) DenyRemove(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, "deny", url.Values{"name": {name}}, nil)
+}
+
+// RulesList is GET /rules.
+func (c *Client) RulesList(ctx context.Context) ([]CustomEntry, error) {
+	var r struct{ Rules []CustomEntry }
+	return r.Rules, c.call(ctx, http.MethodGet, "rules", nil, &r)
+}
+
+// RulesAdd is POST /rules.
+func (c *Client) RulesAdd(ctx context.Context, rule string) (CustomEntry, error) {
+	var e CustomEntry
+	return e, c.call(ctx, http.MethodPost, "rules", url.Values{"rule": {rule}}, &e)
+}
+
+// RulesRemove is DELETE /rules.
+func (c *Client) RulesRemove(ctx context.Context, rule string) error {
+	return c.call(ctx, http.MethodDelete, "rules", url.Values{"rule": {rule}}, nil)
+}

@@ -257,7 +257,7 @@ func (a *API) allowAdd(w http.ResponseWriter, r *http.Request, c who) error {
 	}
 	e, err := a.d.Allow.Add(name, c.kind.String()+"@"+c.remote)
 	if err != nil {
-		return err
+		return badRequest("name: %v", err) // Add validates: not a domain, a TLD alone
 	}
 	writeJSON(w, http.StatusCreated, e)
 	return nil

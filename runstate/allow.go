@@ -2,7 +2,6 @@ package runstate
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -60,10 +59,11 @@ func (a Allowlist) List() []AllowEntry { return slices.Clone(a.s.allow.Load().en
 // keeps the first entry.
 func (a Allowlist) Add(name, by string) (AllowEntry, error) {
 	s := a.s
-	name = canonical(name)
-	if _, ok := dns.IsDomainName(name); !ok {
-		return AllowEntry{}, fmt.Errorf("%q is not a domain name", name)
+	normal, err := blocklist.NormalizeName(strings.TrimSuffix(name, "."))
+	if err != nil {
+		return AllowEntry{}, err
 	}
+	name = normal + "."
 	s.edit.Lock()
 	defer s.edit.Unlock()
 	cur := s.allow.Load()
@@ -79,7 +79,11 @@ func (a Allowlist) Add(name, by string) (AllowEntry, error) {
 // Remove drops name; false when it was not there.
 func (a Allowlist) Remove(name string) (bool, error) {
 	s := a.s
-	name = canonical(name)
+	if n, err := blocklist.NormalizeName(strings.TrimSuffix(name, ".")); err == nil {
+		name = n + "." // as Add stored it: "Bücher.example" is its punycode
+	} else {
+		name = canonical(name)
+	}
 	s.edit.Lock()
 	defer s.edit.Unlock()
 	cur := s.allow.Load()

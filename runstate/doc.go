@@ -1,6 +1,6 @@
 // Package runstate owns cleandns's runtime state: what an admin changes
-// while it runs (pauses of blocking, the runtime allow list, and next deny
-// entries and console settings), as opposed to what the config file says.
+// while it runs (pauses of blocking, the runtime allow and deny lists, custom
+// rules, and next console settings), as opposed to what the config file says.
 //
 // One State lives as long as the process and outlives every config
 // generation: a reload reads it, never copies it, so a pause or an allow

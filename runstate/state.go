@@ -25,6 +25,8 @@ func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
 const (
 	DocAllow  = "allow"
 	DocPauses = "pauses"
+	DocDeny   = "deny"  // the runtime deny list
+	DocRules  = "rules" // custom rules in list syntax
 )
 
 // State is the owner of the runtime state. Reads (Paused, Allowed) take
@@ -38,6 +40,8 @@ type State struct {
 	mu       sync.Mutex // guards timer and onChange
 	allow    atomic.Pointer[allowSet]
 	pauses   atomic.Pointer[pauseSet]
+	deny     atomic.Pointer[customSet]
+	rules    atomic.Pointer[customSet]
 	timer    func() bool // the timer at the next pause end; nil when none runs
 	onChange []func()
 }
@@ -50,7 +54,9 @@ func Open(b Backend, clock Clock) (*State, error) {
 	s := &State{b: b, clock: clock}
 	s.allow.Store(newAllowSet(nil))
 	s.pauses.Store(&pauseSet{})
-	for _, doc := range []string{DocAllow, DocPauses} {
+	s.deny.Store(&customSet{})
+	s.rules.Store(&customSet{})
+	for _, doc := range []string{DocAllow, DocPauses, DocDeny, DocRules} {
 		if err := s.load(doc); err != nil {
 			return nil, err
 		}
@@ -89,6 +95,10 @@ func (s *State) load(doc string) error {
 		}
 		s.pauses.Store(ps)
 		s.armTimer(ps)
+	case DocDeny, DocRules:
+		if err := s.loadCustom(doc, b); err != nil {
+			return err
+		}
 	default:
 		return nil
 	}

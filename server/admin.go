@@ -32,6 +32,16 @@ func allowFile(cfg *config.Config) string {
 	return "cleandns-allow.json"
 }
 
+// stateFile is where a runtime state document other than the allow list
+// lives: beside the allow file.
+func stateFile(cfg *config.Config, doc string) string {
+	allow := allowFile(cfg)
+	if dir := filepath.Dir(allow); dir != "." || cfg.HTTP.AllowFile != "" || querylog.StateDir() != "" {
+		return filepath.Join(dir, doc+".json")
+	}
+	return "cleandns-" + doc + ".json"
+}
+
 // openQueryLog starts the query log, when on, and points the edge at it.
 // It is opened at Start, not New, so one-shot commands touch no file.
 func (s *Server) openQueryLog(cfg querylog.Config) error {
@@ -71,7 +81,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 		Logger: s.log.Named("api"), Version: s.version, Started: s.started,
 		Blocking: cfg.Blocking.Enabled,
 		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
-		Explainer: adminExplain{s}, Allow: s.state.Allowlist(), Sessions: s.sessions,
+		Explainer: adminExplain{s}, Allow: s.state.Allowlist(), Deny: s.state.Denylist(), Rules: s.state.Rules(), Sessions: s.sessions,
 	}
 	if cfg.Cache.Enabled {
 		d.Cache = adminCache{s}

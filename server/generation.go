@@ -147,7 +147,7 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		}
 		// The groups' matcher honours blocking: false, pauses and schedules;
 		// the runtime allow list (API, `cleandns allow`) goes in front of it.
-		match := s.state.Allowlist().Wrap(g.groups.Matcher)
+		match := s.state.Wrap(g.groups.Matcher) // runtime allow, custom rules, deny list, then the lists
 		block := resolver.NewBlockLink(match, mode)
 		p.Block = block
 		p.ResponseFilter = resolver.NewResponseFilter(block, match)

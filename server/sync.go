@@ -19,7 +19,11 @@ import (
 // Redis starts from it). sync.redis is read at start only, like querylog.
 func (s *Server) stateBackend(cfg *config.Config) (runstate.Backend, error) {
 	if cfg.Sync.Redis == "" {
-		return runstate.NewDir(map[string]string{runstate.DocAllow: allowFile(cfg)}), nil
+		return runstate.NewDir(map[string]string{
+			runstate.DocAllow: allowFile(cfg),
+			runstate.DocDeny:  stateFile(cfg, runstate.DocDeny),
+			runstate.DocRules: stateFile(cfg, runstate.DocRules),
+		}), nil
 	}
 	name := cfg.Sync.Instance
 	if name == "" {

@@ -81,6 +81,8 @@ func newRoot() *cobra.Command {
 		newAllow(f),
 		newCache(f),
 		newCert(),
+		newBlock(f),
+		newRules(f),
 		newPassword(),
 	)
 	return root

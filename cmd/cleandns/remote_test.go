@@ -44,12 +44,16 @@ func run(t *testing.T, server string, args ...string) (string, error) {
 }
 
 func TestRemoteCommands(t *testing.T) {
-	state, err := runstate.Open(runstate.NewDir(map[string]string{runstate.DocAllow: filepath.Join(t.TempDir(), "allow.json")}), nil)
+	dir := t.TempDir()
+	state, err := runstate.Open(runstate.NewDir(map[string]string{
+		runstate.DocAllow: filepath.Join(dir, "allow.json"), runstate.DocDeny: filepath.Join(dir, "deny.json"), runstate.DocRules: filepath.Join(dir, "rules.json"),
+	}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refreshed, flushed := &refresher{}, &flusher{n: 3}
-	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: state.Allowlist(), Refresher: refreshed, Cache: flushed})
+	a := api.New(api.Tokens{Admin: "tok"}, api.Deps{Pauser: &pauser{paused: map[string]time.Time{}}, Allow: state.Allowlist(), Refresher: refreshed, Cache: flushed,
+		Deny: state.Denylist(), Rules: state.Rules()})
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 
@@ -63,6 +67,12 @@ func TestRemoteCommands(t *testing.T) {
 		{[]string{"allow", "add", "Example.com"}, "allowed example.com."},
 		{[]string{"allow", "list"}, "example.com."},
 		{[]string{"allow", "rm", "example.com"}, "removed example.com"},
+		{[]string{"block", "add", "Ads.Example"}, "added ads.example."},
+		{[]string{"block", "list"}, "ads.example."},
+		{[]string{"block", "rm", "ads.example"}, "removed ads.example"},
+		{[]string{"rules", "add", "||tracker.example^$dnstype=AAAA"}, "added ||tracker.example^$dnstype=AAAA"},
+		{[]string{"rules", "list"}, "||tracker.example^$dnstype=AAAA"},
+		{[]string{"rules", "rm", "||tracker.example^$dnstype=AAAA"}, "removed"},
 		{[]string{"lists", "refresh"}, "lists refreshed"},
 		{[]string{"cache", "flush"}, "flushed 3 cache entries"},
 	}
@@ -70,6 +80,11 @@ func TestRemoteCommands(t *testing.T) {
 		out, err := run(t, srv.URL, s.args...)
 		if err != nil || !strings.Contains(out, s.want) {
 			t.Errorf("cleandns %s: %v\n%s\nwant %q", strings.Join(s.args, " "), err, out, s.want)
+		}
+	}
+	for _, bad := range [][]string{{"block", "add", "com"}, {"allow", "add", "not a domain"}, {"rules", "add", "example.com##.ad"}} {
+		if _, err := run(t, srv.URL, bad...); err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("cleandns %s: %v, want HTTP 400", strings.Join(bad, " "), err)
 		}
 	}
 	if refreshed.n != 1 || flushed.n != 0 {

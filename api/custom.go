@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cleandns/cleandns/runstate"
+)
+
+// CustomStore keeps runtime deny entries or custom rules; runstate.Custom
+// is one. Add validates what it is given.
+type CustomStore interface {
+	List() []CustomEntry
+	Add(value, by string) (CustomEntry, error)
+	Remove(value string) (bool, error)
+}
+
+// CustomEntry is one runtime deny entry or custom rule.
+type CustomEntry = runstate.Entry
+
+// custom serves GET, POST and DELETE for one CustomStore: the deny list
+// (param "name") or the custom rules (param "rule").
+type custom struct {
+	store func() CustomStore
+	what  string // "runtime deny entries", "custom rules"
+	key   string // the document's JSON key and the query parameter
+	param string
+}
+
+func (a *API) customRoutes() {
+	deny := custom{store: func() CustomStore { return a.d.Deny }, what: "runtime deny entries", key: "deny", param: "name"}
+	rules := custom{store: func() CustomStore { return a.d.Rules }, what: "custom rules", key: "rules", param: "rule"}
+	a.route("GET /api/v1/deny", "admin", a.admin("list deny", deny.list))
+	a.route("POST /api/v1/deny", "admin", a.admin("deny", deny.add))
+	a.route("DELETE /api/v1/deny", "admin", a.admin("undeny", deny.remove))
+	a.route("GET /api/v1/rules", "admin", a.admin("list rules", rules.list))
+	a.route("POST /api/v1/rules", "admin", a.admin("add rule", rules.add))
+	a.route("DELETE /api/v1/rules", "admin", a.admin("remove rule", rules.remove))
+}
+
+func (c custom) list(w http.ResponseWriter, _ *http.Request, _ who) error {
+	s := c.store()
+	if s == nil {
+		return notAvailable(c.what)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{c.key: s.List()})
+	return nil
+}
+
+// request returns the store and the value a POST or DELETE names.
+func (c custom) request(r *http.Request) (CustomStore, string, error) {
+	s := c.store()
+	if s == nil {
+		return nil, "", notAvailable(c.what)
+	}
+	v := r.URL.Query().Get(c.param)
+	if strings.TrimSpace(v) == "" {
+		return nil, "", badRequest("%s is required", c.param)
+	}
+	return s, v, nil
+}
+
+func (c custom) add(w http.ResponseWriter, r *http.Request, who who) error {
+	s, v, err := c.request(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.Add(v, who.kind.String()+"@"+who.remote)
+	if err != nil {
+		return badRequest("%s: %v", c.param, err)
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+func (c custom) remove(w http.ResponseWriter, r *http.Request, _ who) error {
+	s, v, err := c.request(r)
+	if err != nil {
+		return err
+	}
+	ok, err := s.Remove(v)
+	if err != nil {
+		return badRequest("%s: %v", c.param, err)
+	}
+	if !ok {
+		return errorf(http.StatusNotFound, "%s is not in the %s", v, c.what)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"removed": v})
+	return nil
+}
