@@ -26,6 +26,8 @@ import (
 type Config struct {
 	// Listen lists the addresses served over both UDP and TCP.
 	Listen []string `mapstructure:"listen"`
+	// UDP is how many sockets and reading loops serve each listen address.
+	UDP transport.UDPConfig `mapstructure:"udp"`
 	// TCP is how DNS-over-TCP connections on the listen addresses are kept.
 	TCP transport.TCPConfig `mapstructure:"tcp"`
 	// TLS is the encrypted listeners (DoT, DoH, DoQ) and their certificate.

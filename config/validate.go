@@ -37,6 +37,9 @@ func (c *Config) Validate() error {
 	if err := c.TCP.Validate(); err != nil {
 		add(err)
 	}
+	if err := c.UDP.Validate(); err != nil {
+		add(err)
+	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			add(fmt.Errorf("http.listen: %q: %v", c.HTTP.Listen, err))

@@ -176,7 +176,7 @@ func (s *Server) openListeners(addrs []string) error {
 			continue
 		}
 		l, err := transport.ListenDNS(addr, s.edge, transport.DNSOptions{
-			StockUDP: s.stockUDP, Logger: s.log.Named("udp"), TCP: s.gen.Load().cfg.TCP, Metrics: s.conns,
+			StockUDP: s.stockUDP, Logger: s.log.Named("udp"), TCP: s.gen.Load().cfg.TCP, UDP: s.gen.Load().cfg.UDP, Metrics: s.conns,
 		})
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,41 +24,19 @@ type DNSOptions struct {
 	TCP TCPConfig
 	// Metrics count the TCP connections; nil: counted nowhere.
 	Metrics *Metrics
-}
-
-// TCPConfig is the `tcp` section: how plain DNS over TCP connections are
-// kept. Any number of queries may be sent on one connection, and they are
-// answered as they complete (RFC 7766 §6.2.1.1), not in order.
-type TCPConfig struct {
-	// IdleTimeout closes a connection with no query outstanding after this
-	// long; default 10s.
-	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
-	// MaxConnections caps the open TCP connections of each address; more
-	// are closed at once and counted in cleandns_connections_rejected_total.
-	// Default 1000, or a quarter of the descriptor limit if that is lower.
-	MaxConnections int `mapstructure:"max_connections"`
-}
-
-// Validate checks the section.
-func (c TCPConfig) Validate() error {
-	if c.IdleTimeout < 0 {
-		return fmt.Errorf("tcp.idle_timeout: %v is negative", c.IdleTimeout)
-	}
-	if c.MaxConnections < 0 {
-		return fmt.Errorf("tcp.max_connections: %d is negative", c.MaxConnections)
-	}
-	return nil
+	// UDP says how many sockets and reading loops serve UDP.
+	UDP UDPConfig
 }
 
 // dnsListener is one configured address: a UDP and a TCP socket on the same
 // address and port. UDP is served by our own loop (udploop.go), or by
 // miekg's server when stock is asked for.
 type dnsListener struct {
-	addr string // as configured
-	pc   net.PacketConn
-	loop *udpLoop    // nil when udp is set
-	udp  *dns.Server // miekg's UDP server, when stock
-	tcp  *StreamServer
+	addr  string           // as configured
+	pcs   []net.PacketConn // one per loop, SO_REUSEPORT when more than one
+	loops []*udpLoop       // empty when udp is set
+	udp   *dns.Server      // miekg's UDP server, when stock
+	tcp   *StreamServer
 }
 
 // udpReadBuffer is the receive buffer asked for each UDP socket.
@@ -75,38 +52,43 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	n := opts.UDP.loops()
+	if opts.StockUDP {
+		n = 1
+	}
 	var lastErr error
 	for try := 0; try < 10; try++ {
-		pc, err := net.ListenPacket("udp", addr)
+		pcs, err := listenUDP(addr, n)
 		if err != nil {
-			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+			return nil, err
 		}
-		if uc, ok := pc.(*net.UDPConn); ok {
-			// Room for bursts: a busy moment must queue queries in the
-			// kernel, not drop them. The kernel caps it at net.core.rmem_max.
-			_ = uc.SetReadBuffer(udpReadBuffer)
-		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		l, err := net.Listen("tcp", pcs[0].LocalAddr().String())
 		if err != nil {
-			pc.Close()
-			lastErr = fmt.Errorf("listen tcp %s: %w", pc.LocalAddr(), err)
+			closeAll(pcs)
+			lastErr = fmt.Errorf("listen tcp %s: %w", pcs[0].LocalAddr(), err)
 			if _, port, _ := net.SplitHostPort(addr); port == "0" {
 				continue
 			}
 			return nil, lastErr
 		}
-		ln := &dnsListener{addr: addr, pc: pc}
+		ln := &dnsListener{addr: addr, pcs: pcs}
 		if opts.StockUDP {
 			ln.udp = &dns.Server{
-				PacketConn:    pc,
+				PacketConn:    pcs[0],
 				Handler:       h.For(query.ProtoUDP),
 				MsgAcceptFunc: resolver.AcceptFunc,
 				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
 			}
-		} else if ln.loop, err = newUDPLoop(pc.(*net.UDPConn), h, log); err != nil {
-			pc.Close()
-			l.Close()
-			return nil, err
+		} else {
+			for _, pc := range pcs {
+				loop, err := newUDPLoop(pc.(*net.UDPConn), h, log)
+				if err != nil {
+					closeAll(pcs)
+					l.Close()
+					return nil, err
+				}
+				ln.loops = append(ln.loops, loop)
+			}
 		}
 		m := opts.Metrics
 		if m == nil {
@@ -122,11 +104,47 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 	return nil, lastErr
 }
 
+// listenUDP binds n sockets on addr: with n > 1 all with SO_REUSEPORT, so
+// the kernel spreads the queries over them by source address and port,
+// and each has a reading loop of its own. With port 0 the first socket's
+// port is the others'.
+func listenUDP(addr string, n int) ([]net.PacketConn, error) {
+	var pcs []net.PacketConn
+	for i := 0; i < n; i++ {
+		a := addr
+		if i > 0 {
+			a = pcs[0].LocalAddr().String()
+		}
+		lc := net.ListenConfig{}
+		if n > 1 {
+			lc.Control = reusePort
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp", a)
+		if err != nil {
+			closeAll(pcs)
+			return nil, fmt.Errorf("listen udp %s: %w", a, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// Room for bursts: a busy moment must queue queries in the
+			// kernel, not drop them. The kernel caps it at net.core.rmem_max.
+			_ = uc.SetReadBuffer(udpReadBuffer)
+		}
+		pcs = append(pcs, pc)
+	}
+	return pcs, nil
+}
+
+func closeAll(pcs []net.PacketConn) {
+	for _, pc := range pcs {
+		pc.Close()
+	}
+}
+
 // Serve starts both servers and returns once both are accepting.
 func (l *dnsListener) Serve(errc chan<- error) {
-	if l.loop != nil {
+	for _, loop := range l.loops {
 		go func() {
-			if err := l.loop.serve(); err != nil {
+			if err := loop.serve(); err != nil {
 				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
 			}
 		}()
@@ -151,16 +169,24 @@ func (l *dnsListener) Serve(errc chan<- error) {
 }
 
 // Addr is the bound address (the real port when 0 was configured).
-func (l *dnsListener) Addr() string { return l.pc.LocalAddr().String() }
+func (l *dnsListener) Addr() string { return l.pcs[0].LocalAddr().String() }
 
 // Shutdown stops reading, waits (within ctx) for queries being answered,
 // then closes the sockets.
 func (l *dnsListener) Shutdown(ctx context.Context) error {
-	udp := l.udp.ShutdownContext
-	if l.loop != nil {
-		udp = l.loop.shutdown
+	if l.udp != nil {
+		return errors.Join(l.udp.ShutdownContext(ctx), l.tcp.Shutdown(ctx))
 	}
-	return errors.Join(udp(ctx), l.tcp.Shutdown(ctx))
+	// Every loop stops reading first, then each waits for its queries.
+	done := make(chan error, len(l.loops))
+	for _, loop := range l.loops {
+		go func() { done <- loop.shutdown(ctx) }()
+	}
+	var err error
+	for range l.loops {
+		err = errors.Join(err, <-done)
+	}
+	return errors.Join(err, l.tcp.Shutdown(ctx))
 }
 
 // defaultConnections is n, or when n is 0 the default TCP cap: 1000 or a

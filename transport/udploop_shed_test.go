@@ -29,11 +29,11 @@ func (g gatedHandler) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
 func TestUDPLoopShedsPastMaxResumed(t *testing.T) {
 	const limit = 8
 	h := gatedHandler{gate: make(chan struct{}), entered: make(chan struct{}, 100)}
-	l, err := ListenDNS("127.0.0.1:0", h, DNSOptions{})
+	l, err := ListenDNS("127.0.0.1:0", h, DNSOptions{UDP: UDPConfig{Loops: 1}}) // the cap is per socket
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.(*dnsListener).loop.maxResumed = limit
+	l.(*dnsListener).loops[0].maxResumed = limit
 	errc := make(chan error, 4)
 	l.Serve(errc)
 	t.Cleanup(func() {
