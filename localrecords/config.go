@@ -7,6 +7,7 @@ package localrecords
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,11 +32,15 @@ type Config struct {
 
 // Record is one entry of `local_records.records`.
 type Record struct {
-	// Name is the owner name, e.g. nas.home.arpa.
+	// Name is the owner name, e.g. nas.home.arpa; "*.lab.home.arpa" is a
+	// wildcard: every name under lab.home.arpa without records of its own.
 	Name string `mapstructure:"name"`
-	// Type is A, AAAA or CNAME.
+	// Type is A, AAAA, CNAME, MX, SRV, TXT, HTTPS, SVCB or PTR.
 	Type string `mapstructure:"type"`
-	// Value is the address (A, AAAA) or the target name (CNAME).
+	// Value is the record's data in zone-file form: an address (A, AAAA), a
+	// name (CNAME, PTR), "10 mx.home.arpa" (MX), "0 5 5060 sip.home.arpa"
+	// (SRV), "v=spf1 -all" or quoted strings (TXT), "1 . alpn=h2" (HTTPS).
+	// Names in it are absolute.
 	Value string `mapstructure:"value"`
 	// TTL overrides local_records.ttl for this record.
 	TTL time.Duration `mapstructure:"ttl"`
@@ -70,8 +75,9 @@ func (c Config) Validate() error {
 // parse turns a record into a dns.RR.
 func (r Record) parse(defTTL time.Duration) (dns.RR, error) {
 	name := strings.ToLower(dns.Fqdn(strings.TrimSpace(r.Name)))
-	if _, ok := dns.IsDomainName(name); !ok || name == "." {
-		return nil, fmt.Errorf("name: %q is not a domain name", r.Name)
+	if _, ok := dns.IsDomainName(name); !ok || name == "." || strings.ContainsAny(name, " \t\x00\r\n") ||
+		strings.Contains(strings.TrimPrefix(name, "*."), "*") {
+		return nil, fmt.Errorf("name: %q is not a domain name (a wildcard is \"*.\" before a name)", r.Name)
 	}
 	if r.TTL < 0 {
 		return nil, fmt.Errorf("ttl: %v is negative", r.TTL)
@@ -95,8 +101,27 @@ func (r Record) parse(defTTL time.Duration) (dns.RR, error) {
 		}
 		hdr.Rrtype = dns.TypeCNAME
 		return &dns.CNAME{Hdr: hdr, Target: target}, nil
+	case "MX", "SRV", "TXT", "HTTPS", "SVCB", "PTR":
+		return zoneRR(name, hdr.Ttl, strings.ToUpper(r.Type), r.Value)
 	}
-	return nil, fmt.Errorf("type: %q is not A, AAAA or CNAME", r.Type)
+	return nil, fmt.Errorf("type: %q is not A, AAAA, CNAME, MX, SRV, TXT, HTTPS, SVCB or PTR", r.Type)
+}
+
+// zoneRR reads a record's value in zone-file form, with names in it taken
+// as absolute.
+func zoneRR(name string, ttl uint32, typ, value string) (dns.RR, error) {
+	value = strings.TrimSpace(value)
+	if value == "" || strings.ContainsAny(value, "\x00\r\n") {
+		return nil, fmt.Errorf("value: %q is not one line of %s data", value, typ)
+	}
+	if typ == "TXT" && !strings.HasPrefix(value, `"`) {
+		value = strconv.Quote(value) // one string, spaces and all
+	}
+	rr, err := dns.NewRR(fmt.Sprintf("%s %d IN %s %s", name, ttl, typ, value))
+	if err != nil || rr == nil {
+		return nil, fmt.Errorf("value: %q is not %s data in zone-file form: %v", value, typ, err)
+	}
+	return rr, nil
 }
 
 func addrRR(hdr dns.RR_Header, ip netip.Addr, typ string) (dns.RR, error) {

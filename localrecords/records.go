@@ -57,7 +57,7 @@ func (r *Records) Lookup(name string, qtype uint16) ([]dns.RR, bool) {
 
 // Has reports whether name (lowercase, fully qualified) is a local name.
 func (r *Records) Has(name string) bool {
-	_, ok := r.table.Load().names[name]
+	_, _, ok := r.table.Load().find(name)
 	return ok
 }
 

@@ -60,6 +60,57 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// TestWildcardsAndRecordTypes: "*.name" answers the names under it that
+// have no records of their own, under the name asked; MX, SRV, TXT, HTTPS
+// values are read in zone-file form.
+func TestWildcardsAndRecordTypes(t *testing.T) {
+	r, err := New(Config{Records: []Record{
+		{Name: "*.lab.home.arpa", Type: "A", Value: "192.168.5.1"},
+		{Name: "db.lab.home.arpa", Type: "A", Value: "192.168.5.2"},
+		{Name: "*.apps.home.arpa", Type: "CNAME", Value: "db.lab.home.arpa"},
+		{Name: "mail.home.arpa", Type: "MX", Value: "10 mx.home.arpa"},
+		{Name: "_sip._udp.home.arpa", Type: "SRV", Value: "0 5 5060 sip.home.arpa"},
+		{Name: "home.arpa", Type: "TXT", Value: "v=spf1 -all"},
+		{Name: "q.home.arpa", Type: "TXT", Value: `"one" "two"`},
+		{Name: "svc.home.arpa", Type: "HTTPS", Value: "1 . alpn=h2"},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		qtype uint16
+		local bool
+		want  string
+	}{
+		{"x.lab.home.arpa.", dns.TypeA, true, "x.lab.home.arpa. 300 IN A 192.168.5.1"},
+		{"a.b.lab.home.arpa.", dns.TypeA, true, "a.b.lab.home.arpa. 300 IN A 192.168.5.1"},
+		{"db.lab.home.arpa.", dns.TypeA, true, "db.lab.home.arpa. 300 IN A 192.168.5.2"},
+		{"x.lab.home.arpa.", dns.TypeAAAA, true, ""}, // NODATA
+		{"lab.home.arpa.", dns.TypeA, false, ""},     // a wildcard stands for names under it only
+		{"web.apps.home.arpa.", dns.TypeA, true, "web.apps.home.arpa. 300 IN CNAME db.lab.home.arpa.; db.lab.home.arpa. 300 IN A 192.168.5.2"},
+		{"mail.home.arpa.", dns.TypeMX, true, "mail.home.arpa. 300 IN MX 10 mx.home.arpa."},
+		{"_sip._udp.home.arpa.", dns.TypeSRV, true, "_sip._udp.home.arpa. 300 IN SRV 0 5 5060 sip.home.arpa."},
+		{"home.arpa.", dns.TypeTXT, true, `home.arpa. 300 IN TXT "v=spf1 -all"`},
+		{"q.home.arpa.", dns.TypeTXT, true, `q.home.arpa. 300 IN TXT "one" "two"`},
+		{"svc.home.arpa.", dns.TypeHTTPS, true, `svc.home.arpa. 300 IN HTTPS 1 . alpn="h2"`},
+	}
+	for _, tt := range tests {
+		rrs, ok := r.Lookup(tt.name, tt.qtype)
+		if ok != tt.local || answers(rrs) != tt.want {
+			t.Errorf("%s/%s: Lookup = %v %q, want %v %q", tt.name, dns.TypeToString[tt.qtype], ok, answers(rrs), tt.local, tt.want)
+		}
+	}
+	if !r.Has("any.lab.home.arpa.") || r.Has("lab.home.arpa.") {
+		t.Error("Has does not see the wildcard as the lookup does")
+	}
+	rrs, _ := r.Lookup("x.lab.home.arpa.", dns.TypeA)
+	rrs[0].Header().Name = "changed."
+	if r.table.Load().wild["lab.home.arpa."][0].Header().Name != "*.lab.home.arpa." {
+		t.Error("a lookup's answer shares the table's record")
+	}
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		rec  []Record
@@ -67,7 +118,11 @@ func TestValidate(t *testing.T) {
 	}{
 		{[]Record{{Name: "a.lan", Type: "A", Value: "fd00::1"}}, "local_records.records[0].value: "},
 		{[]Record{{Name: "a.lan", Type: "AAAA", Value: "10.0.0.1"}}, "local_records.records[0].value: "},
-		{[]Record{{Name: "a.lan", Type: "MX", Value: "x"}}, "local_records.records[0].type: "},
+		{[]Record{{Name: "a.lan", Type: "MX", Value: "x"}}, "local_records.records[0].value: "},
+		{[]Record{{Name: "a.lan", Type: "NAPTR", Value: "x"}}, "local_records.records[0].type: "},
+		{[]Record{{Name: "a.*.lan", Type: "A", Value: "10.0.0.1"}}, "local_records.records[0].name: "},
+		{[]Record{{Name: "a.lan", Type: "TXT", Value: "two\nlines"}}, "local_records.records[0].value: "},
+		{[]Record{{Name: "*.lab.lan", Type: "A", Value: "10.0.0.1"}, {Name: "*.lab.lan", Type: "CNAME", Value: "b.lan"}}, "local_records.records[1]: "},
 		{[]Record{{Name: "", Type: "A", Value: "10.0.0.1"}}, "local_records.records[0].name: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1"}, {Name: "a.lan", Type: "CNAME", Value: "b.lan"}}, "local_records.records[1]: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1", TTL: -time.Second}}, "local_records.records[0].ttl: "},

@@ -12,13 +12,16 @@ import (
 // table is one immutable generation of the records.
 type table struct {
 	names map[string][]dns.RR // owner name -> its records, PTRs included
+	// wild holds the wildcards' records by the name they stand under:
+	// "*.lab.home.arpa." is kept as "lab.home.arpa.".
+	wild map[string][]dns.RR
 }
 
 // build makes a table of the config's records and the hosts file's (which
 // must already be RRs). A name with a CNAME can have no other record
 // (RFC 1034 3.6.2).
 func build(records []Record, hosts []dns.RR, defTTL time.Duration) (*table, error) {
-	t := &table{names: map[string][]dns.RR{}}
+	t := &table{names: map[string][]dns.RR{}, wild: map[string][]dns.RR{}}
 	var addrs []dns.RR
 	for i, r := range records {
 		rr, err := r.parse(defTTL)
@@ -43,9 +46,18 @@ func build(records []Record, hosts []dns.RR, defTTL time.Duration) (*table, erro
 	return t, nil
 }
 
-func (t *table) conflicts(rr dns.RR) bool {
+// set is the map rr's owner lives in, and its key there.
+func (t *table) set(rr dns.RR) (map[string][]dns.RR, string) {
 	name := rr.Header().Name
-	for _, have := range t.names[name] {
+	if parent, ok := strings.CutPrefix(name, "*."); ok {
+		return t.wild, parent
+	}
+	return t.names, name
+}
+
+func (t *table) conflicts(rr dns.RR) bool {
+	set, name := t.set(rr)
+	for _, have := range set[name] {
 		if have.Header().Rrtype == dns.TypeCNAME || rr.Header().Rrtype == dns.TypeCNAME {
 			return true
 		}
@@ -54,21 +66,43 @@ func (t *table) conflicts(rr dns.RR) bool {
 }
 
 func (t *table) add(rr dns.RR) error {
-	name := rr.Header().Name
 	if t.conflicts(rr) {
-		return fmt.Errorf("%s: a name with a CNAME can have no other record", strings.TrimSuffix(name, "."))
+		return fmt.Errorf("%s: a name with a CNAME can have no other record", strings.TrimSuffix(rr.Header().Name, "."))
 	}
-	for _, have := range t.names[name] {
+	set, name := t.set(rr)
+	for _, have := range set[name] {
 		if dns.IsDuplicate(have, rr) {
 			return nil
 		}
 	}
-	t.names[name] = append(t.names[name], rr)
+	set[name] = append(set[name], rr)
 	return nil
+}
+
+// find returns the records of name: its own, else those of the closest
+// wildcard above it (RFC 4592: a wildcard stands for names that have no
+// records of their own), with owner the wildcard's; ok is false when name
+// is not local.
+func (t *table) find(name string) (rrs []dns.RR, wildcard bool, ok bool) {
+	if rrs, ok := t.names[name]; ok {
+		return rrs, false, true
+	}
+	if len(t.wild) == 0 {
+		return nil, false, false
+	}
+	for off, end := dns.NextLabel(name, 0); !end; off, end = dns.NextLabel(name, off) {
+		if rrs, ok := t.wild[name[off:]]; ok {
+			return rrs, true, true
+		}
+	}
+	return nil, false, false
 }
 
 // addPTR adds the reverse record of an address record.
 func (t *table) addPTR(rr dns.RR) {
+	if strings.HasPrefix(rr.Header().Name, "*.") {
+		return // a wildcard names no host a reverse lookup could give
+	}
 	var ip net.IP
 	switch rr := rr.(type) {
 	case *dns.A:
@@ -93,28 +127,34 @@ const maxChain = 8
 // lookup returns the answer records for name and qtype, following local
 // CNAMEs; ok is false when name is not a local name at all.
 func (t *table) lookup(name string, qtype uint16) (answer []dns.RR, ok bool) {
-	rrs, ok := t.names[name]
+	rrs, wildcard, ok := t.find(name)
 	if !ok {
 		return nil, false
 	}
+	owner := name
 	for range maxChain {
 		var next string
 		for _, rr := range rrs {
 			h := rr.Header()
-			switch {
-			case h.Rrtype == qtype || qtype == dns.TypeANY:
-				answer = append(answer, dns.Copy(rr))
-			case h.Rrtype == dns.TypeCNAME:
-				answer = append(answer, dns.Copy(rr))
-				next = rr.(*dns.CNAME).Target
+			if h.Rrtype != qtype && qtype != dns.TypeANY && h.Rrtype != dns.TypeCNAME {
+				continue
+			}
+			cp := dns.Copy(rr)
+			if wildcard {
+				cp.Header().Name = owner // synthesised under the name asked
+			}
+			answer = append(answer, cp)
+			if c, isCNAME := rr.(*dns.CNAME); isCNAME && h.Rrtype != qtype {
+				next = c.Target
 			}
 		}
 		if next == "" || qtype == dns.TypeCNAME {
 			return answer, true
 		}
-		if rrs = t.names[next]; rrs == nil {
+		if rrs, wildcard, ok = t.find(next); !ok {
 			return answer, true // an outside target: the client resolves it
 		}
+		owner = next
 	}
 	return answer, true
 }
