@@ -54,6 +54,8 @@ type Deps struct {
 	NegativeAnchors NegativeAnchors
 	// Profiles renders .mobileconfig files; nil without DoH or DoT.
 	Profiles Profiles
+	// Settings keeps what the console changes over the config file.
+	Settings SettingsEditor
 	// Sessions are the console's logins; pass the same store to every
 	// API a reload builds, so a reload logs nobody out. Nil: a new one.
 	Sessions *Sessions
@@ -129,6 +131,9 @@ func (a *API) routes() {
 	a.route("GET /api/v1/stats", "read", read(a.stats))
 	a.route("GET /api/v1/categories", "read", read(a.categories))
 	a.route("GET /api/v1/apple.mobileconfig", "read", read(a.appleProfile))
+	a.route("GET /api/v1/settings", "read", read(a.settings))
+	a.route("GET /api/v1/settings/export", "read", read(a.exportSettings))
+	a.route("POST /api/v1/settings/lists", "admin", admin("set list", a.setList))
 	a.route("POST /api/v1/blocking/pause", "admin", admin("pause", a.pause))
 	a.route("POST /api/v1/blocking/resume", "admin", admin("resume", a.resume))
 	a.route("POST /api/v1/lists/refresh", "admin", admin("refresh lists", a.refresh))

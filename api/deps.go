@@ -92,8 +92,13 @@ type GroupStatus struct {
 	// Enabled: blocking is on for the group now (blocking set, no pause).
 	Enabled     bool       `json:"enabled"`
 	PausedUntil *time.Time `json:"paused_until,omitempty"`
-	Schedule    bool       `json:"schedule,omitempty"`      // the group has a schedule
-	ScheduleOn  bool       `json:"schedule_open,omitempty"` // and its window is open now
+	// Origins names the lists switched on in the console ("console"); the
+	// others come from the file. Removed are the file's lists the console
+	// switched off.
+	Origins    map[string]string `json:"origins,omitempty"`
+	Removed    []string          `json:"removed,omitempty"`
+	Schedule   bool              `json:"schedule,omitempty"`      // the group has a schedule
+	ScheduleOn bool              `json:"schedule_open,omitempty"` // and its window is open now
 }
 
 // ListStatus is one configured list.
@@ -148,7 +153,8 @@ type Explanation struct {
 	List    string `json:"list,omitempty"`
 	Rule    string `json:"rule,omitempty"`
 	Line    int    `json:"line,omitempty"`
-	Text    string `json:"text"` // one human sentence, as `cleandns explain` prints
+	Origin  string `json:"origin,omitempty"` // "console" when the list was switched on there
+	Text    string `json:"text"`             // one human sentence, as `cleandns explain` prints
 }
 
 // AllowEntry is one runtime exception.

@@ -137,6 +137,37 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.screenshot(t, "lists", 360)
 	})
 
+	t.Run("switch a category", func(t *testing.T) {
+		sw := `tr[data-category="builtin:doh-resolvers"] input.cat-switch`
+		b.page(t, "#blocking", sw)
+		if got := rcode(t, dnsAddr, "dns.google"); got != dns.RcodeSuccess {
+			t.Fatalf("before: dns.google answers %s", dns.RcodeToString[got])
+		}
+		b.run(t, "switch on", chromedp.Click(chromedp.CSS(sw)))
+		waitFor(t, 10*time.Second, "dns.google blocked", func() bool { return rcode(t, dnsAddr, "dns.google") == dns.RcodeNameError })
+		b.run(t, "origin shown", chromedp.WaitVisible(chromedp.CSS(`tr[data-category="builtin:doh-resolvers"] .muted`)))
+		b.run(t, "switch off", chromedp.Click(chromedp.CSS(sw)))
+		waitFor(t, 10*time.Second, "dns.google answered again", func() bool { return rcode(t, dnsAddr, "dns.google") == dns.RcodeSuccess })
+	})
+
+	t.Run("add a list", func(t *testing.T) {
+		more := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("added.example.org\nalso.example.org\n"))
+		}))
+		t.Cleanup(more.Close)
+		url := more.URL + "/more.txt"
+		b.page(t, "#lists", "#new-list")
+		b.run(t, "add", chromedp.SendKeys(chromedp.CSS("#new-list"), url), chromedp.Click(chromedp.CSS("#add-list-form button")),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-list="`+url+`"]`)))
+		waitFor(t, 10*time.Second, "added.example.org blocked", func() bool { return rcode(t, dnsAddr, "added.example.org") == dns.RcodeNameError })
+		b.page(t, "#lists", `tr[data-list="`+url+`"] .entries`)
+		waitFor(t, 20*time.Second, "the added list's status", func() bool {
+			return eval[string](t, b, `(document.querySelector('tr[data-list="`+url+`"] .entries') || {}).textContent`) == "2"
+		})
+		b.screenshot(t, "lists", 1280)
+		b.screenshot(t, "lists", 360)
+	})
+
 	t.Run("logout", func(t *testing.T) {
 		b.run(t, "logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#secret")))
 		access := eval[string](t, b, `fetch('/api/v1/session').then(r => r.json()).then(j => j.access)`)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 		Blocking: cfg.Blocking.Enabled,
 		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
 		Explainer: adminExplain{s}, Allow: s.state.Allowlist(), Deny: s.state.Denylist(), Rules: s.state.Rules(), Sessions: s.sessions,
+		Settings: s,
 	}
 	if cfg.Cache.Enabled {
 		d.Cache = adminCache{s}
@@ -111,7 +113,7 @@ func (a adminStatus) Status(context.Context) api.Status {
 	for _, l := range g.lists.Status() {
 		st.Lists = append(st.Lists, listStatus(l))
 	}
-	st.Groups = groupStatus(g.cfg, g.groups.Status())
+	st.Groups = groupStatus(g.cfg, g.groups.Status(), a.s.settings.Get())
 	for _, u := range g.upstream.Upstreams() {
 		name := u.Name
 		if u.Zone != "" {
@@ -184,6 +186,10 @@ func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr)
 		out.Text = fmt.Sprintf("%s: allowed for group %s by an exception in %s", ex.Name, ex.Policy, ex.Rule.List)
 	default:
 		out.Text = fmt.Sprintf("%s: not blocked for group %s", ex.Name, ex.Policy)
+	}
+	if ch, ok := a.s.settings.Get().Lists[ex.Policy]; ok && out.List != "" && slices.Contains(ch.Add, out.List) {
+		out.Origin = "console"
+		out.Text += " (a list switched on in the console)"
 	}
 	if out.Paused {
 		out.Text += " (blocking is paused)"

@@ -6,6 +6,7 @@ import (
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/internal/redact"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 // maxInvalidShown is how many invalid lines of a list /status shows.
@@ -25,7 +26,7 @@ func listStatus(l blocklist.ListStatus) api.ListStatus {
 
 // groupStatus joins each group's blocking state with what the config says
 // it is: its clients, its lists (a group without lists has the default's).
-func groupStatus(cfg *config.Config, st groups.Status) []api.GroupStatus {
+func groupStatus(cfg *config.Config, st groups.Status, set *runstate.Settings) []api.GroupStatus {
 	byName := map[string]config.Group{}
 	for _, g := range cfg.Groups {
 		byName[g.Name] = g
@@ -47,6 +48,13 @@ func groupStatus(cfg *config.Config, st groups.Status) []api.GroupStatus {
 				g.Lists = sources(c.Lists)
 			}
 			g.Schedule = c.Schedule != nil
+		}
+		if ch, ok := set.Lists[gs.Group]; ok {
+			g.Removed = ch.Remove
+			g.Origins = map[string]string{}
+			for _, l := range ch.Add {
+				g.Origins[l] = "console"
+			}
 		}
 		out = append(out, g)
 	}

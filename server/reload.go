@@ -21,7 +21,12 @@ import (
 func (s *Server) Reload(load func() (*config.Config, error)) error {
 	cfg, err := load()
 	if err == nil {
-		err = s.reload(cfg)
+		// The console's settings apply over every file loaded.
+		s.settingsMu.Lock()
+		if err = s.reload(applySettings(cfg, s.settings.Get())); err == nil {
+			s.fileCfg.Store(cfg)
+		}
+		s.settingsMu.Unlock()
 	}
 	if err != nil {
 		s.metrics.ConfigReloadSuccess.Set(0)

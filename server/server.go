@@ -70,7 +70,12 @@ type Server struct {
 	api     *guard           // the current HTTP listener's; nil without one
 	// sessions are the console's logins; they outlive the API a reload rebuilds.
 	sessions *api.Sessions
-	console  *console.Handler
+	// settings are the console's, over the file's config (fileCfg, the
+	// last loaded); settingsMu serialises their changes.
+	settings   *runstate.SettingsStore
+	fileCfg    atomic.Pointer[config.Config]
+	settingsMu sync.Mutex
+	console    *console.Handler
 
 	// dnssec counts validated answers; negative are the negative trust
 	// anchors, which the API changes at run time and reloads add to.
@@ -115,7 +120,11 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("http.allow_file: %w", err)
 	}
 	s.state.OnChange(s.syncBlockingEnabled)
-	g, err := s.build(cfg, nil)
+	if s.settings, err = runstate.OpenSettings(backend, nil); err != nil {
+		return nil, err
+	}
+	s.fileCfg.Store(cfg)
+	g, err := s.build(applySettings(cfg, s.settings.Get()), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,10 @@ import (
 func (s *Server) stateBackend(cfg *config.Config) (runstate.Backend, error) {
 	if cfg.Sync.Redis == "" {
 		return runstate.NewDir(map[string]string{
-			runstate.DocAllow: allowFile(cfg),
-			runstate.DocDeny:  stateFile(cfg, runstate.DocDeny),
-			runstate.DocRules: stateFile(cfg, runstate.DocRules),
+			runstate.DocAllow:    allowFile(cfg),
+			runstate.DocDeny:     stateFile(cfg, runstate.DocDeny),
+			runstate.DocRules:    stateFile(cfg, runstate.DocRules),
+			runstate.DocSettings: settingsFile(cfg),
 		}), nil
 	}
 	name := cfg.Sync.Instance

@@ -29,6 +29,13 @@ export function render(main, ctx) {
         } }, 'Remove'))));
       parts.push(h('section', { class: 'card wide' }, h('h2', {}, 'Allowed from the console or the API'), table(['name', 'added', 'by', ''], rows, 'No runtime allow entries.')));
     }
+    const [set, yaml] = await Promise.all([get('settings'), fetch('/api/v1/settings/export', { credentials: 'same-origin' }).then((r) => r.text())]);
+    const audit = (set.audit || []).slice(-20).reverse().map((c) => h('tr', {}, h('td', {}, ago(c.at)), h('td', { class: 'muted' }, c.by),
+      h('td', {}, c.group), h('td', {}, h('code', {}, c.list)), h('td', {}, (c.old ? 'on' : 'off') + ' → ' + (c.new ? 'on' : 'off'))));
+    parts.push(h('section', { class: 'card wide', id: 'console-settings' }, h('h2', {}, 'Made in the console'),
+      h('p', { class: 'muted' }, 'These lists differ from the config file; the console wins until you switch them back. To fold them into the file, replace its lists with:'),
+      Object.keys(set.lists || {}).length ? h('pre', { id: 'export' }, h('code', {}, yaml)) : h('p', {}, 'Nothing: the file is all there is.'),
+      table(['when', 'who', 'group', 'list', 'change'], audit, 'No changes yet.')));
     parts.push(card('Version', h('p', {}, 'cleandns ' + st.version + ', up ' + st.uptime)));
     body.replaceChildren(...parts);
   };

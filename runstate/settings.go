@@ -1,0 +1,135 @@
+package runstate
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DocSettings is the document of the settings made in the console.
+const DocSettings = "settings"
+
+// maxAudit is how many changes the settings keep in their audit trail.
+const maxAudit = 200
+
+// Settings are the changes made in the console (or through the API) on top
+// of the config file: lists switched on or off, per group. The file stays
+// the admin's source of truth and these say only where they differ from it;
+// a setting that comes back to what the file says is dropped.
+type Settings struct {
+	// Lists are, by group ("default" for blocking.lists), the list sources
+	// switched on (Add) or off (Remove) against the file.
+	Lists map[string]ListChange `json:"lists,omitempty"`
+	// Audit is the trail of changes, oldest first, at most maxAudit.
+	Audit []Change `json:"audit,omitempty"`
+}
+
+// ListChange is one group's difference from the file.
+type ListChange struct {
+	Add    []string `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
+}
+
+// Change is one audited change: who (token kind and address), when, the
+// group and list, and its state before and after.
+type Change struct {
+	At    time.Time `json:"at"`
+	By    string    `json:"by"`
+	Group string    `json:"group"`
+	List  string    `json:"list"`
+	Old   bool      `json:"old"` // the list was on for the group
+	New   bool      `json:"new"`
+}
+
+// SettingsStore keeps the Settings in a Backend. Reads take no lock.
+type SettingsStore struct {
+	b    Backend
+	edit sync.Mutex
+	cur  atomic.Pointer[Settings]
+	now  func() time.Time
+}
+
+// OpenSettings reads the settings from b; now nil means time.Now.
+func OpenSettings(b Backend, now func() time.Time) (*SettingsStore, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s := &SettingsStore{b: b, now: now}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	b.Watch(func(doc string) {
+		if doc == DocSettings {
+			_ = s.load() // a damaged document elsewhere keeps the last good one
+		}
+	})
+	return s, nil
+}
+
+func (s *SettingsStore) load() error {
+	b, err := s.b.Get(DocSettings)
+	if err != nil {
+		return fmt.Errorf("runtime state %s: %w", DocSettings, err)
+	}
+	st := &Settings{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, st); err != nil {
+			return fmt.Errorf("runtime state %s: %w", DocSettings, err)
+		}
+	}
+	s.cur.Store(st)
+	return nil
+}
+
+// Get returns the settings now; the caller must not change them.
+func (s *SettingsStore) Get() *Settings { return s.cur.Load() }
+
+// WithList returns the settings with list switched on or off for group,
+// given whether the file has it on (fileOn): the change is recorded as a
+// difference from the file, or dropped when it agrees with it. The store
+// is not changed: Save does that, once the caller has applied them.
+func (st *Settings) WithList(group, list string, on, fileOn bool) *Settings {
+	next := &Settings{Lists: map[string]ListChange{}, Audit: st.Audit}
+	for g, c := range st.Lists {
+		next.Lists[g] = ListChange{Add: slices.Clone(c.Add), Remove: slices.Clone(c.Remove)}
+	}
+	c := next.Lists[group]
+	c.Add = slices.DeleteFunc(c.Add, func(s string) bool { return s == list })
+	c.Remove = slices.DeleteFunc(c.Remove, func(s string) bool { return s == list })
+	switch {
+	case on == fileOn: // back to the file
+	case on:
+		c.Add = append(c.Add, list)
+	default:
+		c.Remove = append(c.Remove, list)
+	}
+	if len(c.Add) == 0 && len(c.Remove) == 0 {
+		delete(next.Lists, group)
+	} else {
+		next.Lists[group] = c
+	}
+	return next
+}
+
+// Save stores next, adding ch to the audit trail.
+func (s *SettingsStore) Save(next *Settings, ch Change) error {
+	s.edit.Lock()
+	defer s.edit.Unlock()
+	ch.At = s.now()
+	next.Audit = append(slices.Clone(next.Audit), ch)
+	if n := len(next.Audit); n > maxAudit {
+		next.Audit = next.Audit[n-maxAudit:]
+	}
+	b, err := json.MarshalIndent(next, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := s.b.Set(DocSettings, b); err != nil {
+		return fmt.Errorf("runtime state %s: %w", DocSettings, err)
+	}
+	s.cur.Store(next)
+	return nil
+}

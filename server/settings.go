@@ -1,0 +1,150 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"go.uber.org/zap"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/runstate"
+)
+
+// settingsFile keeps the console's settings beside the runtime allow list.
+func settingsFile(cfg *config.Config) string {
+	return filepath.Join(filepath.Dir(allowFile(cfg)), "console-settings.json")
+}
+
+// applySettings is the config the server runs: the file's, with the lists
+// the console switched on or off. The console wins where both set the same
+// list; a setting that agrees with the file is dropped when it is made, so
+// what it overrides is only ever a difference the admin chose in the
+// console. Settings of a group the file no longer has are ignored.
+func applySettings(file *config.Config, st *runstate.Settings) *config.Config {
+	if len(st.Lists) == 0 {
+		return file
+	}
+	cfg := *file
+	cfg.Groups = slices.Clone(file.Groups)
+	for group, ch := range st.Lists {
+		if group == query.DefaultGroup {
+			cfg.Blocking.Lists = changeLists(file.Blocking.Lists, ch)
+			continue
+		}
+		for i := range cfg.Groups {
+			if cfg.Groups[i].Name == group {
+				cfg.Groups[i].Lists = changeLists(groupLists(file, group), ch)
+			}
+		}
+	}
+	return &cfg
+}
+
+func changeLists(base []blocklist.ListSpec, ch runstate.ListChange) []blocklist.ListSpec {
+	out := slices.DeleteFunc(slices.Clone(base), func(l blocklist.ListSpec) bool { return slices.Contains(ch.Remove, l.Source) })
+	for _, src := range ch.Add {
+		if !hasList(out, src) {
+			out = append(out, blocklist.ListSpec{Source: src})
+		}
+	}
+	return out
+}
+
+// groupLists are a group's lists in cfg: its own, or the default's when it
+// names none.
+func groupLists(cfg *config.Config, group string) []blocklist.ListSpec {
+	for _, g := range cfg.Groups {
+		if g.Name == group && len(g.Lists) > 0 {
+			return g.Lists
+		}
+	}
+	return cfg.Blocking.Lists
+}
+
+func hasGroup(cfg *config.Config, group string) bool {
+	return group == query.DefaultGroup || slices.ContainsFunc(cfg.Groups, func(g config.Group) bool { return g.Name == group })
+}
+
+func hasList(lists []blocklist.ListSpec, src string) bool {
+	return slices.ContainsFunc(lists, func(l blocklist.ListSpec) bool { return l.Source == src })
+}
+
+// SetList switches list on or off for group from the console: it reloads
+// with the new settings first, the way a config reload does (zero lost
+// queries), and stores them only once they serve, so a list that cannot
+// be built is refused and nothing changes.
+func (s *Server) SetList(group, list string, on bool, by string) (runstate.Change, error) {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	file := s.fileCfg.Load()
+	if !hasGroup(file, group) {
+		return runstate.Change{}, fmt.Errorf("group %q is not configured", group)
+	}
+	cur := s.settings.Get()
+	next := cur.WithList(group, list, on, hasList(groupLists(file, group), list))
+	ch := runstate.Change{By: by, Group: group, List: list, New: on,
+		Old: hasList(groupLists(applySettings(file, cur), group), list)}
+	if err := s.reload(applySettings(file, next)); err != nil {
+		return runstate.Change{}, fmt.Errorf("list %s for group %s: %w", list, group, err)
+	}
+	if err := s.settings.Save(next, ch); err != nil {
+		_ = s.reload(applySettings(file, cur)) // serve what is stored
+		return runstate.Change{}, err
+	}
+	s.log.Info("console setting", zap.String("group", group), zap.String("list", list), zap.Bool("on", on), zap.String("by", by))
+	return ch, nil
+}
+
+// Settings are the console's settings now.
+func (s *Server) Settings() *runstate.Settings { return s.settings.Get() }
+
+// ExportSettings renders the lists the console changed as config YAML, to
+// fold back into the file.
+func (s *Server) ExportSettings() ([]byte, error) {
+	file, st := s.fileCfg.Load(), s.settings.Get()
+	cfg := applySettings(file, st)
+	type group struct {
+		Name  string   `yaml:"name"`
+		Lists []string `yaml:"lists"`
+	}
+	var out struct {
+		Blocking *struct {
+			Lists []string `yaml:"lists"`
+		} `yaml:"blocking,omitempty"`
+		Groups []group `yaml:"groups,omitempty"`
+	}
+	sources := func(l []blocklist.ListSpec) []string {
+		var o []string
+		for _, x := range l {
+			o = append(o, x.Source)
+		}
+		return o
+	}
+	for name := range st.Lists {
+		if name == query.DefaultGroup {
+			out.Blocking = &struct {
+				Lists []string `yaml:"lists"`
+			}{sources(cfg.Blocking.Lists)}
+		} else if hasGroup(file, name) {
+			out.Groups = append(out.Groups, group{name, sources(groupLists(cfg, name))})
+		}
+	}
+	slices.SortFunc(out.Groups, func(a, b group) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		return 1
+	})
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
