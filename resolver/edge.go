@@ -209,7 +209,8 @@ func lowerFqdn(name string) string {
 }
 
 // checkHeader answers what the pipeline must never see: other opcodes,
-// a question count other than one, more than one OPT, EDNS versions above 0.
+// a question count other than one, more than one OPT, EDNS versions above 0,
+// meta types as the question, classes other than IN.
 func checkHeader(r *dns.Msg) *query.Response {
 	if r.Opcode != dns.OpcodeQuery {
 		return local(r, dns.RcodeNotImplemented, "opcode")
@@ -228,6 +229,20 @@ func checkHeader(r *dns.Msg) *query.Response {
 	}
 	if o := r.IsEdns0(); o != nil && o.Version() != 0 {
 		return local(r, dns.RcodeBadVers, "edns-version")
+	}
+	switch r.Question[0].Qtype {
+	case dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
+		// Meta types that only ever sit in the additional section: asking
+		// for one is a malformed question (RFC 6891 §6.1.1, RFC 8945 §5.2).
+		return local(r, dns.RcodeFormatError, "qtype")
+	}
+	if c := r.Question[0].Qclass; c != dns.ClassINET {
+		// CH, HS, NONE, ANY and class 0 are never forwarded: upstreams
+		// answer them with their own identity, or with IN records that
+		// would be cached as an answer to another class.
+		resp := local(r, dns.RcodeRefused, "qclass")
+		resp.Result = query.Refused
+		return resp
 	}
 	switch r.Question[0].Qtype {
 	case dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.TypeMAILB:

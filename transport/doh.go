@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/resolver"
 )
 
 // dohPath is where RFC 8484 clients send queries; /dns-query/{id} names
@@ -44,7 +46,7 @@ func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := new(dns.Msg)
-	if err := m.Unpack(q); err != nil || m.Response {
+	if resolver.UnpackQuery(m, q) != "" || m.Response {
 		http.Error(w, "not a DNS query", http.StatusBadRequest)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/resolver"
 )
 
 // DoQ error codes (RFC 9250 §4.3).
@@ -137,7 +138,7 @@ func (s *DoQServer) serveStream(conn *quic.Conn, st *quic.Stream, id string) {
 	}
 	b := make([]byte, binary.BigEndian.Uint16(l[:]))
 	m := new(dns.Msg)
-	if _, err := io.ReadFull(st, b); err != nil || m.Unpack(b) != nil || m.Id != 0 || m.Response {
+	if _, err := io.ReadFull(st, b); err != nil || resolver.UnpackQuery(m, b) != "" || m.Id != 0 || m.Response {
 		_ = conn.CloseWithError(doqProtocolError, "malformed query")
 		return
 	}

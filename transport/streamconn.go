@@ -15,6 +15,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/cleandns/cleandns/resolver"
 )
 
 // streamConn is one client connection: a reading goroutine that hands each
@@ -112,13 +114,10 @@ func (c *streamConn) dispatch(b []byte) bool {
 		return true // a response, not a query: ignored, as on UDP (no reflection)
 	}
 	m := new(dns.Msg)
-	if err := m.Unpack(b); err != nil {
-		// miekg's answer to a query it cannot read: the header, FORMERR.
-		m.Id = binary.BigEndian.Uint16(b)
-		m.Response, m.Rcode = true, dns.RcodeFormatError
-		m.Question, m.Answer, m.Ns, m.Extra = nil, nil, nil, nil
-		w := &streamWriter{c: c}
-		return w.WriteMsg(m) == nil
+	if resolver.UnpackQuery(m, b) != "" {
+		// Not a well-formed message: FORMERR, with an OPT if it had one.
+		out, err := resolver.FormErr(b, nil)
+		return err == nil && c.write(out) == nil
 	}
 	c.slots <- struct{}{} // blocks reading while MaxInFlight are being answered
 	c.pending.Add(1)

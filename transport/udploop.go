@@ -135,8 +135,8 @@ func (l *udpLoop) handle(pkt []byte) {
 	// a query resumed elsewhere takes it along, and the loop makes another.
 	r := l.msg
 	*r = dns.Msg{}
-	if err := r.Unpack(pkt); err != nil {
-		l.formerr(r)
+	if resolver.UnpackQuery(r, pkt) != "" {
+		l.formerr(pkt)
 		return
 	}
 	if !l.edge.ServeInline(r, l.client(), l.received, l.out, l.send) {
@@ -196,13 +196,10 @@ func (l *udpLoop) client() netip.Addr {
 	return l.peer.Addr().Unmap()
 }
 
-// formerr answers a query that does not unpack as miekg's server does: the
-// header and whatever question was read, FORMERR, no records.
-func (l *udpLoop) formerr(r *dns.Msg) {
-	r.SetRcodeFormatError(r)
-	r.Zero = false
-	r.Ns, r.Answer, r.Extra = nil, nil, nil
-	out, err := r.PackBuffer(l.out[:cap(l.out)])
+// formerr answers a query that is not a well-formed message: its header
+// and question, FORMERR, and an OPT when it had one (resolver.FormErr).
+func (l *udpLoop) formerr(pkt []byte) {
+	out, err := resolver.FormErr(pkt, l.out[:cap(l.out)])
 	if err == nil {
 		err = l.send(out)
 	}
