@@ -11,7 +11,7 @@ type State uint8
 const (
 	Secure        State = iota // every RRset chains to a trust anchor
 	Insecure                   // provably unsigned (or under a negative trust anchor)
-	Indeterminate              // no trust anchor covers the name
+	Indeterminate              // not judged: no trust anchor covers the name, or the reply is an error
 	Bogus                      // should be signed, and the signatures or proofs fail
 )
 
