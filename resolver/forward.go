@@ -53,7 +53,7 @@ func (f *Forward) Resolve(ctx context.Context, req *query.Request) (*query.Respo
 		if cause := context.Cause(ctx); cause == errJostled {
 			return nil, errJostled
 		}
-		return nil, fmt.Errorf("forward %s: %w", req.Name, err)
+		return nil, fmt.Errorf("forward %s: %w", req.Name, upstreamFailure(err))
 	}
 	return &query.Response{Msg: reply, Result: query.Forwarded, Upstream: upstream}, nil
 }

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"errors"
+	"net"
 
 	"github.com/miekg/dns"
 
@@ -15,9 +16,30 @@ type edeError struct {
 	code   uint16
 	text   string // the EDE's extra text
 	reason string // Response.Reason: short, for the query log
+	cause  error  // what failed, when it is an upstream's failure
 }
 
-func (e *edeError) Error() string { return e.reason + ": " + e.text }
+func (e *edeError) Error() string {
+	if e.cause != nil {
+		return e.reason + ": " + e.cause.Error()
+	}
+	return e.reason + ": " + e.text
+}
+
+func (e *edeError) Unwrap() error { return e.cause }
+
+// upstreamFailure says why no upstream answered, as RFC 8914 has it: 23
+// Network Error when the network refused or broke the exchange, else 22 No
+// Reachable Authority (every upstream timed out or is marked down).
+func upstreamFailure(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && !op.Timeout() {
+		return &edeError{code: dns.ExtendedErrorCodeNetworkError, reason: "upstream_failed", cause: err,
+			text: "the network to the upstream resolvers failed"}
+	}
+	return &edeError{code: dns.ExtendedErrorCodeNoReachableAuthority, reason: "upstream_failed", cause: err,
+		text: "no upstream resolver answered"}
+}
 
 // Sheds and cached failures.
 var (
