@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/runstate"
 )
 
@@ -36,6 +37,7 @@ func (a *API) customRoutes() {
 	a.route("GET /api/v1/rules", "admin", a.admin("list rules", rules.list))
 	a.route("POST /api/v1/rules", "admin", a.admin("add rule", rules.add))
 	a.route("DELETE /api/v1/rules", "admin", a.admin("remove rule", rules.remove))
+	a.route("GET /api/v1/rules/check", "read", a.read(a.checkRule))
 }
 
 func (c custom) list(w http.ResponseWriter, _ *http.Request, _ who) error {
@@ -86,5 +88,27 @@ func (c custom) remove(w http.ResponseWriter, r *http.Request, _ who) error {
 		return errorf(http.StatusNotFound, "%s is not in the %s", v, c.what)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"removed": v})
+	return nil
+}
+
+// RuleCheck is the answer of GET /rules/check: whether the list parser
+// reads the rule, and why not.
+type RuleCheck struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// checkRule reads a rule with the parser the custom rules and the lists
+// use, without storing it: the console checks as the admin types.
+func (a *API) checkRule(w http.ResponseWriter, r *http.Request, _ who) error {
+	rule := r.URL.Query().Get("rule")
+	if strings.TrimSpace(rule) == "" {
+		return badRequest("rule is required")
+	}
+	res := RuleCheck{OK: true}
+	if err := blocklist.ValidateRule(rule); err != nil {
+		res = RuleCheck{Error: err.Error()}
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

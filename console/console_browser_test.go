@@ -104,6 +104,27 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitFor(t, 5*time.Second, "tiktok.com blocked again", func() bool { return rcode(t, dnsAddr, "tiktok.com") == dns.RcodeNameError })
 	})
 
+	t.Run("block from a row, then undo", func(t *testing.T) {
+		row := `tr.rec[data-name="b.example."]`
+		b.page(t, "#log?name=b.example", row+" button.block")
+		b.run(t, "block", chromedp.Click(chromedp.CSS(row+" button.block")), chromedp.Click(chromedp.CSS(row+" button.confirm")),
+			chromedp.WaitVisible(chromedp.CSS("#toast button")))
+		waitFor(t, 5*time.Second, "b.example blocked", func() bool { return rcode(t, dnsAddr, "b.example") == dns.RcodeNameError })
+		b.run(t, "undo", chromedp.Click(chromedp.CSS("#toast button")))
+		waitFor(t, 5*time.Second, "b.example answered again", func() bool { return rcode(t, dnsAddr, "b.example") == dns.RcodeSuccess })
+	})
+
+	t.Run("custom rule checked as typed", func(t *testing.T) {
+		b.page(t, "#rules", "#rule")
+		b.run(t, "a bad rule", chromedp.SendKeys(chromedp.CSS("#rule"), "||bad..example^"),
+			chromedp.WaitVisible(chromedp.CSS("#rule-check.error")))
+		eval[any](t, b, `document.getElementById('rule').value = ''`)
+		b.run(t, "a good rule", chromedp.SendKeys(chromedp.CSS("#rule"), "||ruled.example^"),
+			chromedp.WaitVisible(chromedp.CSS("#rule-check.ok")), chromedp.Click(chromedp.CSS("#rule-form button")),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="||ruled.example^"]`)))
+		waitFor(t, 5*time.Second, "ruled.example blocked", func() bool { return rcode(t, dnsAddr, "ruled.example") == dns.RcodeNameError })
+	})
+
 	t.Run("pause and resume", func(t *testing.T) {
 		pause := `tr[data-group=""] button.pause[data-duration="5m"]`
 		b.page(t, "#blocking", pause)

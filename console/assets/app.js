@@ -5,10 +5,11 @@ import * as dashboard from './dashboard.js';
 import * as log from './log.js';
 import * as blocking from './blocking.js';
 import * as lists from './lists.js';
+import * as rules from './rules.js';
 import * as clients from './clients.js';
 import * as settings from './settings.js';
 
-const pages = { dashboard, log, blocking, lists, clients, settings };
+const pages = { dashboard, log, blocking, lists, rules, clients, settings };
 const main = document.getElementById('main');
 const session = { access: '', open: false };
 let stop = () => {};

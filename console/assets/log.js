@@ -21,21 +21,25 @@ function reason(r) {
 
 function ms(ns) { return ns >= 1e6 ? (ns / 1e6).toFixed(1) + ' ms' : Math.round(ns / 1e3) + ' µs'; }
 
-// allowFlow asks for confirmation in the row itself, then offers undo.
-function allowButton(r, cell, refresh) {
+// actionButton asks for confirmation in the row itself, then offers undo:
+// Allow puts the name in the runtime allow list, Block in the deny list.
+function actionButton(kind, r, cell, refresh) {
   const name = r.name.replace(/\.$/, '');
-  const ask = h('button', { type: 'button', class: 'allow', 'aria-label': 'Allow ' + name }, 'Allow');
+  const [label, path, done, undone] = kind === 'allow'
+    ? ['Allow', 'allow', 'Allowed ' + name + ' for everyone.', name + ' is blocked again.']
+    : ['Block', 'deny', 'Blocked ' + name + ' for everyone.', name + ' is no longer blocked.'];
+  const ask = h('button', { type: 'button', class: kind, 'aria-label': label + ' ' + name }, label);
   ask.addEventListener('click', () => {
-    const yes = h('button', { type: 'button', class: 'primary confirm', 'aria-label': 'Confirm allow ' + name }, 'Allow ' + name + '?');
+    const yes = h('button', { type: 'button', class: 'primary confirm', 'aria-label': 'Confirm ' + label.toLowerCase() + ' ' + name }, label + ' ' + name + '?');
     const no = h('button', { type: 'button' }, 'Cancel');
     yes.addEventListener('click', async () => {
       try {
-        await post('allow', { name });
-        toast('Allowed ' + name + ' for everyone.', ['Undo', async () => {
-          await del('allow', { name }).then(() => toast('Undone: ' + name + ' is blocked again.'), (e) => toast('Undo failed: ' + e.message));
+        await post(path, { name });
+        toast(done, ['Undo', async () => {
+          await del(path, { name }).then(() => toast('Undone: ' + undone), (e) => toast('Undo failed: ' + e.message));
           refresh();
         }]);
-      } catch (e) { toast('Allow failed: ' + e.message); }
+      } catch (e) { toast(label + ' failed: ' + e.message); }
       refresh();
     });
     no.addEventListener('click', () => cell.replaceChildren(ask));
@@ -79,7 +83,8 @@ export function render(main, ctx) {
     });
     const rows = data.records.map((r) => {
       const act = h('td', {});
-      if (ctx.admin && r.result === 'blocked') act.append(allowButton(r, act, search));
+      if (ctx.admin && r.result === 'blocked') act.append(actionButton('allow', r, act, search));
+      else if (ctx.admin && r.name) act.append(actionButton('block', r, act, search));
       act.append(' ', whyButton(r, act));
       return h('tr', { class: 'rec', 'data-name': r.name },
         h('td', {}, time(r.time)), h('td', {}, r.client), h('td', {}, h('code', {}, r.name)),
