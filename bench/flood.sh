@@ -10,6 +10,7 @@
 # Prints per flood: the other client's answered share, and cleandns's peak
 # goroutines (from /metrics), RSS and CPU.
 #   RATE=20000 SECONDS=30 bench/flood.sh
+#   BIN=/tmp/cleandns-main bench/flood.sh     # another build, e.g. main before a change
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -19,7 +20,7 @@ RATE=${RATE:-20000}; SECONDS_FLOOD=${SECONDS:-30}; PORT=${PORT:-15457}; HTTP=${H
 DEAD_PORT=${DEAD_PORT:-15402}
 (cd "$ROOT" && go build -o "$WORK/cleandns" ./cmd/cleandns && go build -o "$WORK/dnslatency" ./bench/dnslatency)
 build_go fakeupstream
-taskset -c "$LOAD_CPU" "$WORK/fakeupstream" -addr "127.0.0.1:$UPSTREAM_PORT" >"$WORK/upstream.log" 2>&1 &
+taskset -c "${UPSTREAM_CPU:-$SERVER_CPU,$LOAD_CPU}" "$WORK/fakeupstream" -addr "127.0.0.1:$UPSTREAM_PORT" >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
 # The dead upstream: a UDP socket that reads and never answers.
 python3 -c "
@@ -35,7 +36,7 @@ upstreams: {servers: ["127.0.0.1:$UPSTREAM_PORT"]}
 forward_zones: [{zone: dead.example, servers: ["127.0.0.1:$DEAD_PORT"]}]
 EOF
 # Its state (the query log) in the scratch folder, not the user's.
-STATE_DIRECTORY=$WORK/state start cleandns "$PORT" "$WORK/cleandns" serve --config "$WORK/flood.yaml"
+STATE_DIRECTORY=$WORK/state start cleandns "$PORT" "${BIN:-$WORK/cleandns}" serve --config "$WORK/flood.yaml"
 pid=$(cat "$WORK/cleandns.pid")
 N=$((RATE * SECONDS_FLOOD))
 awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) print "never.dead.example A" }' >"$WORK/flood-same.txt"

@@ -52,6 +52,8 @@ type Edge struct {
 	// keeps one once the answer is sent and observed (a background refresh
 	// copies it), and a socket's reader answers tens of thousands a second.
 	inlineReqs sync.Pool
+	// streamBufs recycles the answer buffers of serve (*[]byte).
+	streamBufs sync.Pool
 }
 
 // NewEdge returns the edge in front of next.
@@ -103,18 +105,44 @@ func (t *transport) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 // identified is transport.Identified, without importing the transports.
 type identified interface{ ClientID() string }
 
+// serve answers a query of a stream listener (TCP, DoT, DoH, DoQ) or the
+// stock UDP server, on a goroutine of the listener's that may wait. It
+// runs the pipeline as the UDP loop does, inline first with a recycled
+// Request and buffer, so a cached or blocked answer costs what it costs
+// there; a query that needs an upstream runs again, resumed, right here.
 func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto int) {
 	start := e.now()
 	var id string
 	if iw, ok := w.(identified); ok {
 		id = iw.ClientID()
 	}
-	req, resp, _ := e.resolveInto(new(query.Request), r, clientAddr(w.RemoteAddr()), id, protocol, start, runNormal, nil)
+	client := clientAddr(w.RemoteAddr())
+	req, _ := e.inlineReqs.Get().(*query.Request)
+	if req == nil {
+		req = new(query.Request)
+	}
+	defer e.inlineReqs.Put(req)
+	bp, _ := e.streamBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, streamBufSize)
+		bp = &b
+	}
+	defer e.streamBufs.Put(bp)
+	req, resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, start, runInline, *bp)
+	if wouldBlock {
+		// A Request of its own: a resumed run is not recycled, as the UDP
+		// loop's ServeResumed does not recycle one.
+		req, resp, _ = e.resolveInto(new(query.Request), r, client, id, protocol, start, runResumed, nil)
+	}
 	if resp.Sends() { // otherwise a drop: nothing is sent
 		e.write(w, r, resp, protocol)
 	}
 	e.observe(req, resp, proto, start)
 }
+
+// streamBufSize is the capacity of serve's recycled answer buffers: most
+// answers fit; a bigger one is packed into a buffer of its own.
+const streamBufSize = 4096
 
 // write sends the answer: a packed one as it is when finishWire can finish
 // it, anything else through finish and miekg's packing.
