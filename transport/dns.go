@@ -39,7 +39,7 @@ type dnsListener struct {
 	tcp   *StreamServer
 }
 
-// udpReadBuffer is the receive buffer asked for each UDP socket.
+// udpReadBuffer is the receive (and send) buffer asked for each UDP socket.
 const udpReadBuffer = 4 << 20
 
 var _ Listener = (*dnsListener)(nil)
@@ -128,6 +128,10 @@ func listenUDP(addr string, n int) ([]net.PacketConn, error) {
 			// Room for bursts: a busy moment must queue queries in the
 			// kernel, not drop them. The kernel caps it at net.core.rmem_max.
 			_ = uc.SetReadBuffer(udpReadBuffer)
+			// And answers: with the default 208 KB, a flood's answers filled
+			// it, every writer queued on the socket's write lock, the reader
+			// among them, and other clients' queries waited behind.
+			_ = uc.SetWriteBuffer(udpReadBuffer)
 		}
 		pcs = append(pcs, pc)
 	}
