@@ -17,6 +17,7 @@ import (
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/safesearch"
 	"github.com/cleandns/cleandns/querylog"
 	"github.com/cleandns/cleandns/transport"
 	"github.com/cleandns/cleandns/upstream"
@@ -96,6 +97,9 @@ type Blocking struct {
 	// Bypass switches the answers that keep clients from going around the
 	// filter (Firefox's DoH canary, iCloud Private Relay).
 	Bypass policy.BypassConfig `mapstructure:"bypass"`
+	// SafeSearch answers search engines with their safe-search names for
+	// the default group, and for groups without a safe_search of their own.
+	SafeSearch safesearch.Config `mapstructure:"safe_search"`
 
 	policy.BlockConfig `mapstructure:",squash"`
 	blocklist.Config   `mapstructure:",squash"`

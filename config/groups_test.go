@@ -82,3 +82,15 @@ func TestListSpecMatch(t *testing.T) {
 		t.Errorf("list = %+v, want match exact", got)
 	}
 }
+
+// TestSafeSearchValidated: a bad safe_search value is an error naming it.
+func TestSafeSearchValidated(t *testing.T) {
+	for _, yaml := range []string{
+		"blocking:\n  safe_search: {enabled: true, youtube: loose}\n",
+		"groups:\n  - name: kids\n    clients: [10.0.0.0/8]\n    safe_search: {enabled: true, providers: [altavista]}\n",
+	} {
+		if _, err := load(t, yaml, Overrides{}); err == nil || !strings.Contains(err.Error(), "safe_search") {
+			t.Errorf("%q: %v, want an error naming safe_search", yaml, err)
+		}
+	}
+}

@@ -56,6 +56,12 @@ func (c *Config) Validate() error {
 	add(c.Upstreams.Validate())
 	add(upstream.ValidateZones(c.ForwardZones, c.Upstreams.Bootstrap))
 	add(c.Blocking.Config.Validate())
+	add(c.Blocking.SafeSearch.Validate())
+	for _, g := range c.Groups {
+		if g.SafeSearch != nil {
+			add(g.SafeSearch.Validate())
+		}
+	}
 	add(c.Cache.Validate())
 	add(c.QueryLog.Validate())
 	add(c.Sync.Validate())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/safesearch"
 )
 
 // SchedulePolicy is the blocklist policy name of a group's schedule lists:
@@ -43,6 +44,8 @@ type Group[L any] struct {
 	Blocking *bool `mapstructure:"blocking"`
 	// Schedule adds lists at certain times of the week.
 	Schedule *Schedule[L] `mapstructure:"schedule"`
+	// SafeSearch is the group's safe search; nil means blocking.safe_search.
+	SafeSearch *safesearch.Config `mapstructure:"safe_search"`
 }
 
 // Schedule blocks extra lists while its window is open.

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/safesearch"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/query"
 )
@@ -117,6 +118,16 @@ type MatcherFunc func(group string) blocklist.Matcher
 type BlockLink struct {
 	matcher MatcherFunc
 	mode    BlockMode
+	// safe returns a group's safe-search table; nil (or a nil table): off.
+	safe func(group string) *safesearch.Table
+}
+
+// WithSafeSearch makes the link answer search engines with their
+// safe-search names (a CNAME, resolved like a rewrite's) for the groups
+// whose table safe returns, when no rule decided the name.
+func (b *BlockLink) WithSafeSearch(safe func(group string) *safesearch.Table) *BlockLink {
+	b.safe = safe
+	return b
 }
 
 // NewBlockLink returns the blocklist link.
@@ -135,6 +146,11 @@ func (b *BlockLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	switch {
 	case d.Rewrite != nil:
 		return b.rewritten(ctx, req, d, next)
+	case !d.Blocked && !d.Rule.Allow && b.safe != nil:
+		if target, ok := b.safe(req.Group).Target(req.Name); ok {
+			return b.rewritten(ctx, req, safeSearchDecision(target), next)
+		}
+		return next.Resolve(ctx, req)
 	case !d.Blocked:
 		return next.Resolve(ctx, req)
 	}

@@ -84,3 +84,13 @@ func (b *BlockLink) chase(ctx context.Context, req *query.Request, m *dns.Msg, t
 	}
 	return nil
 }
+
+// safeSearchDecision is the rewrite of a search engine's name to its
+// provider's safe-search name.
+func safeSearchDecision(target string) blocklist.Decision {
+	cname := &dns.CNAME{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeCNAME, Class: dns.ClassINET}, Target: target}
+	return blocklist.Decision{
+		Rule:    blocklist.Rule{List: "safe-search", Domain: target, Text: "safe search: " + target},
+		Rewrite: []blocklist.Rewrite{{Type: dns.TypeCNAME, RR: cname}},
+	}
+}

@@ -149,6 +149,13 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		// the runtime allow list (API, `cleandns allow`) goes in front of it.
 		match := s.state.Wrap(g.groups.Matcher) // runtime allow, custom rules, deny list, then the lists
 		block := resolver.NewBlockLink(match, mode)
+		safe, err := safeSearchTables(cfg)
+		if err != nil {
+			return p, err
+		}
+		if safe != nil {
+			block.WithSafeSearch(safe)
+		}
 		p.Block = block
 		p.ResponseFilter = resolver.NewResponseFilter(block, match)
 	}
