@@ -17,8 +17,8 @@ import (
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/policy"
-	"github.com/cleandns/cleandns/safesearch"
 	"github.com/cleandns/cleandns/querylog"
+	"github.com/cleandns/cleandns/safesearch"
 	"github.com/cleandns/cleandns/transport"
 	"github.com/cleandns/cleandns/upstream"
 )

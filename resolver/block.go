@@ -8,9 +8,9 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/blocklist"
-	"github.com/cleandns/cleandns/safesearch"
 	"github.com/cleandns/cleandns/policy"
 	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/safesearch"
 )
 
 // BlockMode is how the block link answers: the parsed policy.BlockConfig.
