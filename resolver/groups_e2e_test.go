@@ -188,6 +188,9 @@ func TestGroupsOverSockets(t *testing.T) {
 			if got != tt.ans {
 				t.Errorf("answer %q, want %q\n%v", got, tt.ans, r)
 			}
+			if tt.rcode == dns.RcodeSuccess && tt.ans == "" && (len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA) {
+				t.Errorf("NODATA without an SOA in the authority section (RFC 2308)\n%v", r)
+			}
 		})
 	}
 	// Three names went upstream, once each (the cache served repeats to every

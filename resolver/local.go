@@ -40,5 +40,11 @@ func (l *LocalLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	m.Authoritative = true
 	m.RecursionAvailable = true
 	m.Answer = rrs
+	if len(rrs) == 0 {
+		// NODATA: the name is ours but has no record of this type. The SOA
+		// lets clients cache the negative answer (RFC 2308), as for the
+		// special-use names.
+		m.Ns = []dns.RR{localSOA(req.Name, specialTTL)}
+	}
 	return &query.Response{Msg: m, Result: query.Local, Reason: "local-record"}, nil
 }
