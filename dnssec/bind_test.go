@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,4 +71,51 @@ func expected(c signedtest.Case) Verdict {
 		return Verdict{State: Secure, EDE: ede}
 	}
 	return Verdict{State: Insecure, EDE: ede}
+}
+
+// TestConcurrentMissesShareKeyFetches: twenty validations at once in a
+// cold validator ask for each DS and DNSKEY set once.
+func TestConcurrentMissesShareKeyFetches(t *testing.T) {
+	env := signedtest.Start(t)
+	anchors, err := LoadAnchors(env.AnchorFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	var mu sync.Mutex
+	asked := map[string]int{}
+	exchange := func(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+		mu.Lock()
+		asked[q.Question[0].Name+" "+dns.TypeToString[q.Question[0].Qtype]]++
+		mu.Unlock()
+		r, _, err := client.ExchangeContext(ctx, q, env.Addr)
+		return r, err
+	}
+	q := new(dns.Msg).SetQuestion("www.secure.tld.", dns.TypeA)
+	q.SetEdns0(1232, true)
+	reply, _, err := client.Exchange(q, env.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(Deps{Exchange: exchange, Anchors: anchors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if got := v.Validate(context.Background(), reply); got.State != Secure {
+				t.Errorf("%v (%s)", got.State, got.Reason)
+			}
+		})
+	}
+	wg.Wait()
+	for key, n := range asked {
+		if n != 1 {
+			t.Errorf("%s asked %d times, want once", key, n)
+		}
+	}
+	if len(asked) != 5 { // DNSKEY of ., tld., secure.tld.; DS of tld., secure.tld.
+		t.Errorf("asked %v, want the 5 sets of the chain", asked)
+	}
 }
