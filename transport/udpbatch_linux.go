@@ -36,10 +36,15 @@ type batch struct {
 	bufs [batchSize][]byte
 	from [batchSize]unix.RawSockaddrInet6 // large enough for either family
 	outs [batchSize][]byte                // answer buffers, one per query
+	ctrl [batchSize]ctrl                  // packet info (destination) per datagram, on a wildcard address
 
-	out    [batchSize]mmsghdr
-	outIov [batchSize]unix.Iovec
-	queued int
+	out     [batchSize]mmsghdr
+	outIov  [batchSize]unix.Iovec
+	outCtrl [batchSize]ctrl // the source each answer leaves from, on a wildcard address
+	queued  int
+	pktinfo bool   // a wildcard address: read and answer with packet info
+	reply   ctrl   // the current datagram's answer's packet info...
+	oob     []byte // ...as much of it as is set; empty for none
 
 	got, sent int // results of the last call, set by the bound functions
 	errno     syscall.Errno
@@ -48,17 +53,17 @@ type batch struct {
 	recvFn, sendFn func(fd uintptr) bool
 }
 
-// batchable reports whether the loop can use recvmmsg/sendmmsg: Linux, and
-// not a wildcard address (those need IP_PKTINFO per datagram, which the
-// session path handles).
-func (l *udpLoop) batchable() bool { return !l.wildcard }
+// batchable reports whether the loop can use recvmmsg/sendmmsg: on Linux,
+// always. On a wildcard address each datagram carries its destination
+// (IP_PKTINFO, IPV6_PKTINFO) and each answer is sent from it.
+func (l *udpLoop) batchable() bool { return true }
 
 func (l *udpLoop) serveBatch() error {
 	rc, err := l.conn.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("udp %s: %w", l.conn.LocalAddr(), err)
 	}
-	b := &batch{rc: rc}
+	b := &batch{rc: rc, pktinfo: l.wildcard}
 	for i := range b.in {
 		b.bufs[i] = make([]byte, len(l.in))
 		b.outs[i] = make([]byte, 0, 4096)
@@ -86,6 +91,10 @@ func (l *udpLoop) serveBatch() error {
 			b.cur = i
 			l.peer = b.peer(i)
 			l.out = b.outs[i][:0]
+			if b.pktinfo {
+				b.setReply(i, l.peer)
+				l.oob = b.oob // for a query resumed on its own goroutine
+			}
 			l.handle(b.bufs[i][:b.in[i].n])
 		}
 		if err := b.flush(); err != nil {
@@ -99,6 +108,10 @@ func (b *batch) read() (int, error) {
 		b.iov[i].SetLen(len(b.bufs[i]))
 		b.in[i].hdr.Namelen = uint32(unsafe.Sizeof(b.from[i]))
 		b.in[i].hdr.Flags = 0
+		if b.pktinfo {
+			b.in[i].hdr.Control = &b.ctrl[i].bytes()[0]
+			b.in[i].hdr.SetControllen(ctrlSize)
+		}
 	}
 	if err := b.rc.Read(b.recvFn); err != nil {
 		return 0, err
@@ -130,6 +143,13 @@ func (b *batch) peer(i int) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), port)
 }
 
+// setReply sets oob to the packet info that sends the answer to datagram
+// i from the address it was sent to.
+func (b *batch) setReply(i int, peer netip.AddrPort) {
+	in := b.ctrl[i].bytes()[:min(int(b.in[i].hdr.Controllen), ctrlSize)]
+	b.oob = b.reply.bytes()[:replyPktinfo(in, &b.reply, peer.Addr().Is4() || peer.Addr().Is4In6())]
+}
+
 // queue adds the answer to the current datagram to the send batch.
 func (b *batch) queue(p []byte) {
 	i := b.queued
@@ -140,6 +160,12 @@ func (b *batch) queue(p []byte) {
 	b.outIov[i].SetLen(len(p))
 	b.out[i].hdr.Name = b.in[b.cur].hdr.Name
 	b.out[i].hdr.Namelen = b.in[b.cur].hdr.Namelen
+	b.out[i].hdr.Control, b.out[i].hdr.Controllen = nil, 0
+	if b.pktinfo && len(b.oob) > 0 {
+		n := copy(b.outCtrl[i].bytes(), b.oob)
+		b.out[i].hdr.Control = &b.outCtrl[i].bytes()[0]
+		b.out[i].hdr.SetControllen(n)
+	}
 	b.queued++
 }
 

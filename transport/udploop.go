@@ -50,7 +50,8 @@ type udpLoop struct {
 	msg      *dns.Msg        // the query, reused while queries are answered inline
 	received time.Time       // when the current datagram was read (for a batch, when the batch was)
 	peer     netip.AddrPort  // the current query's source, without a session
-	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address
+	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address read without batches
+	oob      []byte          // with batches, the packet info its answer is sent with
 	send     func([]byte) error
 }
 
@@ -148,6 +149,9 @@ func (l *udpLoop) handle(pkt []byte) {
 	}
 	l.msg = new(dns.Msg)
 	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
+	if len(l.oob) > 0 {
+		w.oob = append([]byte(nil), l.oob...) // the batch's buffer is reused
+	}
 	l.resumed.Add(1)
 	l.waiting.Add(1)
 	go func() {
@@ -187,7 +191,7 @@ func (l *udpLoop) shed(r *dns.Msg) {
 }
 
 func (l *udpLoop) client() netip.Addr {
-	if l.wildcard {
+	if l.sess != nil {
 		if a, ok := l.sess.RemoteAddr().(*net.UDPAddr); ok {
 			return a.AddrPort().Addr().Unmap()
 		}
@@ -233,6 +237,7 @@ type udpWriter struct {
 	conn *net.UDPConn
 	peer netip.AddrPort
 	sess *dns.SessionUDP
+	oob  []byte // packet info: the source address, on a wildcard address read in batches
 }
 
 var _ dns.ResponseWriter = (*udpWriter)(nil)
@@ -255,6 +260,10 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 func (w *udpWriter) Write(b []byte) (int, error) {
 	if w.sess != nil {
 		return dns.WriteToSessionUDP(w.conn, b, w.sess)
+	}
+	if w.oob != nil {
+		n, _, err := w.conn.WriteMsgUDPAddrPort(b, w.oob, w.peer)
+		return n, err
 	}
 	return w.conn.WriteToUDPAddrPort(b, w.peer)
 }
