@@ -100,11 +100,15 @@ func (c *chunkEncoder) index(s string) uint64 {
 	return i
 }
 
-// chunk is a decoded chunk: its dictionary as slices of the blob, and the
-// records' fields. It is reused from one chunk to the next.
+// chunk is a decoded chunk: its dictionary as slices of the blob, and,
+// once load is called, the records' fields. It is reused from one chunk to
+// the next. Searches look at the dictionary first: most chunks cannot
+// match a name, client or result, and their records are never decoded.
 type chunk struct {
-	strs [][]byte
-	recs []codedRecord
+	strs    [][]byte
+	recs    []codedRecord
+	pending []byte // the encoded records, until load
+	nr      uint64 // how many
 }
 
 // codedRecord is a record whose strings are still dictionary indexes.
@@ -117,9 +121,17 @@ type codedRecord struct {
 
 var errBadChunk = errors.New("query log chunk is damaged")
 
-// decode parses b into c. The dictionary refers to b, which must not change
-// while c is in use.
+// decode parses b into c, records included. The dictionary refers to b,
+// which must not change while c is in use.
 func (c *chunk) decode(b []byte) error {
+	if err := c.decodeDict(b); err != nil {
+		return err
+	}
+	return c.load()
+}
+
+// decodeDict parses the dictionary of b, leaving the records for load.
+func (c *chunk) decodeDict(b []byte) error {
 	d := decoder{b: b}
 	if d.uvarint() != chunkVersion {
 		return errBadChunk
@@ -128,7 +140,7 @@ func (c *chunk) decode(b []byte) error {
 	if ns > uint64(len(b)) {
 		return errBadChunk
 	}
-	c.strs = c.strs[:0]
+	c.strs, c.recs = c.strs[:0], c.recs[:0]
 	for range ns {
 		l := d.uvarint()
 		if d.err || l > uint64(len(d.b)) {
@@ -136,13 +148,23 @@ func (c *chunk) decode(b []byte) error {
 		}
 		c.strs, d.b = append(c.strs, d.b[:l]), d.b[l:]
 	}
-	nr := d.uvarint()
-	if nr > uint64(len(b)) {
+	c.nr = d.uvarint()
+	if d.err || c.nr > uint64(len(b)) {
 		return errBadChunk
 	}
-	c.recs = c.recs[:0]
+	c.pending = d.b
+	return nil
+}
+
+// load decodes the records decodeDict left.
+func (c *chunk) load() error {
+	if c.pending == nil {
+		return nil
+	}
+	d, ns := decoder{b: c.pending}, uint64(len(c.strs))
+	c.pending = nil
 	var ts int64
-	for range nr {
+	for range c.nr {
 		var r codedRecord
 		ts += d.varint()
 		r.ts = ts
@@ -157,6 +179,7 @@ func (c *chunk) decode(b []byte) error {
 		c.recs = append(c.recs, r)
 	}
 	if d.err {
+		c.recs = c.recs[:0]
 		return errBadChunk
 	}
 	return nil

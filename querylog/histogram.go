@@ -83,6 +83,9 @@ func (s *SQLite) Histogram(ctx context.Context, since time.Time, step time.Durat
 	sum := map[int64]*Bucket{}
 	err := s.scan(ctx, since, time.Time{}, func(c *chunk) bool {
 		blocked, cached := c.find("blocked"), c.find("cached")
+		if c.load() != nil {
+			return true
+		}
 		for i := range c.recs {
 			r := &c.recs[i]
 			if r.ts < lo {

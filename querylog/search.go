@@ -39,6 +39,9 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
 				return true
 			}
 		}
+		if c.load() != nil {
+			return true // a damaged chunk costs its records, not the search
+		}
 		since, until := bounds(q.Since, q.Until)
 		for i := len(c.recs) - 1; i >= 0; i-- {
 			r := &c.recs[i]
@@ -72,7 +75,8 @@ func bounds(since, until time.Time) (int64, int64) {
 }
 
 // scan calls f with each chunk that may hold records in [since, until),
-// newest first, until f returns false. The chunk is valid during the call.
+// newest first, until f returns false. The chunk is valid during the call,
+// its dictionary decoded; f calls load for the records.
 func (s *SQLite) scan(ctx context.Context, since, until time.Time, f func(*chunk) bool) error {
 	lo, hi := bounds(since, until)
 	rows, err := s.db.QueryContext(ctx, `SELECT data FROM chunks WHERE last_ts >= ? AND first_ts < ? ORDER BY id DESC`, lo, hi)
@@ -88,7 +92,7 @@ func (s *SQLite) scan(ctx context.Context, since, until time.Time, f func(*chunk
 			rows.Close()
 			return err
 		}
-		if c.decode(data) != nil {
+		if c.decodeDict(data) != nil {
 			continue // a damaged chunk costs its records, not the search
 		}
 		if !f(&c) {
@@ -143,7 +147,7 @@ func (s *SQLite) Top(ctx context.Context, kind TopKind, since time.Time, n int) 
 	lo, _ := bounds(since, time.Time{})
 	err := s.scan(ctx, since, time.Time{}, func(c *chunk) bool {
 		blocked := c.find("blocked")
-		if blockedOnly && blocked < 0 {
+		if blockedOnly && blocked < 0 || c.load() != nil {
 			return true
 		}
 		per = append(per[:0], make([]int64, len(c.strs))...)
