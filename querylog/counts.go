@@ -141,32 +141,62 @@ func (t *tally) merge(c *counters) {
 	c.mu.Lock()
 	b := c.bucketOf(t.num)
 	for name, k := range t.names {
-		h := maphash.String(c.seed, name)
-		nc := b.names[h]
-		if nc == nil && len(b.names) < maxKeys {
-			nc = &nameCount{name: name}
-			b.names[h] = nc
-		}
-		if nc != nil {
-			nc.all += k[0]
-			nc.blocked += k[1]
-		}
+		c.addName(b, name, k[0], k[1])
 	}
 	for a, k := range t.clients {
-		if _, ok := b.clients[a]; ok || len(b.clients) < maxKeys {
-			b.clients[a] += k
-		}
+		addKey(b.clients, a, k)
 	}
 	for l, k := range t.lists {
-		if _, ok := b.lists[l]; ok || len(b.lists) < maxKeys {
-			b.lists[l] += k
-		}
+		addKey(b.lists, l, k)
 	}
 	c.mu.Unlock()
 	clear(t.names)
 	clear(t.clients)
 	clear(t.lists)
 	t.n = 0
+}
+
+// addEntry counts the keys of one record, straight into its bucket: for
+// the records lost before the writer saw them.
+func (c *counters) addEntry(e *entry) {
+	num := e.start.UnixNano() / int64(bucketSpan)
+	blocked := e.result == query.Blocked
+	var nb int64
+	if blocked {
+		nb = 1
+	}
+	c.mu.Lock()
+	b := c.bucketOf(num)
+	c.addName(b, e.name, 1, nb)
+	addKey(b.clients, e.client, 1)
+	if blocked {
+		addKey(b.lists, e.list, 1)
+	}
+	c.mu.Unlock()
+}
+
+// addName adds to name's counts in b, within maxKeys. c.mu is held.
+func (c *counters) addName(b *bucket, name string, all, blocked int64) {
+	h := maphash.String(c.seed, name)
+	nc := b.names[h]
+	if nc == nil {
+		if len(b.names) >= maxKeys {
+			return
+		}
+		nc = &nameCount{name: name}
+		b.names[h] = nc
+	}
+	nc.all += all
+	nc.blocked += blocked
+}
+
+// addKey adds n to m[k], within maxKeys.
+func addKey[K comparable](m map[K]int64, k K, n int64) {
+	if len(m) < maxKeys {
+		m[k] += n
+	} else if _, ok := m[k]; ok {
+		m[k] += n
+	}
 }
 
 // open starts bucket num, replacing the one 24 hours older. c.mu is held.

@@ -139,7 +139,7 @@ func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.counts, l.lostKeys = newCounters(l.now()), newTally()
+	l.counts = newCounters(l.now())
 	vec := deps.Dropped
 	if vec == nil {
 		vec = NewDroppedCounter("unregistered")
@@ -175,12 +175,7 @@ func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d t
 
 // countKeys counts the name, client and list of a record the writer will
 // never see, so the top lists stay exact under overload.
-func (l *Logger) countKeys(e *entry) {
-	l.lostMu.Lock()
-	l.lostKeys.add(l.counts, e)
-	l.lostKeys.merge(l.counts)
-	l.lostMu.Unlock()
-}
+func (l *Logger) countKeys(e *entry) { l.counts.addEntry(e) }
 
 // Flush writes every record queued before the call, and returns the store's
 // error, if any. Searches after Flush see those records. It waits for the
