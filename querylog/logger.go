@@ -61,8 +61,6 @@ type Logger struct {
 
 	ring     *ring
 	spare    []entry
-	lostMu   sync.Mutex
-	lostKeys *tally                // the keys of records lost before the writer saw them
 	lost     [4]prometheus.Counter // by reason, in the order of reasons
 	isClosed atomic.Bool
 
