@@ -102,8 +102,9 @@ func (c *Config) SetDefaults() {
 // only bites beyond that, where the oldest waiting records give way.
 const DefaultMaxWriterCPU = 0.05
 
-// DefaultFlushInterval is the longest a record waits to be written: with a
-// poll and a write on top, a kill of cleandns loses under a second.
+// DefaultFlushInterval is the longest a record waits to be written: with
+// the writer's rest (at most half of it), a poll and a write on top, a kill
+// of cleandns loses under a second.
 const DefaultFlushInterval = 500 * time.Millisecond
 
 // Defaults returns the values the config file starts from: on, SQLite,
