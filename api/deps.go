@@ -129,6 +129,8 @@ type InvalidLine struct {
 type UpstreamStatus struct {
 	Name    string `json:"name"`
 	Healthy bool   `json:"healthy"`
+	// RTTMillis is its smoothed round-trip time; absent before a good exchange.
+	RTTMillis float64 `json:"rtt_ms,omitempty"`
 }
 
 // CacheStatus is the answer cache's size.

@@ -119,7 +119,7 @@ func (a adminStatus) Status(context.Context) api.Status {
 		if u.Zone != "" {
 			name = u.Zone + " " + u.Name
 		}
-		st.Upstreams = append(st.Upstreams, api.UpstreamStatus{Name: name, Healthy: u.Healthy})
+		st.Upstreams = append(st.Upstreams, api.UpstreamStatus{Name: name, Healthy: u.Healthy, RTTMillis: float64(u.RTT.Microseconds()) / 1000})
 	}
 	if g.cache != nil {
 		st.Cache = &api.CacheStatus{Entries: g.cache.Len(), Bytes: g.cache.Bytes()}

@@ -148,3 +148,12 @@ func (s *Server) ExportSettings() ([]byte, error) {
 	}
 	return buf.Bytes(), enc.Close()
 }
+
+// ListOrigin says where a group's list comes from: "console" when it was
+// switched on there, "" for the file. `cleandns explain` prints it.
+func (s *Server) ListOrigin(group, list string) string {
+	if ch, ok := s.settings.Get().Lists[group]; ok && slices.Contains(ch.Add, list) {
+		return "console"
+	}
+	return ""
+}

@@ -152,6 +152,9 @@ type Status struct {
 	Protocol string `json:"protocol"` // udp, tcp, dot or doh
 	Zone     string `json:"zone"`     // the forward zone, "" for the default servers
 	Healthy  bool   `json:"healthy"`
+	// RTT is the smoothed round-trip time of good exchanges (EWMA, 1/8), 0
+	// before the first one.
+	RTT time.Duration `json:"rtt_ns,omitempty"`
 }
 
 // Upstreams returns every upstream with its health, defaults first.
@@ -159,7 +162,7 @@ func (f *Forwarder) Upstreams() []Status {
 	var out []Status
 	add := func(g *group) {
 		for _, u := range g.ups {
-			out = append(out, Status{Name: u.ep.name, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy()})
+			out = append(out, Status{Name: u.ep.name, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy(), RTT: u.latency()})
 		}
 	}
 	add(f.def)

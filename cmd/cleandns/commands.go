@@ -141,7 +141,11 @@ func newExplain(f *flags) *cobra.Command {
 				return err
 			}
 			defer func() { _ = srv.Shutdown(context.Background()) }()
-			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip))
+			ex := srv.Explain(args[0], ip)
+			printExplanation(cmd.OutOrStdout(), ex)
+			if ex.Rule.List != "" && srv.ListOrigin(ex.Policy, ex.Rule.List) == "console" {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %s was switched on in the web console, not the config file\n", ex.Rule.List)
+			}
 			return nil
 		},
 	}

@@ -13,7 +13,7 @@ function pauseControls(group, until, admin, refresh) {
   if (!admin) return [state];
   const act = (path, params, msg) => async () => {
     try { await post(path, params); toast(msg); } catch (e) { toast(path + ' failed: ' + e.message); }
-    refresh();
+    refresh(true);
   };
   const buttons = PAUSES.map(([d, l]) => h('button', { type: 'button', class: 'pause', 'data-duration': d, 'aria-label': 'Pause ' + label + ' ' + l,
     onclick: act('blocking/pause', { group, duration: d }, 'Blocking paused for ' + label + ' (' + l + ').') }, l));
@@ -60,7 +60,7 @@ export function render(main, ctx) {
     for (const g of st.groups) {
       rows.push(h('tr', { 'data-group': g.name }, h('td', {}, g.name), h('td', {}, g.blocking ? pauseControls(g.name, paused[g.name], ctx.admin, draw) : 'blocking is off in the config')));
     }
-    pauses.replaceChildren(st.blocking.enabled ? table(['who', 'state'], rows) : h('p', {}, 'blocking.enabled is false in the config: nothing is blocked.'));
+    if (force === true || !pauses.contains(document.activeElement)) pauses.replaceChildren(st.blocking.enabled ? table(['who', 'state'], rows) : h('p', {}, 'blocking.enabled is false in the config: nothing is blocked.'));
     const aliases = Object.fromEntries(catalog.filter((c) => c.members).map((c) => [c.name, c.members]));
     if (!st.groups.some((g) => g.name === chosen)) chosen = 'default';
     const group = st.groups.find((g) => g.name === chosen);

@@ -12,7 +12,8 @@ export function render(main, ctx) {
     const st = await get('status');
     const allow = ctx.admin ? (await get('allow')).allow : null;
     const ups = st.upstreams.map((u) => h('tr', {}, h('td', {}, h('code', {}, u.name)),
-      h('td', {}, u.healthy ? h('span', { class: 'ok' }, 'healthy') : h('span', { class: 'blocked' }, 'down'))));
+      h('td', {}, u.healthy ? h('span', { class: 'ok' }, 'healthy') : h('span', { class: 'blocked' }, 'down')),
+      h('td', { class: 'n' }, u.rtt_ms ? u.rtt_ms.toFixed(1) + ' ms' : '–')));
     const cache = st.cache ? [h('p', {}, fmt.format(st.cache.entries) + ' answers cached' + (st.cache.bytes ? ', ' + fmt.format(Math.round(st.cache.bytes / 1024)) + ' KiB' : '') + '.')] : [h('p', { class: 'muted' }, 'The cache is off.')];
     if (st.cache && ctx.admin) {
       cache.push(h('button', { type: 'button', id: 'flush', onclick: async () => {
@@ -20,7 +21,7 @@ export function render(main, ctx) {
         draw();
       } }, 'Flush the cache'));
     }
-    const parts = [card('Upstreams', table(['upstream', 'health'], ups), h('p', { class: 'muted' }, 'Upstreams are set in the config file (upstreams.servers).')), card('Cache', cache)];
+    const parts = [card('Upstreams', table(['upstream', 'health', 'latency'], ups), h('p', { class: 'muted' }, 'Upstreams are set in the config file (upstreams.servers).')), card('Cache', cache)];
     if (allow) {
       const rows = allow.map((e) => h('tr', {}, h('td', {}, h('code', {}, e.name)), h('td', {}, ago(e.added)), h('td', { class: 'muted' }, e.by || ''),
         h('td', {}, h('button', { type: 'button', onclick: async () => {
