@@ -26,9 +26,26 @@ const (
 	Stale              // expired, within stale_max_age, serve-stale on, not a SERVFAIL
 )
 
-// entryOverhead approximates the bytes an entry costs beyond its answer and
-// name: the node, the Entry, the map slot and slice headers.
-const entryOverhead = 200
+// entryOverhead is what an entry costs beyond the allocations entrySize
+// counts one by one: the node and the Entry (each rounded to its
+// allocation class), the map's slot for it at the map's average load, and
+// the name's string header. Measured: TestFootprintWithinMaxBytes fills a
+// cache and compares the heap with max_bytes.
+const entryOverhead = 256
+
+// allocSize is what the Go allocator hands out for n bytes: small sizes
+// round up to their size class, which wastes up to an eighth.
+func allocSize(n int) int64 {
+	switch {
+	case n == 0:
+		return 0
+	case n <= 256:
+		return int64((n + 15) &^ 15)
+	case n <= 1024:
+		return int64((n + 63) &^ 63)
+	}
+	return int64(n + n/8)
+}
 
 // Cache is safe for concurrent use.
 type Cache struct {
@@ -161,13 +178,17 @@ func (c *Cache) newEntry(k Key, m *dns.Msg, kind Kind, ttl uint32, now int64) (*
 	}
 	c.storeTTLs(wire, l, kind, ttl)
 	e := &Entry{wire: wire, layout: l, kind: kind, stored: now, expires: now + int64(ttl)*int64(time.Second)}
-	e.size = entryOverhead + int64(len(wire)+2*len(l.ttlOffs)+len(k.Name))
+	// The real footprint, so that max_bytes bounds the heap: the answer's
+	// buffer (Pack leaves room to spare), the TTL offsets, the name, the
+	// targets, each as the allocator rounds it.
+	e.size = entryOverhead + allocSize(cap(wire)) + allocSize(2*cap(l.ttlOffs)) + allocSize(len(k.Name))
 	for _, rr := range m.Answer {
 		if cn, ok := rr.(*dns.CNAME); ok {
 			e.targets = append(e.targets, lower(cn.Target))
-			e.size += int64(len(cn.Target)) + 16
+			e.size += allocSize(len(cn.Target)) + 16
 		}
 	}
+	e.size += allocSize(16 * cap(e.targets))
 	return e, nil
 }
 

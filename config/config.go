@@ -8,6 +8,7 @@
 package config
 
 import (
+	"github.com/cleandns/cleandns/internal/memlimit"
 	"github.com/cleandns/cleandns/runstate"
 	"time"
 
@@ -63,6 +64,10 @@ type Config struct {
 	DNSSEC dnssec.Config `mapstructure:"dnssec"`
 	// Log configures cleandns's own log.
 	Log Log `mapstructure:"log"`
+	// MemoryLimit is the Go runtime's soft memory limit (GOMEMLIMIT): a
+	// size such as 512MiB, "auto" (85% of the container's cgroup limit,
+	// when there is one) or "off". GOMEMLIMIT in the environment wins.
+	MemoryLimit string `mapstructure:"memory_limit"`
 }
 
 // HTTP is the `http` section.
@@ -143,5 +148,6 @@ func Default() Config {
 		RateLimit:    policy.DefaultRateLimitConfig(),
 		QueryLog:     querylog.Defaults(),
 		Log:          Log{Level: "info", Format: "console"},
+		MemoryLimit:  memlimit.Auto,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cleandns/cleandns/groups"
+	"github.com/cleandns/cleandns/internal/memlimit"
 	"github.com/cleandns/cleandns/upstream"
 )
 
@@ -63,6 +64,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	add(c.Cache.Validate())
+	if _, err := memlimit.Parse(c.MemoryLimit); err != nil {
+		add(err)
+	}
 	add(c.QueryLog.Validate())
 	add(c.Sync.Validate())
 	if _, err := c.Blocking.BlockConfig.Parse(); err != nil {

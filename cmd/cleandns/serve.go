@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/internal/memlimit"
 	"github.com/cleandns/cleandns/internal/statedir"
 	"github.com/cleandns/cleandns/server"
 )
@@ -28,6 +30,7 @@ func serve(ctx context.Context, f *flags) error {
 	}
 	defer func() { _ = log.Sync() }()
 	logStateDir(log)
+	setMemoryLimit(cfg.MemoryLimit, log)
 	srv, err := server.New(cfg, server.Deps{Logger: log, Version: version})
 	if err != nil {
 		return err
@@ -80,5 +83,21 @@ func logStateDir(log *zap.Logger) {
 			zap.Strings("passed_over", skipped))
 	case len(skipped) > 0:
 		log.Warn("state directory falls back", zap.String("using", dir), zap.Strings("passed_over", skipped))
+	}
+}
+
+// setMemoryLimit applies memory_limit (or the cgroup's) as the runtime's
+// soft limit, and says which applies. The config is validated: Resolve's
+// error cannot happen here, but it is logged rather than ignored.
+func setMemoryLimit(setting string, log *zap.Logger) {
+	limit, source, err := memlimit.Resolve(setting, os.Getenv, "/sys/fs/cgroup")
+	switch {
+	case err != nil:
+		log.Warn("memory limit not set", zap.Error(err))
+	case limit > 0:
+		debug.SetMemoryLimit(limit)
+		log.Info("memory limit", zap.Int64("bytes", limit), zap.String("from", source))
+	default:
+		log.Info("no memory limit", zap.String("why", source))
 	}
 }
