@@ -116,6 +116,10 @@ type ListStatus struct {
 	LastError    string        `json:"last_error,omitempty"`
 	LastErrorAt  time.Time     `json:"last_error_at,omitzero"`
 	Warning      string        `json:"warning,omitempty"` // a load that worked but looks wrong, such as a big shrink
+	// Downloaded and DownloadSize are a download in progress: bytes so far,
+	// and in all (-1: unknown).
+	Downloaded   int64 `json:"downloaded,omitempty"`
+	DownloadSize int64 `json:"download_size,omitempty"`
 }
 
 // InvalidLine is one of the first lines of a list that could not be read.

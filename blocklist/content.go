@@ -120,7 +120,9 @@ func (m *Manager) download(ctx context.Context, s *source, loaded bool, now time
 		m.log.Warn("the stored copy of the list is damaged or missing; downloading it in full", zap.String("list", s.name))
 		etag, lastModified = "", ""
 	}
-	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified)
+	res, err := m.fetcher.fetch(ctx, s.location, etag, lastModified,
+		&progressReader{every: m.progressEvery, now: m.now, report: m.downloadProgress(s)})
+	m.setDownloaded(s, 0, 0) // done, one way or the other
 	if err != nil {
 		return listContent{}, err
 	}

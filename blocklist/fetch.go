@@ -43,7 +43,9 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string { return e.err.Error() }
 func (e permanentError) Unwrap() error { return e.err }
 
-func (f *fetcher) fetch(ctx context.Context, url, etag, lastModified string) (fetched, error) {
+// fetch downloads url; progress, when not nil, is the template of the
+// reader that reports how much has arrived.
+func (f *fetcher) fetch(ctx context.Context, url, etag, lastModified string, progress *progressReader) (fetched, error) {
 	var err error
 	for attempt := 0; attempt <= max(f.retries, 0); attempt++ {
 		if attempt > 0 {
@@ -53,7 +55,7 @@ func (f *fetcher) fetch(ctx context.Context, url, etag, lastModified string) (fe
 			}
 		}
 		var res fetched
-		res, err = f.once(ctx, url, etag, lastModified)
+		res, err = f.once(ctx, url, etag, lastModified, progress)
 		if err == nil {
 			return res, nil
 		}
@@ -65,7 +67,7 @@ func (f *fetcher) fetch(ctx context.Context, url, etag, lastModified string) (fe
 	return fetched{}, err
 }
 
-func (f *fetcher) once(ctx context.Context, url, etag, lastModified string) (fetched, error) {
+func (f *fetcher) once(ctx context.Context, url, etag, lastModified string, progress *progressReader) (fetched, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -94,7 +96,13 @@ func (f *fetcher) once(ctx context.Context, url, etag, lastModified string) (fet
 	if resp.ContentLength > f.maxBytes {
 		return fetched{}, permanentError{fmt.Errorf("%d bytes, over the %d-byte cap", resp.ContentLength, f.maxBytes)}
 	}
-	file, sum, err := f.save(resp.Body)
+	var body io.Reader = resp.Body
+	if progress != nil {
+		p := *progress // a fresh count for each attempt
+		p.r, p.total = resp.Body, resp.ContentLength
+		body = &p
+	}
+	file, sum, err := f.save(body)
 	if err != nil {
 		return fetched{}, err
 	}

@@ -28,9 +28,11 @@ type Manager struct {
 	log     *zap.Logger
 	metrics *Metrics
 	now     func() time.Time
-	fetcher *fetcher
-	store   store
-	jitter  func() float64 // in [0,1)
+	// progressEvery is how often a download in progress is reported.
+	progressEvery time.Duration
+	fetcher       *fetcher
+	store         store
+	jitter        func() float64 // in [0,1)
 	// wait sleeps between refreshes; tests replace it to run the loop
 	// without waiting.
 	wait     func(ctx context.Context, d time.Duration) error
@@ -79,6 +81,7 @@ func New(cfg Config, policies []Policy, deps Deps) (*Manager, error) {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	m.progressEvery = progressEvery
 	client := deps.HTTPClient
 	if client == nil {
 		client = &http.Client{}

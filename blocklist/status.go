@@ -27,6 +27,9 @@ type ListStatus struct {
 	LastError    string    // the last failure, cleared by a success
 	LastErrorAt  time.Time
 	Warning      string // a load that succeeded but looks wrong (a big shrink); cleared by the next normal load
+	// Downloaded is how much of a download in progress has arrived, of
+	// DownloadSize (-1: the server did not say); both 0 when none runs.
+	Downloaded, DownloadSize int64
 }
 
 // Status returns the status of every list, in configuration order.

@@ -14,7 +14,8 @@ const maxInvalidShown = 5
 
 func listStatus(l blocklist.ListStatus) api.ListStatus {
 	out := api.ListStatus{Name: l.Name, Kind: l.Kind, Loaded: l.Loaded, FromStore: l.FromStore, Entries: l.Entries,
-		Skipped: l.Skipped, Invalid: l.Invalid, LastSuccess: l.LastSuccess, LastError: l.LastError, LastErrorAt: l.LastErrorAt, Warning: l.Warning}
+		Skipped: l.Skipped, Invalid: l.Invalid, LastSuccess: l.LastSuccess, LastError: l.LastError, LastErrorAt: l.LastErrorAt, Warning: l.Warning,
+		Downloaded: l.Downloaded, DownloadSize: l.DownloadSize}
 	for i, il := range l.InvalidLines {
 		if i == maxInvalidShown {
 			break

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
@@ -156,7 +158,7 @@ func newExplain(f *flags) *cobra.Command {
 // loadLists builds the configured server and loads its lists once, remote
 // ones included (with a bounded wait), without serving.
 func loadLists(ctx context.Context, cfg *config.Config) (*server.Server, error) {
-	srv, err := server.New(cfg, server.Deps{Logger: zap.NewNop(), Version: version})
+	srv, err := server.New(cfg, server.Deps{Logger: progressLogger(os.Stderr), Version: version})
 	if err != nil {
 		return nil, err
 	}
@@ -212,4 +214,30 @@ func newHealthcheck(f *flags) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// progressLogger shows a one-shot command's list downloads on stderr (a
+// large list takes a while), and nothing else of the server's logging.
+func progressLogger(w io.Writer) *zap.Logger {
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.TimeKey, enc.CallerKey, enc.LevelKey = "", "", ""
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zapcore.InfoLevel)
+	return zap.New(onlyMessages{core, map[string]bool{"list downloading": true}})
+}
+
+// onlyMessages is a zap core that writes the entries with these messages.
+type onlyMessages struct {
+	zapcore.Core
+	keep map[string]bool
+}
+
+func (o onlyMessages) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if !o.keep[e.Message] {
+		return ce
+	}
+	return o.Core.Check(e, ce)
+}
+
+func (o onlyMessages) With(f []zapcore.Field) zapcore.Core {
+	return onlyMessages{o.Core.With(f), o.keep}
 }
