@@ -188,6 +188,13 @@ func (m *customMatcher) MatchQuery(q blocklist.Query) blocklist.Decision {
 	return blocklist.MatchQuery(m.next, q)
 }
 
+// Decide returns what the custom rules and the deny list say of q, for
+// explanations; ok is false when neither decides.
+func (s *State) Decide(q blocklist.Query) (blocklist.Decision, bool) {
+	d := (&customMatcher{s: s}).MatchQuery(q)
+	return d, d.Decided() && d.Rule.List != AllowList
+}
+
 // Wrap returns next with every runtime entry in front: an allowed name is
 // never blocked, then custom rules and denied names apply to every group,
 // then the group's lists. A group whose blocking is off or paused (next

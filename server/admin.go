@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
@@ -170,6 +171,18 @@ func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr)
 	if d, ok := a.s.state.Allowlist().Allowed(name); ok {
 		return api.Explanation{Name: name, Allowed: true, List: runstate.AllowList, Rule: d,
 			Text: fmt.Sprintf("%s: allowed by the runtime allow entry %s", name, d)}, nil
+	}
+	if d, ok := a.s.state.Decide(blocklist.Query{Name: name, Client: client}); ok {
+		verb := map[bool]string{true: "blocked", false: "allowed"}[d.Blocked]
+		if d.Rewrite != nil {
+			verb = "rewritten"
+		}
+		rule := d.Rule.Text
+		if rule == "" {
+			rule = d.Rule.Domain // a domain rule keeps no text on the lookup path
+		}
+		return api.Explanation{Name: name, Blocked: d.Blocked, Allowed: d.Rule.Allow, List: d.Rule.List, Rule: rule,
+			Text: fmt.Sprintf("%s: %s in every group by %s %q", name, verb, d.Rule.List, rule)}, nil
 	}
 	ex := a.s.Explain(name, client)
 	out := api.Explanation{Name: ex.Name, Group: ex.Policy, Blocked: ex.Blocked, Allowed: ex.Rule.Allow,

@@ -323,3 +323,40 @@ func TestMetricsAuth(t *testing.T) {
 		t.Errorf("metrics_auth without a token: %v", err)
 	}
 }
+
+// TestDenyAndRulesOverTheAPI: a name blocked with `block add` and a custom
+// rule added through the API change the answers, explain says which list
+// decided, and a removal takes effect. (runstate's tests cover a reopen.)
+func TestDenyAndRulesOverTheAPI(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	s, c := adminClient(t, upstreamYAML(up))
+	addr, ctx := s.Addrs()[0], context.Background()
+	if rc := rcodeOf(t, addr, "ads.example."); rc != dns.RcodeSuccess {
+		t.Fatalf("before block add: %s", dns.RcodeToString[rc])
+	}
+	if _, err := c.DenyAdd(ctx, "ads.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RulesAdd(ctx, "||rw.example^$dnsrewrite=192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DenyAdd(ctx, "com"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("block add com: %v, want HTTP 400", err)
+	}
+	if rc := rcodeOf(t, addr, "www.ads.example."); rc != dns.RcodeNameError {
+		t.Errorf("after block add: %s, want NXDOMAIN", dns.RcodeToString[rc])
+	}
+	if r := ask(t, "udp", addr, "rw.example.", dns.TypeA, true); len(r.Answer) != 1 || !strings.HasSuffix(r.Answer[0].String(), "192.0.2.9") {
+		t.Errorf("rewrite rule: %v", r.Answer)
+	}
+	if ex, err := c.Explain(ctx, "www.ads.example", ""); err != nil || !ex.Blocked || ex.List != "runtime-deny" {
+		t.Errorf("explain = %+v, %v; want blocked by runtime-deny", ex, err)
+	}
+	if err := c.DenyRemove(ctx, "ads.example"); err != nil {
+		t.Fatal(err)
+	}
+	if rc := rcodeOf(t, addr, "www.ads.example."); rc != dns.RcodeSuccess {
+		t.Errorf("after block rm: %s", dns.RcodeToString[rc])
+	}
+}
