@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/api"
+	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
 	"github.com/cleandns/cleandns/query"
