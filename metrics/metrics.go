@@ -48,6 +48,8 @@ type Metrics struct {
 
 	QueryLogDropped *prometheus.CounterVec // by reason: overflow, write_error, unavailable, closed
 
+	PanicsRecovered *prometheus.CounterVec // where: pipeline, background
+
 	BuildInfo *prometheus.GaugeVec // version, goversion
 }
 
@@ -144,6 +146,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "querylog_dropped_total",
 			Help: "Query log records lost, by reason: overflow (buffer full, the oldest gave way), write_error (the store failed, e.g. a full disk), unavailable (the log could not be opened), closed. The queries were answered.",
 		}, []string{"reason"}),
+		PanicsRecovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "panics_recovered_total",
+			Help: "Panics recovered while answering a query (pipeline) or in work started on a query's behalf (background); each one is a bug to report.",
+		}, []string{"where"}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "build_info",
 			Help: "Always 1; labels say which build is running.",
@@ -158,12 +164,16 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.CacheHits, m.CacheMisses, m.CacheStaleServed, m.CachePrefetches, m.CacheEvictions, m.CacheEntries, m.CacheBytes,
 		m.ConfigReloadSuccess, m.ConfigReloadTimestamp,
 		m.QueryLogDropped,
+		m.PanicsRecovered,
 		m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	for _, reason := range []string{"overflow", "write_error", "unavailable", "closed"} {
 		m.QueryLogDropped.WithLabelValues(reason) // exported at 0 from the start
+	}
+	for _, where := range []string{"pipeline", "background"} {
+		m.PanicsRecovered.WithLabelValues(where)
 	}
 	return m
 }

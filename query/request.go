@@ -21,12 +21,9 @@ type Request struct {
 
 	// Inline is set when the edge runs the pipeline on a socket's reading
 	// goroutine, which must never wait: a link that would (for an upstream)
-	// returns an error saying so instead, and the edge runs the query again
-	// on a goroutine of its own with Resumed set.
+	// suspends the request instead (Suspend), and the edge resumes it where
+	// it stopped on a goroutine of its own, with Inline cleared.
 	Inline bool
-	// Resumed marks that second run: links with side effects already had
-	// them on the first (the rate limiter took its token, the cache counted).
-	Resumed bool
 	// Scratch is a buffer an inline run may pack its answer into
 	// (Response.Wire) instead of allocating one: the socket's reader owns
 	// it and sends the answer before it reads the next query. Nil otherwise.
@@ -35,6 +32,9 @@ type Request struct {
 	// Request is recycled once the answer is sent, and its answer with it.
 	answer Response
 	ede    dns.EDNS0_EDE
+	// rest and backs are what a suspended inline run left (suspend.go).
+	rest  Rest
+	backs []Continuation
 }
 
 // NewResponse returns a zero Response for a link's answer: in an inline run

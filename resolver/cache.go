@@ -53,11 +53,7 @@ func (l *CacheLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	q := req.Msg.Question[0]
 	k := cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled)
 	now := l.cache.Now()
-	get := l.cache.Get
-	if req.Resumed {
-		get = l.cache.Peek // counted on the inline run
-	}
-	e, st := get(k, now)
+	e, st := l.cache.Get(k, now)
 	switch st {
 	case cache.Fresh:
 		if l.cache.Prefetch(e, now) {
@@ -70,9 +66,14 @@ func (l *CacheLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	case cache.Stale:
 		return l.staleOrFresh(ctx, req, next, k, e, now)
 	}
-	resp, err := next.Resolve(ctx, req)
+	return Then(ctx, req, next, l)
+}
+
+// Continue is the cache's way back: it stores what the forwarder got.
+func (l *CacheLink) Continue(_ context.Context, req *query.Request, resp *query.Response, err error) (*query.Response, error) {
 	if err == nil {
-		l.store(k, resp)
+		q := req.Msg.Question[0]
+		l.store(cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled), resp)
 	}
 	return resp, err
 }

@@ -30,7 +30,7 @@ func (l *CacheLink) staleOrFresh(ctx context.Context, req *query.Request, next H
 		return l.serveStale(e, req, now)
 	}
 	if req.Inline {
-		return nil, ErrWouldBlock // the wait below is for a goroutine of its own
+		return suspend(req, &staleWait{l: l, next: next, k: k, e: e}) // the wait below is for a goroutine of its own
 	}
 	done := l.refresh(ctx, req, next, k, e)
 	timer := time.NewTimer(l.cfg.ClientTimeout)
@@ -45,6 +45,18 @@ func (l *CacheLink) staleOrFresh(ctx context.Context, req *query.Request, next H
 		return nil, ctx.Err()
 	}
 	return l.serveStale(e, req, now)
+}
+
+// staleWait is staleOrFresh left for a resumed run.
+type staleWait struct {
+	l    *CacheLink
+	next Handler
+	k    cache.Key
+	e    *cache.Entry
+}
+
+func (w *staleWait) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
+	return w.l.staleOrFresh(ctx, req, w.next, w.k, w.e, w.l.cache.Now())
 }
 
 func (l *CacheLink) serveStale(e *cache.Entry, req *query.Request, now time.Time) (*query.Response, error) {
@@ -63,11 +75,11 @@ func (l *CacheLink) refresh(ctx context.Context, req *query.Request, next Handle
 	done := make(chan fetched, 1)
 	r := *req
 	r.Msg = req.Msg.Copy() // the edge owns req.Msg once the client is answered
-	r.Inline, r.Resumed = false, false
+	r.Inline = false
 	r.Scratch = nil // the socket reader's buffer: not this goroutine's to write
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
 	l.wg.Add(1)
-	go func() {
+	goSafe(l.log, l.metrics, func() {
 		defer l.wg.Done()
 		defer cancel()
 		resp, err := next.Resolve(bg, &r)
@@ -79,6 +91,6 @@ func (l *CacheLink) refresh(ctx context.Context, req *query.Request, next Handle
 			l.log.Debug("cache refresh failed", zap.String("name", r.Name), zap.Error(err))
 		}
 		done <- f
-	}()
+	})
 	return done
 }

@@ -166,11 +166,11 @@ func TestInlineStopRefusesWhatDedupWould(t *testing.T) {
 	if _, err := stop.Resolve(context.Background(), req, fail); !errors.Is(err, ErrWouldBlock) {
 		t.Fatalf("first inline run: %v, want ErrWouldBlock", err)
 	}
-	req.Inline, req.Resumed = false, true
+	req.Inline = false
 	_, _ = stop.Resolve(context.Background(), req, HandlerFunc(func(ctx context.Context, r *query.Request) (*query.Response, error) {
 		return d.Resolve(ctx, r, fail)
 	}))
-	req.Inline, req.Resumed = true, false
+	req.Inline = true
 	if _, err := stop.Resolve(context.Background(), req, fail); !errors.Is(err, errCachedFailure) {
 		t.Errorf("inline run after the failure: %v, want %v", err, errCachedFailure)
 	}

@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -128,11 +127,11 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 		bp = &b
 	}
 	defer e.streamBufs.Put(bp)
-	req, resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, start, runInline, *bp)
+	resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, start, true, *bp)
 	if wouldBlock {
-		// A Request of its own: a resumed run is not recycled, as the UDP
-		// loop's ServeResumed does not recycle one.
-		req, resp, _ = e.resolveInto(new(query.Request), r, client, id, protocol, start, runResumed, nil)
+		// This goroutine is the query's own and may wait: the rest runs
+		// here, from where the inline run stopped.
+		resp, _ = e.run(req, true)
 	}
 	if resp.Sends() { // otherwise a drop: nothing is sent
 		e.write(w, r, resp, protocol)
@@ -162,29 +161,12 @@ func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *query.Response, pro
 	}
 }
 
-// runMode says how the pipeline runs a query: on a goroutine of its own
-// (normal), on a socket's reading goroutine that must not wait (inline), or
-// again after an inline run stopped at ErrWouldBlock (resumed).
-type runMode uint8
-
-const (
-	runNormal runMode = iota
-	runInline
-	runResumed
-)
-
-// resolve checks the header and runs the pipeline, turning errors and panics
-// into SERVFAIL so a bad query can never take the server down. In inline
-// mode it reports wouldBlock, with no response, when the query must be
-// resumed on another goroutine. The request it returns describes the query
+// resolveInto resets req for the query r and runs the pipeline on it. An
+// inline run may pack its answer into scratch, and reports wouldBlock, with
+// no response, when the query was suspended: the caller resumes it (run
+// with resume set) on another goroutine. The request describes the query
 // for metrics and the query log, header failures included.
-func (e *Edge) resolve(r *dns.Msg, client netip.Addr, protocol string, start time.Time, mode runMode) (req *query.Request, resp *query.Response, wouldBlock bool) {
-	return e.resolveInto(new(query.Request), r, client, "", protocol, start, mode, nil)
-}
-
-// resolveInto is resolve filling req, which it first resets; an inline run
-// may pack its answer into scratch.
-func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, clientID, protocol string, start time.Time, mode runMode, scratch []byte) (out *query.Request, resp *query.Response, wouldBlock bool) {
+func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, clientID, protocol string, start time.Time, inline bool, scratch []byte) (resp *query.Response, wouldBlock bool) {
 	*req = query.Request{
 		Msg:      r,
 		Client:   client,
@@ -192,37 +174,55 @@ func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, cl
 		Protocol: protocol,
 		Group:    query.DefaultGroup,
 		Start:    start,
-		Inline:   mode == runInline,
-		Resumed:  mode == runResumed,
+		Inline:   inline,
 		Scratch:  scratch,
 	}
 	if len(r.Question) > 0 {
 		q := r.Question[0]
 		req.Name, req.Type = lowerFqdn(q.Name), q.Qtype
 	}
+	return e.run(req, false)
+}
+
+// run runs the pipeline on req, or with resume the rest of a suspended
+// req, turning errors and panics into SERVFAIL so a bad query can never take
+// the server down.
+func (e *Edge) run(req *query.Request, resume bool) (resp *query.Response, wouldBlock bool) {
+	r := req.Msg
 	defer func() {
 		if p := recover(); p != nil {
-			e.logger.Error("panic in pipeline", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			out, resp, wouldBlock = req, servfail(r, "panic"), false
+			e.panicked("pipeline", p)
+			resp, wouldBlock = servfail(r, "panic"), false
 		}
 	}()
-	if bad := checkHeader(r); bad != nil {
-		return req, bad, false
+	var err error
+	if resume {
+		resp, err = req.Resume(context.Background())
+	} else {
+		if bad := checkHeader(r); bad != nil {
+			return bad, false
+		}
+		resp, err = e.next.Load().h.Resolve(context.Background(), req)
 	}
-	resp, err := e.next.Load().h.Resolve(context.Background(), req)
 	if err != nil {
-		if mode == runInline && errors.Is(err, ErrWouldBlock) {
-			return req, nil, true
+		if req.Inline && err == ErrWouldBlock && req.Suspended() {
+			return nil, true
 		}
 		e.logger.Debug("resolve failed", zap.String("qname", req.Name), zap.Error(err))
 		resp := servfail(r, err.Error())
 		withEDE(resp, err)
-		return req, resp, false
+		return resp, false
 	}
 	if resp == nil || (!resp.Sends() && resp.Result != query.Dropped && resp.Result != query.RateLimited) {
-		return req, servfail(r, "no answer"), false
+		return servfail(r, "no answer"), false
 	}
-	return req, resp, false
+	return resp, false
+}
+
+// panicked logs and counts a recovered panic.
+func (e *Edge) panicked(where string, p any) {
+	e.logger.Error("panic recovered", zap.String("where", where), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+	e.metrics.m.PanicsRecovered.WithLabelValues(where).Inc()
 }
 
 // lowerFqdn is strings.ToLower(dns.Fqdn(name)) without allocating for the

@@ -21,8 +21,8 @@ type inlineStop struct {
 
 var _ Link = inlineStop{}
 
-// Resolve returns ErrWouldBlock for inline runs, or refuse's error, and
-// passes the rest on.
+// Resolve suspends inline runs here, with the rest of the chain left to do,
+// unless refuse refuses them at once, and passes other runs on.
 func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if !req.Inline {
 		return next.Resolve(ctx, req)
@@ -32,7 +32,7 @@ func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handle
 			return nil, err
 		}
 	}
-	return nil, ErrWouldBlock
+	return suspend(req, next)
 }
 
 // udpProto is the resolved-metrics index of "udp".
@@ -41,12 +41,13 @@ var udpProto = protocolIndex(query.ProtoUDP)
 // ServeInline answers one UDP query on the calling goroutine, a socket's
 // reader, when the pipeline can do so without waiting: cache hits, blocked,
 // local and refused answers. It packs the answer into buf (or uses the
-// cache's packed answer), hands it to send and reports false. When the query
-// needs an upstream it sends nothing and reports true: the caller must then
-// pass r to ServeResumed on another goroutine. client is the source address,
+// cache's packed answer), hands it to send and returns nil. When the query
+// needs an upstream it sends nothing and returns resume, which the caller
+// runs on another goroutine with the writer for the client: it carries on
+// from where the inline run stopped. client is the source address,
 // IPv4-mapped addresses unmapped. received is when the datagram was read
 // (zero: now); a loop that reads many at once reads the clock once for all.
-func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume bool) {
+func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter)) {
 	start := received
 	if start.IsZero() {
 		start = e.now()
@@ -55,10 +56,9 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 	if req == nil {
 		req = new(query.Request)
 	}
-	defer e.inlineReqs.Put(req)
-	req, resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, start, runInline, buf)
+	resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, start, true, buf)
 	if wouldBlock {
-		return true
+		return func(w dns.ResponseWriter) { e.resume(w, req) }
 	}
 	if resp.Sends() {
 		out, err := e.pack(r, resp, query.ProtoUDP, buf)
@@ -70,17 +70,18 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 		}
 	}
 	e.observe(req, resp, udpProto, start)
-	return false
+	e.inlineReqs.Put(req)
+	return nil
 }
 
-// ServeResumed answers, writing to w, a UDP query ServeInline could not.
-func (e *Edge) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
-	start := e.now()
-	req, resp, _ := e.resolve(r, clientAddr(w.RemoteAddr()), query.ProtoUDP, start, runResumed)
+// resume finishes, writing to w, a query ServeInline suspended.
+func (e *Edge) resume(w dns.ResponseWriter, req *query.Request) {
+	resp, _ := e.run(req, true)
 	if resp.Sends() {
-		e.write(w, r, resp, query.ProtoUDP)
+		e.write(w, req.Msg, resp, query.ProtoUDP)
 	}
-	e.observe(req, resp, udpProto, start)
+	e.observe(req, resp, udpProto, req.Start)
+	e.inlineReqs.Put(req)
 }
 
 // pack is write for a caller that sends the bytes itself: the packed answer

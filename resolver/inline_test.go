@@ -27,19 +27,19 @@ func TestServeInlineResumesMisses(t *testing.T) {
 		q := new(dns.Msg).SetQuestion(name, dns.TypeA)
 		var sent []byte
 		resume := edge.ServeInline(q, client, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = append([]byte(nil), b...); return nil })
-		if resume {
+		if resume != nil {
 			if sent != nil {
 				t.Fatalf("%s: sent %x and asked to resume", name, sent)
 			}
 			w := &captureWriter{}
-			edge.ServeResumed(w, q)
+			resume(w)
 			sent = w.out
 		}
 		out = new(dns.Msg)
 		if err := out.Unpack(sent); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		return resume, out
+		return resume != nil, out
 	}
 	// Three queries fit the burst only if each takes one token.
 	for i, tc := range []struct {
@@ -71,17 +71,18 @@ func TestServeInlineStale(t *testing.T) {
 	q := new(dns.Msg).SetQuestion("s.example.", dns.TypeA)
 	q.SetEdns0(1232, false)
 	client := netip.MustParseAddr("127.0.0.1")
-	edge.ServeResumed(&captureWriter{}, q.Copy()) // stores the answer
+	edge.For("udp").ServeDNS(&captureWriter{}, q.Copy()) // stores the answer
 	env.clock.Advance(120 * time.Second)
 	env.next.fail.Store(true)
-	if !edge.ServeInline(q.Copy(), client, time.Time{}, nil, func([]byte) error { return nil }) {
+	resume := edge.ServeInline(q.Copy(), client, time.Time{}, nil, func([]byte) error { return nil })
+	if resume == nil {
 		t.Fatal("an expired entry due for refresh was answered inline")
 	}
 	w := &captureWriter{}
-	edge.ServeResumed(w, q.Copy()) // refresh fails: stale, and the recheck timer starts
+	resume(w) // refresh fails: stale, and the recheck timer starts
 	env.link.Wait()
 	var sent []byte
-	if edge.ServeInline(q.Copy(), client, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = b; return nil }) {
+	if edge.ServeInline(q.Copy(), client, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = b; return nil }) != nil {
 		t.Fatal("stale answer within the recheck timer was not answered inline")
 	}
 	for _, b := range [][]byte{w.out, sent} {

@@ -27,9 +27,6 @@ func NewRateLimitLink(l *policy.Limiter) *RateLimitLink { return &RateLimitLink{
 // Resolve passes queries within the limit on; a limited one gets an empty
 // TC=1 answer (a slip) or nothing.
 func (l *RateLimitLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
-	if req.Resumed { // resumed: allowed on its inline run
-		return next.Resolve(ctx, req)
-	}
 	if req.ClientID != "" {
 		if l.limiter.AllowID(req.Client, req.ClientID) == policy.Allow {
 			return next.Resolve(ctx, req)

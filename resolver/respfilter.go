@@ -25,7 +25,11 @@ func NewResponseFilter(block *BlockLink, matcher MatcherFunc) *ResponseFilter {
 // Resolve passes the query on and checks what comes back, cached answers
 // included, against the client's own group.
 func (f *ResponseFilter) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
-	resp, err := next.Resolve(ctx, req)
+	return Then(ctx, req, next, f)
+}
+
+// Continue is the filter's work: it runs on the way back.
+func (f *ResponseFilter) Continue(_ context.Context, req *query.Request, resp *query.Response, err error) (*query.Response, error) {
 	if err != nil || resp == nil || !resp.Sends() || (resp.Result != query.Forwarded && resp.Result != query.Cached) {
 		return resp, err
 	}

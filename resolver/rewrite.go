@@ -45,6 +45,9 @@ func (b *BlockLink) rewritten(ctx context.Context, req *query.Request, d blockli
 		}
 	}
 	if target != "" {
+		if req.Inline {
+			return suspend(req, &rewriteWait{b: b, d: d, next: next}) // the chase may wait for an upstream
+		}
 		if err := b.chase(ctx, req, m, target, next); err != nil {
 			return nil, err
 		}
@@ -93,4 +96,16 @@ func safeSearchDecision(target string) blocklist.Decision {
 		Rule:    blocklist.Rule{List: "safe-search", Domain: target, Text: "safe search: " + target},
 		Rewrite: []blocklist.Rewrite{{Type: dns.TypeCNAME, RR: cname}},
 	}
+}
+
+// rewriteWait is a rewrite whose CNAME target must be chased, left for a
+// resumed run.
+type rewriteWait struct {
+	b    *BlockLink
+	d    blocklist.Decision
+	next Handler
+}
+
+func (w *rewriteWait) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
+	return w.b.rewritten(ctx, req, w.d, w.next)
 }

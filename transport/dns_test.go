@@ -23,19 +23,19 @@ func (f fakeHandler) For(protocol string) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) { _ = w.WriteMsg(answer(r, protocol)) })
 }
 
-func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ time.Time, buf []byte, send func([]byte) error) bool {
+func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+	resume := func(w dns.ResponseWriter) { _ = w.WriteMsg(answer(r, "resumed")) }
 	if !f.inline {
-		return true
+		return resume
 	}
 	out, err := answer(r, "inline").PackBuffer(buf[:cap(buf)])
 	if err == nil {
 		err = send(out)
 	}
-	return err != nil
-}
-
-func (f fakeHandler) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
-	_ = w.WriteMsg(answer(r, "resumed"))
+	if err != nil {
+		return resume
+	}
+	return nil
 }
 
 func TestListenDNSFeedsTheHandler(t *testing.T) {

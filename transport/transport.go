@@ -19,12 +19,11 @@ type Handler interface {
 	// For returns the dns.Handler for queries of a protocol (query.Proto*).
 	For(protocol string) dns.Handler
 	// ServeInline answers a UDP query on the reading goroutine when it can
-	// without waiting, packing into buf and calling send, and returns false.
-	// It returns true when the query must wait (for an upstream): the
-	// listener then calls ServeResumed with r on another goroutine.
-	ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume bool)
-	// ServeResumed answers, writing to w, a query ServeInline could not.
-	ServeResumed(w dns.ResponseWriter, r *dns.Msg)
+	// without waiting, packing into buf and calling send, and returns nil.
+	// When the query must wait (for an upstream) it returns resume, which
+	// the listener runs on another goroutine with the client's writer; r
+	// then belongs to it.
+	ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter))
 }
 
 // Listener is one configured listening address with its sockets.

@@ -140,7 +140,8 @@ func (l *udpLoop) handle(pkt []byte) {
 		l.formerr(pkt)
 		return
 	}
-	if !l.edge.ServeInline(r, l.client(), l.received, l.out, l.send) {
+	resume := l.edge.ServeInline(r, l.client(), l.received, l.out, l.send)
+	if resume == nil {
 		return
 	}
 	if l.waiting.Load() >= l.maxResumed {
@@ -157,7 +158,7 @@ func (l *udpLoop) handle(pkt []byte) {
 	go func() {
 		defer l.resumed.Done()
 		defer l.waiting.Add(-1)
-		l.edge.ServeResumed(w, r)
+		resume(w)
 	}()
 }
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -16,10 +17,16 @@ type gatedHandler struct {
 	entered chan struct{}
 }
 
-func (g gatedHandler) ServeResumed(w dns.ResponseWriter, r *dns.Msg) {
-	g.entered <- struct{}{}
-	<-g.gate
-	g.fakeHandler.ServeResumed(w, r)
+func (g gatedHandler) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+	resume := g.fakeHandler.ServeInline(r, client, received, buf, send)
+	if resume == nil {
+		return nil
+	}
+	return func(w dns.ResponseWriter) {
+		g.entered <- struct{}{}
+		<-g.gate
+		resume(w)
+	}
 }
 
 // TestUDPLoopShedsPastMaxResumed checks the cap on resumed queries: with
