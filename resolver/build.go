@@ -59,10 +59,14 @@ func Build(p Parts) Handler {
 	// Everything below waits on upstreams: a query run inline on a socket's
 	// reading goroutine stops here and is resumed on a goroutine of its own,
 	// so a slow upstream never holds up cached and blocked answers.
-	// Dedup's refusals (cached failures, wait limits) are answered inline.
+	// Dedup's refusals (cached failures, wait limits) are answered inline;
+	// a resumed query looks in the cache once more first.
 	stop := inlineStop{}
 	if d, ok := p.Dedup.(*Dedup); ok {
 		stop.refuse = d.refuse
+	}
+	if c, ok := p.Cache.(rechecker); ok {
+		stop.recheck = c
 	}
 	add(stop)
 	// In-flight dedup: identical concurrent misses share one exchange.

@@ -69,6 +69,22 @@ func (l *CacheLink) Resolve(ctx context.Context, req *query.Request, next Handle
 	return Then(ctx, req, next, l)
 }
 
+// Recheck answers req from a fresh entry, without counting a hit: for a
+// query resumed after its inline run missed (see inlineStop).
+func (l *CacheLink) Recheck(req *query.Request) (*query.Response, bool) {
+	if len(req.Msg.Question) != 1 {
+		return nil, false
+	}
+	q := req.Msg.Question[0]
+	now := l.cache.Now()
+	e, st := l.cache.Peek(cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled), now)
+	if st != cache.Fresh {
+		return nil, false
+	}
+	resp, err := answer(e, req, now, false)
+	return resp, err == nil
+}
+
 // Continue is the cache's way back: it stores what the forwarder got.
 func (l *CacheLink) Continue(_ context.Context, req *query.Request, resp *query.Response, err error) (*query.Response, error) {
 	if err == nil {

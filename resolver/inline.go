@@ -16,7 +16,30 @@ import (
 // at once (Dedup's cached failures and wait limits) is refused inline, so
 // a flood of them costs no goroutine each.
 type inlineStop struct {
-	refuse func(*query.Request) error
+	refuse  func(*query.Request) error
+	recheck rechecker // nil without a cache
+}
+
+// rechecker is the cache, looked at again when a query resumes: an answer
+// stored while it waited to be resumed (by the identical query before it)
+// saves an upstream exchange. The look is not counted: the inline run
+// counted this query's miss.
+type rechecker interface {
+	Recheck(req *query.Request) (*query.Response, bool)
+}
+
+// resumeRest is what a query suspended at the stop has left: the cache's
+// second look, then dedup and the forwarder.
+type resumeRest struct {
+	recheck rechecker
+	next    Handler
+}
+
+func (r *resumeRest) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
+	if resp, ok := r.recheck.Recheck(req); ok {
+		return resp, nil
+	}
+	return r.next.Resolve(ctx, req)
 }
 
 var _ Link = inlineStop{}
@@ -31,6 +54,9 @@ func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handle
 		if err := s.refuse(req); err != nil {
 			return nil, err
 		}
+	}
+	if s.recheck != nil {
+		return suspend(req, &resumeRest{recheck: s.recheck, next: next})
 	}
 	return suspend(req, next)
 }
