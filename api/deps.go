@@ -161,6 +161,20 @@ type Explanation struct {
 	Line    int    `json:"line,omitempty"`
 	Origin  string `json:"origin,omitempty"` // "console" when the list was switched on there
 	Text    string `json:"text"`             // one human sentence, as `cleandns explain` prints
+	// Answer is what the server does with the query, as a result label:
+	// blocked, local (cleandns answers: a local record, a rewrite, a
+	// special-use name) or forwarded (it would go upstream).
+	Answer string `json:"answer"`
+	// Matches are every rule of the group's lists that names the name.
+	Matches []ExplainRule `json:"matches,omitempty"`
+}
+
+// ExplainRule is one list line naming an explained name.
+type ExplainRule struct {
+	List  string `json:"list"`
+	Line  int    `json:"line,omitempty"`
+	Rule  string `json:"rule"`
+	Allow bool   `json:"allow,omitempty"`
 }
 
 // AllowEntry is one runtime exception.

@@ -3,23 +3,19 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/netip"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/cleandns/cleandns/api"
-	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/console"
 	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/querylog"
-	"github.com/cleandns/cleandns/runstate"
 )
 
 // allowFile is where the runtime allow list lives: http.allow_file, or
@@ -168,49 +164,7 @@ func (a adminRefresh) Refresh(ctx context.Context) error { return a.s.current().
 type adminExplain struct{ s *Server }
 
 func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr) (api.Explanation, error) {
-	if d, ok := a.s.state.Allowlist().Allowed(name); ok {
-		return api.Explanation{Name: name, Allowed: true, List: runstate.AllowList, Rule: d,
-			Text: fmt.Sprintf("%s: allowed by the runtime allow entry %s", name, d)}, nil
-	}
-	if d, ok := a.s.state.Decide(blocklist.Query{Name: name, Client: client}); ok {
-		verb := map[bool]string{true: "blocked", false: "allowed"}[d.Blocked]
-		if d.Rewrite != nil {
-			verb = "rewritten"
-		}
-		rule := d.Rule.Text
-		if rule == "" {
-			rule = d.Rule.Domain // a domain rule keeps no text on the lookup path
-		}
-		return api.Explanation{Name: name, Blocked: d.Blocked, Allowed: d.Rule.Allow, List: d.Rule.List, Rule: rule,
-			Text: fmt.Sprintf("%s: %s in every group by %s %q", name, verb, d.Rule.List, rule)}, nil
-	}
-	ex := a.s.Explain(name, client)
-	out := api.Explanation{Name: ex.Name, Group: ex.Policy, Blocked: ex.Blocked, Allowed: ex.Rule.Allow,
-		List: ex.Rule.List, Rule: ex.Rule.Text, Line: ex.Rule.Line}
-	if _, paused := adminPause(a).Paused()[""]; paused {
-		out.Paused = true
-	} else if _, paused := adminPause(a).Paused()[ex.Policy]; paused {
-		out.Paused = true
-	}
-	switch {
-	case ex.Blocked:
-		out.Text = fmt.Sprintf("%s: blocked for group %s by %s line %d: %q", ex.Name, ex.Policy, ex.Rule.List, ex.Rule.Line, ex.Rule.Text)
-	case ex.Rule.Allow:
-		out.Text = fmt.Sprintf("%s: allowed for group %s by an exception in %s", ex.Name, ex.Policy, ex.Rule.List)
-	default:
-		out.Text = fmt.Sprintf("%s: not blocked for group %s", ex.Name, ex.Policy)
-	}
-	if ch, ok := a.s.settings.Get().Lists[ex.Policy]; ok && out.List != "" && slices.Contains(ch.Add, out.List) {
-		out.Origin = "console"
-		out.Text += " (a list switched on in the console)"
-	}
-	if out.Paused {
-		out.Text += " (blocking is paused)"
-	}
-	if ex.Note != "" {
-		out.Text += "; note: " + ex.Note
-	}
-	return out, nil
+	return a.s.Explain(name, client), nil
 }
 
 type adminCache struct{ s *Server }

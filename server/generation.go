@@ -39,6 +39,9 @@ type generation struct {
 	stopLocal context.CancelFunc
 	validator *dnssec.Validator // nil when dnssec.validate is off
 	handler   resolver.Handler
+	// decide is the request side of handler, the very same links, ending
+	// where a query would go upstream: what explain asks (see Explain).
+	decide resolver.Handler
 }
 
 // build makes a generation from cfg. prev, when not nil, is the generation
@@ -101,6 +104,8 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 		return nil, err
 	}
 	g.handler = resolver.Build(parts)
+	g.decide = resolver.Build(resolver.Parts{Group: parts.Group, Special: parts.Special, Local: parts.Local,
+		Block: parts.Block, Forward: wouldForward{}})
 	return g, nil
 }
 

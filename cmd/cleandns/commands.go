@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/server"
@@ -122,37 +125,72 @@ func printBuiltins(out io.Writer) {
 }
 
 func newExplain(f *flags) *cobra.Command {
-	var client string
+	var (
+		client string
+		local  bool
+		r      = remote{root: f}
+	)
 	cmd := &cobra.Command{
 		Use:   "explain NAME",
-		Short: "Say whether NAME is blocked or allowed, by which list, rule and line",
-		Args:  cobra.ExactArgs(1),
+		Short: "Say what the server does with NAME, and why: by which list, rule and line, or which pause or allow entry",
+		Long: "Asks the running instance (--server, else the http.listen of --config or of the default config) when one answers,\n" +
+			"so pauses and runtime entries are its own; otherwise, or with --local, builds the same pipeline from the config\n" +
+			"and the state directory and asks it.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(f)
-			if err != nil {
-				return err
-			}
 			var ip netip.Addr
 			if client != "" {
+				var err error
 				if ip, err = netip.ParseAddr(client); err != nil {
 					return fmt.Errorf("--client: %w", err)
 				}
+			}
+			if !local {
+				ex, asked, err := explainRemote(cmd, &r, args[0], client)
+				if asked || err != nil {
+					if err == nil {
+						printExplanation(cmd.OutOrStdout(), ex)
+					}
+					return err
+				}
+			}
+			cfg, err := loadConfig(f)
+			if err != nil {
+				return err
 			}
 			srv, err := loadLists(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer func() { _ = srv.Shutdown(context.Background()) }()
-			ex := srv.Explain(args[0], ip)
-			printExplanation(cmd.OutOrStdout(), ex)
-			if ex.Rule.List != "" && srv.ListOrigin(ex.Policy, ex.Rule.List) == "console" {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %s was switched on in the web console, not the config file\n", ex.Rule.List)
-			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "no running instance asked: evaluated from the config and the state directory (pauses of a running instance are not known here)")
+			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&client, "client", "", "answer for the group of the client with this IP address")
-	return cmd
+	cmd.Flags().BoolVar(&local, "local", false, "do not ask a running instance; evaluate the config here")
+	return r.flags(cmd)
+}
+
+// explainRemote asks the running instance. asked is false when no instance
+// answers where the config says one listens (then explain evaluates the
+// config itself); an instance named with --server must answer.
+func explainRemote(cmd *cobra.Command, r *remote, name, client string) (ex api.Explanation, asked bool, err error) {
+	in, err := resolveInstance(r.server, cmd.Flags().Changed("server"), r.root)
+	if err != nil {
+		return ex, false, nil // no API configured: evaluate locally
+	}
+	c := &api.Client{Server: in.URL, Token: os.Getenv(TokenEnv), HTTP: &http.Client{Timeout: 5 * time.Second}}
+	ex, err = c.Explain(cmd.Context(), name, client)
+	var ue *url.Error
+	if errors.As(err, &ue) && !cmd.Flags().Changed("server") {
+		return ex, false, nil // nothing listens there
+	}
+	if err == nil {
+		in.announce(cmd.ErrOrStderr())
+	}
+	return ex, true, err
 }
 
 // loadLists builds the configured server and loads its lists once, remote
@@ -168,27 +206,26 @@ func loadLists(ctx context.Context, cfg *config.Config) (*server.Server, error) 
 	return srv, nil
 }
 
-func printExplanation(out io.Writer, ex blocklist.Explanation) {
+func printExplanation(out io.Writer, ex api.Explanation) {
 	verdict := "not blocked"
 	switch {
 	case ex.Blocked:
 		verdict = "BLOCKED"
-	case ex.Rule.Allow:
-		verdict = "allowed by an exception"
+	case ex.Answer == "local":
+		verdict = "answered locally"
+	case ex.Allowed:
+		verdict = "allowed"
+	case ex.Paused:
+		verdict = "not blocked (paused)"
 	}
-	fmt.Fprintf(out, "%s: %s (group %s)\n", ex.Name, verdict, ex.Policy)
-	if ex.Rule.List != "" {
-		fmt.Fprintf(out, "  decided by %s line %d: %q\n", ex.Rule.List, ex.Rule.Line, ex.Rule.Text)
-	}
+	fmt.Fprintf(out, "%s: %s (group %s)\n", ex.Name, verdict, ex.Group)
+	fmt.Fprintf(out, "  %s\n", ex.Text)
 	for _, r := range ex.Matches {
 		kind := "blocks"
 		if r.Allow {
 			kind = "allows"
 		}
-		fmt.Fprintf(out, "  %s line %d %s: %q\n", r.List, r.Line, kind, r.Text)
-	}
-	if ex.Note != "" {
-		fmt.Fprintf(out, "  note: %s\n", ex.Note)
+		fmt.Fprintf(out, "  %s line %d %s: %q\n", r.List, r.Line, kind, r.Rule)
 	}
 }
 

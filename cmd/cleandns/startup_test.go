@@ -48,7 +48,7 @@ func TestStartsWithoutWritableHome(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			rc := waitBlocked(addr, "tiktok.com.", 10*time.Second)
+			rc := waitBlocked(addr, "tiktok.com.", 30*time.Second)
 			// The logs are read once the process is gone and exec has
 			// copied all of its stderr.
 			_ = cmd.Process.Kill()
