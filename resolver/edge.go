@@ -22,16 +22,17 @@ import (
 // value, small enough to avoid IP fragmentation on any common path.
 const MaxUDPSize = 1232
 
-// EdgeConfig configures the edge.
+// EdgeConfig configures the edge. No config file key sets it: the server
+// uses the defaults, and tests set it directly.
 type EdgeConfig struct {
 	// MaxUDPSize caps UDP answers (and the size we advertise); default 1232.
-	MaxUDPSize int `mapstructure:"max_udp_size"`
+	MaxUDPSize int
 }
 
 // Validate checks the values are usable.
 func (c EdgeConfig) Validate() error {
 	if c.MaxUDPSize != 0 && (c.MaxUDPSize < 512 || c.MaxUDPSize > 65535) {
-		return fmt.Errorf("server.max_udp_size: %d is outside 512..65535", c.MaxUDPSize)
+		return fmt.Errorf("edge: MaxUDPSize %d is outside 512..65535", c.MaxUDPSize)
 	}
 	return nil
 }

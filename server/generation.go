@@ -25,9 +25,11 @@ import (
 
 // generation is everything built from one config: the components and the
 // pipeline over them. A reload builds the next generation, reusing the parts
-// whose config did not change, and swaps it in behind the edge.
+// whose config did not change, and swaps it in behind the edge. held lists
+// what it owns and what it borrowed (lifecycle.go).
 type generation struct {
 	cfg       *config.Config
+	held      holdings
 	upstream  *upstream.Forwarder
 	lists     *blocklist.Manager
 	stopLists context.CancelFunc // nil until the lists are started
@@ -45,35 +47,57 @@ type generation struct {
 }
 
 // build makes a generation from cfg. prev, when not nil, is the generation
-// being replaced: lists and cache whose config is unchanged are taken over,
-// so a reload neither downloads lists again nor empties the cache.
-func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error) {
+// being replaced: the upstreams, lists, cache and rate limiter whose config
+// is unchanged are borrowed, so a reload neither drops upstream connections
+// and health, nor downloads lists again, nor empties the cache. When build
+// fails, what it built is closed in one step; what it borrowed stays with
+// prev.
+func (s *Server) build(cfg *config.Config, prev *generation) (_ *generation, err error) {
 	g := &generation{cfg: cfg}
-	fwd, err := upstream.NewForwarder(cfg.Upstreams, cfg.ForwardZones, upstream.Deps{Logger: s.log.Named("upstream"), Metrics: s.metrics.Upstream()})
-	if err != nil {
-		return nil, err
+	var prevHeld *holdings
+	if prev != nil {
+		prevHeld = &prev.held
 	}
-	if err := fwd.CheckSelf(cfg.Listen); err != nil {
-		fwd.Close()
-		return nil, err
-	}
-	g.upstream = fwd
-
-	if prev != nil && sameLists(prev.cfg, cfg) {
-		g.lists, g.stopLists = prev.lists, prev.stopLists
-	} else {
-		g.lists, err = blocklist.New(listConfig(cfg), policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics.Blocklist()})
+	defer func() {
 		if err != nil {
-			fwd.Close()
+			_ = g.held.release(prevHeld)
+		}
+	}()
+	if prev != nil && sameUpstreams(prev.cfg, cfg) {
+		g.upstream = prev.upstream
+		g.held.borrow(prevHeld, g.upstream)
+	} else {
+		if g.upstream, err = upstream.NewForwarder(cfg.Upstreams, cfg.ForwardZones, upstream.Deps{Logger: s.log.Named("upstream"), Metrics: s.metrics.Upstream()}); err != nil {
 			return nil, err
 		}
+		g.held.own("upstreams", g.upstream, g.upstream.Close)
+	}
+	if err := g.upstream.CheckSelf(cfg.Listen); err != nil {
+		return nil, err
+	}
+	if prev != nil && sameLists(prev.cfg, cfg) {
+		g.lists, g.stopLists = prev.lists, prev.stopLists
+		g.held.borrow(prevHeld, g.lists)
+	} else {
+		if g.lists, err = blocklist.New(listConfig(cfg), policies(cfg), blocklist.Deps{Logger: s.log.Named("blocklist"), Metrics: s.metrics.Blocklist()}); err != nil {
+			return nil, err
+		}
+		g.held.own("blocklists", g.lists, func() error {
+			if g.stopLists != nil {
+				g.stopLists()
+			}
+			return nil
+		})
 	}
 	if cfg.Cache.Enabled {
 		if prev != nil && prev.cache != nil && reflect.DeepEqual(prev.cfg.Cache, cfg.Cache) {
 			g.cache = prev.cache
-		} else if g.cache, err = cache.New(cfg.Cache, s.metrics.Cache(), nil); err != nil {
-			fwd.Close()
-			return nil, err
+			g.held.borrow(prevHeld, g.cache)
+		} else {
+			if g.cache, err = cache.New(cfg.Cache, s.metrics.Cache(), nil); err != nil {
+				return nil, err
+			}
+			g.held.own("cache", g.cache, nil)
 		}
 		g.cacheLink = resolver.NewCacheLink(g.cache, s.metrics, s.log.Named("cache"))
 	}
@@ -82,31 +106,43 @@ func (s *Server) build(cfg *config.Config, prev *generation) (*generation, error
 		// so a flooding client is not forgiven by an unrelated edit.
 		if prev != nil && prev.limiter != nil && reflect.DeepEqual(prev.cfg.RateLimit, cfg.RateLimit) {
 			g.limiter = prev.limiter
-		} else if g.limiter, err = policy.NewLimiter(cfg.RateLimit, policy.LimiterDeps{}); err != nil {
-			fwd.Close()
-			return nil, err
+			g.held.borrow(prevHeld, g.limiter)
+		} else {
+			if g.limiter, err = policy.NewLimiter(cfg.RateLimit, policy.LimiterDeps{}); err != nil {
+				return nil, err
+			}
+			g.held.own("rate limiter", g.limiter, nil)
 		}
 	}
-	g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Pauses: s.state, Off: !cfg.Blocking.Enabled})
-	if err != nil {
-		fwd.Close()
+	if g.groups, err = groups.New(cfg.Groups, cfg.GroupsIdentity, groups.Deps{Lists: g.lists.Matcher, Pauses: s.state, Off: !cfg.Blocking.Enabled}); err != nil {
 		return nil, err
 	}
 	if cfg.LocalRecords.Enabled() {
 		if g.local, err = localrecords.New(cfg.LocalRecords, s.log.Named("local")); err != nil {
-			fwd.Close()
 			return nil, err
 		}
+		// Each generation watches the hosts file itself (start).
+		g.held.own("local records", g.local, func() error {
+			if g.stopLocal != nil {
+				g.stopLocal()
+			}
+			return nil
+		})
 	}
 	parts, err := g.parts(s)
 	if err != nil {
-		fwd.Close()
 		return nil, err
 	}
 	g.handler = resolver.Build(parts)
 	g.decide = resolver.Build(resolver.Parts{Group: parts.Group, Special: parts.Special, Local: parts.Local,
 		Block: parts.Block, Forward: wouldForward{}})
 	return g, nil
+}
+
+// sameUpstreams reports whether two configs forward the same way, so the
+// forwarder (its connections and its upstreams' health) can be kept.
+func sameUpstreams(a, b *config.Config) bool {
+	return reflect.DeepEqual(a.Upstreams, b.Upstreams) && reflect.DeepEqual(a.ForwardZones, b.ForwardZones)
 }
 
 // parts picks the links the config switches on.
@@ -212,40 +248,36 @@ func (g *generation) start(ctx context.Context) error {
 	return g.lists.Start(ctx)
 }
 
-// retire closes what the next generation did not take over, once queries
-// still inside this generation have had time to finish.
-func (g *generation) retire(next *generation, log *zap.Logger) {
+// retire closes, once queries still inside g have had time to finish, what
+// keep (the generation that replaced it) does not hold. Shutdown cuts the
+// wait short and waits for it.
+func (s *Server) retire(g, keep *generation) {
 	grace := g.cfg.Upstreams.Deadline + time.Second
+	s.retiring.Add(1)
 	go func() {
-		time.Sleep(grace)
-		if next == nil || next.lists != g.lists {
-			if g.stopLists != nil {
-				g.stopLists()
-			}
+		defer s.retiring.Done()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.shuttingDown:
 		}
-		if g.stopLocal != nil {
-			g.stopLocal()
-		}
+		// Background cache refreshes go through g's upstreams: let them end
+		// before the upstreams close.
 		if g.cacheLink != nil {
 			g.cacheLink.Wait()
 		}
-		if err := g.upstream.Close(); err != nil {
-			log.Debug("close retired upstreams", zap.Error(err))
+		if err := g.held.release(&keep.held); err != nil {
+			s.log.Debug("close retired generation", zap.Error(err))
 		}
 	}()
 }
 
 // close stops everything now (shutdown).
 func (g *generation) close(ctx context.Context) error {
-	if g.stopLists != nil {
-		g.stopLists()
-	}
-	if g.stopLocal != nil {
-		g.stopLocal()
-	}
 	// Closing the upstreams first makes background cache refreshes fail
 	// fast; then wait for them, but no longer than the shutdown allows.
-	err := g.upstream.Close()
+	err := g.held.release(nil)
 	if g.cacheLink != nil {
 		done := make(chan struct{})
 		go func() { g.cacheLink.Wait(); close(done) }()

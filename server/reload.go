@@ -52,7 +52,7 @@ func (s *Server) reload(cfg *config.Config) error {
 		return err
 	}
 	if err := next.start(s.ctx); err != nil {
-		next.retire(nil, s.log)
+		_ = next.held.release(&prev.held) // it never served: what it built goes now
 		return fmt.Errorf("blocklists: %w", err)
 	}
 	// New addresses first, DNS and HTTP: if one cannot be bound, the old
@@ -71,7 +71,7 @@ func (s *Server) reload(cfg *config.Config) error {
 				delete(s.listeners, a)
 			}
 		}
-		next.retire(prev, s.log)
+		_ = next.held.release(&prev.held)
 	}
 	if err := s.openListeners(cfg.Listen); err != nil {
 		undo()
@@ -90,7 +90,7 @@ func (s *Server) reload(cfg *config.Config) error {
 	}
 	s.edge.Swap(next.handler)
 	s.gen.Store(next)
-	prev.retire(next, s.log)
+	s.retire(prev, next)
 	if !moveHTTP {
 		s.setAPI(cfg) // the tokens may have changed; a moved listener has its own
 	}

@@ -61,6 +61,13 @@ type Server struct {
 	errc chan error
 	wg   sync.WaitGroup
 
+	// Retiring generations close what their successor did not take over
+	// after a grace period (generation.retire); shuttingDown cuts it short
+	// and Shutdown waits for them.
+	retiring     sync.WaitGroup
+	shuttingDown chan struct{}
+	shutdownOnce sync.Once
+
 	// The admin API and what it keeps; set up once, at New and Start.
 	version string
 	started time.Time
@@ -97,7 +104,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	s := &Server{
 		log: log, registry: reg, metrics: metrics.New(reg), loops: upstream.NewLoopDetector(),
-		errc: make(chan error, 8), listeners: map[string]transport.Listener{},
+		errc: make(chan error, 8), listeners: map[string]transport.Listener{}, shuttingDown: make(chan struct{}),
 		version: deps.Version, started: time.Now(), sessions: api.NewSessions(nil),
 	}
 	var err error
@@ -279,6 +286,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, s.http.Shutdown(ctx))
 	}
 	s.wg.Wait()
+	s.shutdownOnce.Do(func() { close(s.shuttingDown) })
+	s.retiring.Wait()
 	// The listeners are closed: every answered query has been recorded.
 	err = errors.Join(err, s.closeQueryLog())
 	if s.shared != nil {
