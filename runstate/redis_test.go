@@ -133,4 +133,3 @@ func TestSyncConfigNeverShowsThePassword(t *testing.T) {
 		t.Errorf("Where = %q", w)
 	}
 }
-

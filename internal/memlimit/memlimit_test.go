@@ -47,8 +47,8 @@ func TestResolve(t *testing.T) {
 		want                int64
 		source              string
 	}{
-		{"auto from cgroup v2", "auto", v2, noEnv, share(1<<30), "cgroup"},
-		{"auto from cgroup v1", "", v1, noEnv, share(1<<29), "cgroup"},
+		{"auto from cgroup v2", "auto", v2, noEnv, share(1 << 30), "cgroup"},
+		{"auto from cgroup v1", "", v1, noEnv, share(1 << 29), "cgroup"},
 		{"auto, unlimited", "auto", unlimited, noEnv, 0, "no cgroup"},
 		{"auto, no cgroup", "auto", t.TempDir(), noEnv, 0, "no cgroup"},
 		{"set", "768MiB", v2, noEnv, 768 << 20, "memory_limit"},

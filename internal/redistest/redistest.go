@@ -85,4 +85,3 @@ func (s *Server) Resume() {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
