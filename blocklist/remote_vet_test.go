@@ -212,3 +212,17 @@ func TestCorruptedStoreIsRepaired(t *testing.T) {
 		})
 	}
 }
+
+// TestClassifySchemeAnyCase: a URL's scheme is case-insensitive (RFC 3986
+// §3.1); "HTTP://..." was read as a file path and failed with "no such
+// file", its URL and secrets quoted in the error.
+func TestClassifySchemeAnyCase(t *testing.T) {
+	for in, want := range map[string]sourceKind{
+		"https://lists.example/a": kindURL, "HTTP://lists.example/a": kindURL, "Https://x/y": kindURL,
+		"builtin:apps-tiktok": kindBuiltin, "/etc/cleandns/hosts": kindFile, "http.txt": kindFile,
+	} {
+		if got := classify(in); got != want {
+			t.Errorf("classify(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

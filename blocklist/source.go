@@ -43,7 +43,9 @@ func classify(s string) sourceKind {
 	switch {
 	case strings.HasPrefix(s, builtinPrefix):
 		return kindBuiltin
-	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
+	}
+	switch lower := strings.ToLower(s); { // schemes are case-insensitive (RFC 3986 §3.1)
+	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
 		return kindURL
 	}
 	return kindFile
