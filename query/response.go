@@ -1,6 +1,10 @@
 package query
 
-import "github.com/miekg/dns"
+import (
+	"iter"
+
+	"github.com/miekg/dns"
+)
 
 // Response is an answer plus its provenance. Metrics, the query log and
 // Extended DNS Errors all read the provenance; nothing re-derives it.
@@ -42,6 +46,43 @@ func (r *Response) Message() (*dns.Msg, error) {
 	}
 	return r.Msg, nil
 }
+
+// CNAMETargets yields the answer's CNAME targets, in either form: the
+// packed answer's Targets, or the message's CNAME records. The response
+// filter reads them; it need not know which form it got.
+func (r *Response) CNAMETargets() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if r.Msg == nil {
+			for _, t := range r.Targets {
+				if !yield(t) {
+					return
+				}
+			}
+			return
+		}
+		for _, rr := range r.Msg.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && !yield(c.Target) {
+				return
+			}
+		}
+	}
+}
+
+// Truncated reports whether the answer has the TC bit set.
+func (r *Response) Truncated() bool {
+	switch {
+	case r.Msg != nil:
+		return r.Msg.Truncated
+	case len(r.Wire) >= 3:
+		return r.Wire[2]&0x02 != 0
+	}
+	return false
+}
+
+// Packed returns the answer packed, when it came so (a cache hit), and
+// whether it did. The bytes may lie in the edge's buffer: they are the
+// edge's to send, valid until it has.
+func (r *Response) Packed() ([]byte, bool) { return r.Wire, r.Msg == nil && r.Wire != nil }
 
 // Sends reports whether there is an answer to send.
 func (r *Response) Sends() bool { return r.Msg != nil || r.Wire != nil }

@@ -18,12 +18,17 @@ type BlockMode struct {
 	kind string // nxdomain, nodata, null_ip, refused, ips
 	ips  []netip.Addr
 	ttl  uint32
+	// soaRData is soa's RDATA, packed once: the packed block answer
+	// (block_wire.go) carries the very SOA the message form does.
+	soaRData []byte
 }
 
 // ParseBlockMode validates cfg and returns the mode it describes.
 func ParseBlockMode(cfg policy.BlockConfig) (BlockMode, error) {
 	a, err := cfg.Parse()
-	return BlockMode{kind: a.Kind, ips: a.IPs, ttl: a.TTL}, err
+	m := BlockMode{kind: a.Kind, ips: a.IPs, ttl: a.TTL}
+	m.soaRData = rdataOf(m.soa(blocklist.Rule{}))
+	return m, err
 }
 
 // Answer builds the block answer to r for a name matched by rule.

@@ -9,13 +9,17 @@ import (
 	"github.com/cleandns/cleandns/query"
 )
 
-// blockSOAName and blockSOAMbox are the SOA's MNAME and RNAME, packed.
-var blockSOANames = func() []byte {
-	b := make([]byte, 64)
-	off, _ := dns.PackDomainName("localhost.", b, 0, nil, false)
-	off, _ = dns.PackDomainName("blocked.cleandns.invalid.", b, off, nil, false)
-	return b[:off]
-}()
+// rdataOf packs rr, owned by the root, and returns its RDATA; nil if it
+// does not pack.
+func rdataOf(rr dns.RR) []byte {
+	buf := make([]byte, dns.Len(rr)+16)
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	const hdr = 1 + 10 // the root's one byte, then type, class, TTL, RDLENGTH
+	if err != nil || off < hdr {
+		return nil
+	}
+	return buf[hdr:off]
+}
 
 // wire packs the block answer for the modes whose answer holds no address
 // (nxdomain, nodata, refused): what Answer builds, without building a
@@ -34,12 +38,15 @@ func (m BlockMode) wire(req *query.Request, rule blocklist.Rule) (w []byte, ok b
 	default:
 		return nil, false
 	}
+	if soa && m.soaRData == nil {
+		return nil, false
+	}
 	q := r.Question[0]
 	owner := "."
 	if rule.Domain != "" {
 		owner = dns.Fqdn(rule.Domain)
 	}
-	w = req.Buffer(12 + len(q.Name) + 2 + 4 + len(owner) + 2 + 10 + len(blockSOANames) + 20 + 32)[:12]
+	w = req.Buffer(12 + len(q.Name) + 2 + 4 + len(owner) + 2 + 10 + len(m.soaRData) + 32)[:12]
 	clear(w)
 	binary.BigEndian.PutUint16(w, r.Id)
 	w[2] = 0x80 | byte(r.Opcode&0xF)<<3 | bit(r.RecursionDesired, 0x01) // as SetReply
@@ -63,12 +70,8 @@ func (m BlockMode) wire(req *query.Request, rule blocklist.Rule) (w []byte, ok b
 	w = binary.BigEndian.AppendUint16(w, dns.TypeSOA)
 	w = binary.BigEndian.AppendUint16(w, dns.ClassINET)
 	w = binary.BigEndian.AppendUint32(w, m.ttl)
-	w = binary.BigEndian.AppendUint16(w, uint16(len(blockSOANames)+20))
-	w = append(w, blockSOANames...)
-	for _, v := range [...]uint32{1, 3600, 600, 86400, m.ttl} { // serial, refresh, retry, expire, minimum
-		w = binary.BigEndian.AppendUint32(w, v)
-	}
-	return w, true
+	w = binary.BigEndian.AppendUint16(w, uint16(len(m.soaRData)))
+	return append(w, m.soaRData...), true
 }
 
 // appendName packs a presentation name, uncompressed.

@@ -3,8 +3,6 @@ package resolver
 import (
 	"context"
 
-	"github.com/miekg/dns"
-
 	"github.com/cleandns/cleandns/query"
 )
 
@@ -37,21 +35,9 @@ func (f *ResponseFilter) Continue(_ context.Context, req *query.Request, resp *q
 	if m == nil {
 		return resp, nil
 	}
-	if resp.Msg == nil { // packed: the cache kept the targets at hand
-		for _, t := range resp.Targets {
-			if rule, blocked := m.Match(t); blocked {
-				return f.block.Blocked(req, rule, t), nil
-			}
-		}
-		return resp, nil
-	}
-	for _, rr := range resp.Msg.Answer {
-		c, ok := rr.(*dns.CNAME)
-		if !ok {
-			continue
-		}
-		if rule, blocked := m.Match(c.Target); blocked {
-			return f.block.Blocked(req, rule, c.Target), nil
+	for t := range resp.CNAMETargets() {
+		if rule, blocked := m.Match(t); blocked {
+			return f.block.Blocked(req, rule, t), nil
 		}
 	}
 	return resp, nil
