@@ -51,6 +51,10 @@ func TestBypassSwitches(t *testing.T) {
 }
 
 func TestOverridesReplaceOrAdd(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("hosts.txt", []byte("0.0.0.0 ads.example\n"), 0o600); err != nil {
+		t.Fatal(err) // a list file must exist to load
+	}
 	cfg, err := load(t, "listen: [127.0.0.1:5353]\nupstreams:\n  servers: [9.9.9.9]\nblocking:\n  lists: [builtin:clean-apps]\n",
 		Overrides{Listen: []string{"127.0.0.1:1053"}, Upstreams: []string{"127.0.0.1:5300"}, Blocklists: []string{"hosts.txt"}, HTTP: "127.0.0.1:0"})
 	if err != nil {

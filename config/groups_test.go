@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,11 +76,15 @@ func TestGroupsErrorsNameTheKey(t *testing.T) {
 
 // TestListSpecMatch: a list map takes `match` (blocklist checks its value).
 func TestListSpecMatch(t *testing.T) {
-	cfg, err := load(t, "blocking:\n  lists:\n    - {source: /tmp/pihole.txt, match: exact}\n", Overrides{})
+	list := filepath.Join(t.TempDir(), "pihole.txt")
+	if err := os.WriteFile(list, []byte("ads.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, "blocking:\n  lists:\n    - {source: "+list+", match: exact}\n", Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Blocking.Lists[0]; got.Source != "/tmp/pihole.txt" || got.Match != "exact" {
+	if got := cfg.Blocking.Lists[0]; got.Source != list || got.Match != "exact" {
 		t.Errorf("list = %+v, want match exact", got)
 	}
 }

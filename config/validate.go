@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/cleandns/cleandns/blocklist"
 	"net"
 	"strings"
 
@@ -57,6 +58,7 @@ func (c *Config) Validate() error {
 	add(c.Upstreams.Validate())
 	add(upstream.ValidateZones(c.ForwardZones, c.Upstreams.Bootstrap))
 	add(c.Blocking.Config.Validate())
+	errs = append(errs, c.checkLists()...)
 	add(c.Blocking.SafeSearch.Validate())
 	for _, g := range c.Groups {
 		if g.SafeSearch != nil {
@@ -89,4 +91,24 @@ func (c *Config) Validate() error {
 		add(fmt.Errorf("log.format: %q is neither console nor json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// checkLists asks every list source whether it could load, naming its key.
+func (c *Config) checkLists() []error {
+	var errs []error
+	check := func(key string, lists []blocklist.ListSpec) {
+		for i, l := range lists {
+			if err := l.Check(); err != nil {
+				errs = append(errs, fmt.Errorf("%s[%d]: %w", key, i, err))
+			}
+		}
+	}
+	check("blocking.lists", c.Blocking.Lists)
+	for i, g := range c.Groups {
+		check(fmt.Sprintf("groups[%d].lists", i), g.Lists)
+		if g.Schedule != nil {
+			check(fmt.Sprintf("groups[%d].schedule.lists", i), g.Schedule.Lists)
+		}
+	}
+	return errs
 }
