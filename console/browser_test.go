@@ -92,7 +92,15 @@ func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action[chro
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	err := chromedp.Do(ctx, actions...)
+	// The console redraws its tables as it refreshes: a node found by one
+	// step can be gone by the next ("Could not find node with given id").
+	// A single action (a click) is safe to try again on the new node.
+	for try := 0; err != nil && len(actions) == 1 && strings.Contains(err.Error(), "Could not find node") && try < 5; try++ {
+		time.Sleep(100 * time.Millisecond)
+		err = chromedp.Do(ctx, actions...)
+	}
+	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
