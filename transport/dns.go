@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"syscall"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,7 +67,7 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 		l, err := net.Listen("tcp", pcs[0].LocalAddr().String())
 		if err != nil {
 			closeAll(pcs)
-			lastErr = fmt.Errorf("listen tcp %s: %w", pcs[0].LocalAddr(), err)
+			lastErr = bindError(err)
 			if _, port, _ := net.SplitHostPort(addr); port == "0" {
 				continue
 			}
@@ -122,7 +124,7 @@ func listenUDP(addr string, n int) ([]net.PacketConn, error) {
 		pc, err := lc.ListenPacket(context.Background(), "udp", a)
 		if err != nil {
 			closeAll(pcs)
-			return nil, fmt.Errorf("listen udp %s: %w", a, err)
+			return nil, bindError(err)
 		}
 		if uc, ok := pc.(*net.UDPConn); ok {
 			// Room for bursts: a busy moment must queue queries in the
@@ -201,4 +203,21 @@ func defaultConnections(n int) int {
 		return n
 	}
 	return CapConnections(1000, 4)
+}
+
+// bindError is a failed bind as the admin should read it: net's error
+// already says "listen udp ADDR: ...", so it is not wrapped again, and a
+// port below 1024 refused for want of privilege says what grants it.
+func bindError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && errors.Is(err, syscall.EACCES) {
+		if a, ok := op.Addr.(interface{ String() string }); ok {
+			if _, port, perr := net.SplitHostPort(a.String()); perr == nil {
+				if n, _ := strconv.Atoi(port); n > 0 && n < 1024 {
+					return fmt.Errorf("%w (ports below 1024 need CAP_NET_BIND_SERVICE: see the README's \"Port 53\")", err)
+				}
+			}
+		}
+	}
+	return err
 }
