@@ -8,7 +8,8 @@ import (
 )
 
 // Request is one query as the pipeline sees it. Links treat it as read-only,
-// except Group, which the group link sets before blocking runs.
+// except Group, which the group link sets before blocking runs, and
+// Unfiltered, which the block link sets.
 type Request struct {
 	Msg      *dns.Msg   // the query as received; never modified
 	Client   netip.Addr // source address, IPv4-mapped addresses unmapped
@@ -18,6 +19,10 @@ type Request struct {
 	Type     uint16     // question type
 	Group    string     // client group whose rules apply; DefaultGroup until groups exist
 	Start    time.Time  // when the edge received the query
+	// Unfiltered says why the blocklist was not applied to a query it
+	// would have been applied to ("paused"): the query log records it as
+	// the reason of a forwarded or cached answer.
+	Unfiltered string
 
 	// Inline is set when the edge runs the pipeline on a socket's reading
 	// goroutine, which must never wait: a link that would (for an upstream)

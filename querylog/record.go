@@ -53,7 +53,7 @@ func newEntry(req *query.Request, resp *query.Response, rcode int, d time.Durati
 	return entry{
 		start: req.Start, client: req.Client, protocol: req.Protocol, name: req.Name, qtype: req.Type,
 		result: resp.Result, group: group, list: resp.List, rule: resp.Rule, upstream: resp.Upstream,
-		reason: resp.Reason, rcode: rcode, d: d,
+		reason: reasonOf(req, resp), rcode: rcode, d: d,
 	}
 }
 
@@ -88,4 +88,13 @@ func privacy(a netip.Addr, mode string) string {
 		return p.Addr().String()
 	}
 	return a.String()
+}
+
+// reasonOf is the record's reason: the answer's, else why blocking did not
+// apply (a query answered while blocking was paused says "paused").
+func reasonOf(req *query.Request, resp *query.Response) string {
+	if resp.Reason == "" {
+		return req.Unfiltered
+	}
+	return resp.Reason
 }

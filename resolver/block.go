@@ -125,6 +125,15 @@ type BlockLink struct {
 	mode    BlockMode
 	// safe returns a group's safe-search table; nil (or a nil table): off.
 	safe func(group string) *safesearch.Table
+	// paused reports whether blocking is paused for a group, so that a
+	// query let through by a pause says so in the query log; nil: never.
+	paused func(group string) bool
+}
+
+// WithPauses tells the link how to know a group's blocking is paused.
+func (b *BlockLink) WithPauses(paused func(group string) bool) *BlockLink {
+	b.paused = paused
+	return b
 }
 
 // WithSafeSearch makes the link answer search engines with their
@@ -145,6 +154,9 @@ func NewBlockLink(matcher MatcherFunc, mode BlockMode) *BlockLink {
 func (b *BlockLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	m := b.matcher(req.Group)
 	if m == nil {
+		if b.paused != nil && b.paused(req.Group) {
+			req.Unfiltered = "paused"
+		}
 		return next.Resolve(ctx, req)
 	}
 	d := blocklist.MatchQuery(m, blocklist.Query{Name: req.Name, Type: req.Type, Client: req.Client, Group: req.Group})

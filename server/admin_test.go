@@ -360,3 +360,28 @@ func TestDenyAndRulesOverTheAPI(t *testing.T) {
 		t.Errorf("after block rm: %s", dns.RcodeToString[rc])
 	}
 }
+
+// TestPausedQueriesSayPausedInTheLog: a query that would be blocked but is
+// answered because blocking is paused is recorded with the reason "paused".
+func TestPausedQueriesSayPausedInTheLog(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	s, c := adminClient(t, upstreamYAML(up))
+	addr, ctx := s.Addrs()[0], context.Background()
+	if _, err := c.Pause(ctx, 10*time.Minute, ""); err != nil {
+		t.Fatal(err)
+	}
+	if r := ask(t, "udp", addr, "tiktok.com.", dns.TypeA, true); r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("paused, tiktok.com: %s", dns.RcodeToString[r.Rcode])
+	}
+	var recs []querylog.Record
+	eventually(t, func() bool {
+		_ = s.qlog.Flush(ctx)
+		var err error
+		recs, err = c.QueryLog(ctx, api.QueryLogParams{Name: "tiktok", Since: "1h"})
+		return err == nil && len(recs) == 1
+	})
+	if len(recs) != 1 || recs[0].Result != "forwarded" || recs[0].Reason != "paused" {
+		t.Errorf("query log = %+v, want a forwarded record with reason paused", recs)
+	}
+}

@@ -189,7 +189,7 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 		// The groups' matcher honours blocking: false, pauses and schedules;
 		// the runtime allow list (API, `cleandns allow`) goes in front of it.
 		match := s.state.Wrap(g.groups.Matcher) // runtime allow, custom rules, deny list, then the lists
-		block := resolver.NewBlockLink(match, mode)
+		block := resolver.NewBlockLink(match, mode).WithPauses(func(group string) bool { return s.state.Paused(group, time.Now()) })
 		safe, err := safeSearchTables(cfg)
 		if err != nil {
 			return p, err
