@@ -99,8 +99,12 @@ func TestReloadRejectsBadConfigAndKeepsServing(t *testing.T) {
 
 func TestShutdownAnswersInFlight(t *testing.T) {
 	var hits atomic.Int64
-	slow := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(250*time.Millisecond))
-	cfg, err := config.Load(config.Source{Name: "t", Data: []byte(upstreamYAML(slow) + "cache:\n  serve_stale: false\n")},
+	// The upstream answers after 1 s, well inside its 3 s timeout, so on a
+	// loaded machine too every query is still waiting when Shutdown starts
+	// and none fails for a reason other than the shutdown.
+	slow := dnstest.NewServer(t, answerA(&hits), dnstest.Delay(time.Second))
+	yaml := strings.Replace(upstreamYAML(slow), "timeout: 300ms\n  deadline: 2s", "timeout: 3s\n  deadline: 4s", 1)
+	cfg, err := config.Load(config.Source{Name: "t", Data: []byte(yaml + "cache:\n  serve_stale: false\n")},
 		config.Overrides{Listen: []string{"127.0.0.1:0"}, HTTP: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +127,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 				defer wg.Done()
 				q := new(dns.Msg)
 				q.SetQuestion(fmt.Sprintf("inflight%d-%s.example.", i, network), dns.TypeA)
-				r, _, err := (&dns.Client{Net: network, Timeout: 3 * time.Second}).Exchange(q, addr)
+				r, _, err := (&dns.Client{Net: network, Timeout: 6 * time.Second}).Exchange(q, addr)
 				if err != nil {
 					t.Errorf("in-flight %s query lost: %v", network, err)
 					return
@@ -132,8 +136,8 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 			}(i, network)
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // the queries are now waiting on the slow upstream
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	time.Sleep(400 * time.Millisecond) // the queries are now waiting on the slow upstream
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Errorf("shutdown: %v", err)
