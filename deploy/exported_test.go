@@ -9,6 +9,7 @@ import (
 
 	"github.com/cleandns/cleandns/dnssec"
 	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/runstate"
 )
 
 // capture is a Registerer that keeps what metrics.New registers, so each
@@ -46,7 +47,8 @@ func exported(t *testing.T) (series, labels map[string]bool) {
 	t.Helper()
 	var c capture
 	metrics.New(&c)
-	dnssec.NewMetrics(&c) // registered beside metrics.New by the server
+	dnssec.NewMetrics(&c)                                                             // registered beside metrics.New by the server
+	runstate.NewSyncMetrics(&c, func() bool { return true }, func() int { return 0 }) // with sync.redis
 	out := map[string]bool{}
 	labels = map[string]bool{"job": true, "instance": true, "le": true, "quantile": true}
 	others := prometheus.NewRegistry()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/internal/redistest"
 	"github.com/cleandns/cleandns/server"
 )
 
@@ -32,7 +34,10 @@ func TestRunningServerExportsWhatPanelsRead(t *testing.T) {
 		m.Answer = append(m.Answer, rr)
 		_ = w.WriteMsg(m)
 	})
-	s := boot(t, "upstreams:\n  servers: ["+up+"]\nblocking:\n  lists: [builtin:clean-apps]\n")
+	// With the fleet's shared state on, so its series are there too.
+	rs := redistest.Start(t)
+	s := boot(t, "upstreams:\n  servers: ["+up+"]\nblocking:\n  lists: [builtin:clean-apps]\nsync:\n  redis: "+rs.URL+"\n"+
+		"http:\n  allow_file: "+filepath.Join(t.TempDir(), "allow.json")+"\n")
 	for name, want := range map[string]int{"tiktok.com.": dns.RcodeNameError, "example.org.": dns.RcodeSuccess} {
 		q := new(dns.Msg)
 		q.SetQuestion(name, dns.TypeA)

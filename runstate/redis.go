@@ -257,18 +257,25 @@ func (r *Redis) register(reg prometheus.Registerer) {
 	if reg == nil {
 		return
 	}
+	NewSyncMetrics(reg, func() bool { up, _, _ := r.Status(); return up }, r.Pending)
+}
+
+// NewSyncMetrics registers the shared state's series: whether the store is
+// reachable and how many changes wait for it. The deploy tests call it too,
+// to know the series the alerts read.
+func NewSyncMetrics(reg prometheus.Registerer, connected func() bool, pending func() int) {
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cleandns", Name: "sync_connected",
 			Help: "1 while the shared runtime state store (sync.redis) is reachable, 0 while this instance serves its last state."},
 			func() float64 {
-				if up, _, _ := r.Status(); up {
+				if connected() {
 					return 1
 				}
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cleandns", Name: "sync_pending_documents",
 			Help: "Runtime state documents changed on this instance that the shared store has not taken yet."},
-			func() float64 { return float64(r.Pending()) }),
+			func() float64 { return float64(pending()) }),
 	)
 }
 
