@@ -21,13 +21,7 @@ import (
 // others answered, each with the instance that answered it.
 func TestFleetSharesOnePostgresLog(t *testing.T) {
 	pg := pgtest.Start(t)
-	up := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(r)
-		rr, _ := dns.NewRR(r.Question[0].Name + " 300 IN A 192.0.2.1")
-		m.Answer = append(m.Answer, rr)
-		_ = w.WriteMsg(m)
-	})
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
 	var fleet []*server.Server
 	for i := range 3 {
 		fleet = append(fleet, boot(t, fmt.Sprintf("upstreams:\n  servers: [%s]\nblocking:\n  lists: [builtin:clean-apps]\n"+

@@ -24,13 +24,7 @@ import (
 // all three within a second; Redis dying loses no query and no change.
 func TestFleetSharesRuntimeState(t *testing.T) {
 	rs := redistest.Start(t)
-	up := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(r)
-		rr, _ := dns.NewRR(r.Question[0].Name + " 300 IN A 192.0.2.1")
-		m.Answer = append(m.Answer, rr)
-		_ = w.WriteMsg(m)
-	})
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
 	var fleet []*server.Server
 	for i := range 3 {
 		dir := t.TempDir()

@@ -51,13 +51,7 @@ querylog:
 // explain, and `cleandns explain` asking the instance and evaluating the
 // config locally must give the same verdict.
 func TestExplainAgreesWithTheServer(t *testing.T) {
-	up := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(r)
-		rr, _ := dns.NewRR(r.Question[0].Name + " 60 IN A 192.0.2.1")
-		m.Answer = append(m.Answer, rr)
-		_ = w.WriteMsg(m)
-	})
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "explain.yaml")
 	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(explainYAML, filepath.Join(dir, "allow.json"), up)), 0o600); err != nil {
