@@ -12,9 +12,12 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cleandns/cleandns/internal/statedir"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -71,10 +74,13 @@ type Server struct {
 	// The admin API and what it keeps; set up once, at New and Start.
 	version string
 	started time.Time
-	state   *runstate.State  // pauses and the runtime allow list: outlives every generation
-	shared  *runstate.Redis  // the fleet's store behind state, when sync.redis is set
-	qlog    *querylog.Logger // nil when the query log is off
-	api     *guard           // the current HTTP listener's; nil without one
+	state   *runstate.State // pauses and the runtime allow list: outlives every generation
+	shared  *runstate.Redis // the fleet's store behind state, when sync.redis is set
+	// stateNote says where state went when the first choice of state
+	// directory was not writable, for /readyz; "" when it was.
+	stateNote string
+	qlog      *querylog.Logger // nil when the query log is off
+	api       *guard           // the current HTTP listener's; nil without one
 	// sessions are the console's logins; they outlive the API a reload rebuilds.
 	sessions *api.Sessions
 	// settings are the console's, over the file's config (fileCfg, the
@@ -127,6 +133,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("http.allow_file: %w", err)
 	}
 	s.state.OnChange(s.syncBlockingEnabled)
+	if dir, skipped := statedir.Resolve(); len(skipped) > 0 {
+		s.stateNote = fmt.Sprintf("state directory: %s (passed over: %s)", orNone(dir), strings.Join(skipped, "; "))
+	}
 	if s.settings, err = runstate.OpenSettings(backend, nil); err != nil {
 		return nil, err
 	}
@@ -229,7 +238,7 @@ func (s *Server) bindHTTP(cfg *config.Config) (*boundHTTP, error) {
 		return nil, nil
 	}
 	g := &guard{}
-	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready, s.syncDetail), s.conns)
+	srv, l, err := listenHTTP(addr, httpHandler(s.registry, http.HandlerFunc(g.serveAPI), http.HandlerFunc(g.serveConsole), g.guardMetrics, s.ready, s.readyDetail), s.conns)
 	if err != nil {
 		return nil, fmt.Errorf("http.listen %s: %w", addr, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -41,6 +42,19 @@ func (s *Server) stateBackend(cfg *config.Config) (runstate.Backend, error) {
 	s.shared = r
 	s.log.Info("runtime state shared", zap.String("store", runstate.Where(cfg.Sync.Redis)), zap.String("instance", name))
 	return r, nil
+}
+
+// readyDetail is what /readyz adds under "ready": where state went when the
+// state directory was not writable, and the shared state store's health.
+func (s *Server) readyDetail() string {
+	return strings.TrimSpace(s.stateNote + "\n" + s.syncDetail())
+}
+
+func orNone(dir string) string {
+	if dir == "" {
+		return "none writable: lists are not stored and the query log and runtime lists use the working directory"
+	}
+	return "using " + dir
 }
 
 // syncDetail is /readyz's word on the shared state: an outage does not make

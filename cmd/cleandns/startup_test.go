@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,8 +38,8 @@ func TestStartsWithoutWritableHome(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			addr := freeUDP(t)
-			cmd := exec.Command(bin, "serve", "--listen", addr, "--http", "127.0.0.1:0", "--upstream", "127.0.0.1:9")
+			addr, httpAddr := freeUDP(t), freeUDP(t)
+			cmd := exec.Command(bin, "serve", "--listen", addr, "--http", httpAddr, "--upstream", "127.0.0.1:9")
 			cmd.Env = append([]string{"PATH=/usr/bin:/bin", "TMPDIR=" + filepath.Dir(bin)}, c.env...)
 			cmd.Dir = filepath.Dir(bin)
 			if os.Getuid() == 0 {
@@ -49,6 +51,12 @@ func TestStartsWithoutWritableHome(t *testing.T) {
 				t.Fatal(err)
 			}
 			rc := waitBlocked(addr, "tiktok.com.", 30*time.Second)
+			ready := ""
+			if resp, err := http.Get("http://" + httpAddr + "/readyz"); err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				ready = string(b)
+			}
 			// The logs are read once the process is gone and exec has
 			// copied all of its stderr.
 			_ = cmd.Process.Kill()
@@ -58,6 +66,9 @@ func TestStartsWithoutWritableHome(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), "state directory falls back") {
 				t.Errorf("no log line says where state went:\n%s", logs.String())
+			}
+			if !strings.Contains(ready, "state directory: using") || !strings.Contains(ready, "passed over") {
+				t.Errorf("/readyz does not say where state went: %q", ready)
 			}
 		})
 	}
