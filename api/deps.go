@@ -80,7 +80,10 @@ type Status struct {
 // BlockingStatus says whether blocking is on and which pauses run.
 type BlockingStatus struct {
 	Enabled bool                 `json:"enabled"`
-	Paused  map[string]time.Time `json:"paused"` // "" = everyone
+	Paused  map[string]time.Time `json:"paused"` // by group; "" is everyone (kept for compatibility; see EveryoneUntil)
+	// EveryoneUntil is when the pause of every group ends, while one runs:
+	// the "" key of Paused, said in so many words.
+	EveryoneUntil *time.Time `json:"everyone_paused_until,omitempty"`
 }
 
 // GroupStatus is one client group: whether it blocks now and why not.

@@ -33,6 +33,9 @@ func (a *API) status(w http.ResponseWriter, r *http.Request, _ who) error {
 	if a.d.Pauser != nil {
 		for g, until := range a.d.Pauser.Paused() {
 			st.Blocking.Paused[g] = until
+			if g == "" {
+				st.Blocking.EveryoneUntil = &until
+			}
 		}
 	}
 	if st.Groups == nil {
