@@ -116,10 +116,8 @@ func (b *bootstrap) resolve(ctx context.Context, host string) ([]netip.Addr, tim
 func (b *bootstrap) query(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
 	var err error
 	for _, s := range b.servers {
-		actx, cancel := context.WithTimeout(ctx, b.timeout)
 		var r *dns.Msg
-		r, err = b.udp.exchange(actx, s, q)
-		cancel()
+		r, err = b.udp.exchange(ctx, time.Now().Add(b.timeout), s, q)
 		if err == nil && r.Rcode == dns.RcodeSuccess {
 			return r, nil
 		}

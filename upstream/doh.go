@@ -68,7 +68,9 @@ func (t *dohTransport) refresh() {
 	}
 }
 
-func (t *dohTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+func (t *dohTransport) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline) // the HTTP request's
+	defer cancel()
 	t.refresh()
 	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	m.Id = 0      // RFC 8484 section 4.1: ID 0 makes the wire form cache-friendly

@@ -32,7 +32,9 @@ var errConnLost = errors.New("connection lost")
 // errAddrExpired ends a connection to an address whose bootstrap TTL ran out.
 var errAddrExpired = errors.New("upstream address expired")
 
-func (t *dotTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+func (t *dotTransport) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline) // for the dial, the handshake and the write
+	defer cancel()
 	c, fresh, err := t.get(ctx)
 	if err != nil {
 		return nil, err

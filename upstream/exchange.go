@@ -26,8 +26,13 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 		f.m.Rejected.Inc()
 		return nil, "", ErrOverloaded
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Deadline)
-	defer cancel()
+	// The query's deadline is carried as a value down to each attempt,
+	// not as a context: a context with a timeout costs a timer and a
+	// registration with its parent, twice per miss with the attempt's.
+	deadline := time.Now().Add(f.cfg.Deadline)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
 
 	g := f.zoneFor(q.Question[0].Name)
 	if g == nil {
@@ -39,12 +44,12 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 	}
 	uq := newQuery(q)
 	var res result
-	for i := 0; i < len(plan) && ctx.Err() == nil; {
+	for i := 0; i < len(plan) && ctx.Err() == nil && time.Now().Before(deadline); {
 		n := 1
 		if i == 0 && g.strategy == StrategyFastest && len(plan) > 1 {
 			n = 2
 		}
-		res = res.better(f.race(ctx, uq, plan[i:i+n]))
+		res = res.better(f.race(ctx, deadline, uq, plan[i:i+n]))
 		if res.final() {
 			break
 		}
@@ -53,8 +58,7 @@ func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, string,
 	if res.reply == nil {
 		if err := ctx.Err(); err != nil {
 			res.err = errors.Join(res.err, err)
-		} else if dl, _ := ctx.Deadline(); !time.Now().Before(dl) {
-			// A socket deadline may fire a hair before the context's timer.
+		} else if !time.Now().Before(deadline) {
 			res.err = errors.Join(res.err, context.DeadlineExceeded)
 		}
 		return nil, "", fmt.Errorf("upstream: no answer for %s %s: %w",
@@ -88,15 +92,15 @@ func (r result) better(o result) result {
 
 // race runs one attempt per upstream concurrently and returns the first
 // final result, cancelling the others, or the best when none is final.
-func (f *Forwarder) race(ctx context.Context, q *dns.Msg, ups []*upstream) result {
+func (f *Forwarder) race(ctx context.Context, deadline time.Time, q *dns.Msg, ups []*upstream) result {
 	if len(ups) == 1 {
-		return f.attempt(ctx, q, ups[0])
+		return f.attempt(ctx, deadline, q, ups[0])
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan result, len(ups))
 	for _, u := range ups {
-		go func() { ch <- f.attempt(ctx, q, u) }()
+		go func() { ch <- f.attempt(ctx, deadline, q, u) }()
 	}
 	var best result
 	for range ups {
@@ -108,16 +112,17 @@ func (f *Forwarder) race(ctx context.Context, q *dns.Msg, ups []*upstream) resul
 	return best
 }
 
-// attempt asks one upstream within the per-attempt timeout and records the
-// outcome in its health and the metrics. An attempt cancelled because
-// another upstream won the race, or the caller gave up, is not held against
-// the upstream; one cut short by the overall deadline is, as the upstream
-// had its chance.
-func (f *Forwarder) attempt(ctx context.Context, q *dns.Msg, u *upstream) result {
-	actx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
+// attempt asks one upstream within the per-attempt timeout (cut to the
+// query's deadline) and records the outcome in its health and the metrics.
+// An attempt cancelled because another upstream won the race, or the
+// caller gave up, is not held against the upstream; one cut short by the
+// overall deadline is, as the upstream had its chance.
+func (f *Forwarder) attempt(ctx context.Context, deadline time.Time, q *dns.Msg, u *upstream) result {
+	if dl := time.Now().Add(f.cfg.Timeout); dl.Before(deadline) {
+		deadline = dl
+	}
 	start := f.now()
-	r, err := u.t.exchange(actx, q)
+	r, err := u.t.exchange(ctx, deadline, q)
 	elapsed := f.now().Sub(start)
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return result{err: fmt.Errorf("%s: %w", u.ep.name, err)}

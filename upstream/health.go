@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -128,10 +127,8 @@ func (f *Forwarder) probe(u *upstream) {
 		if u.stopProbing() { // a query got through meanwhile
 			return
 		}
-		ctx, cancel := context.WithTimeout(f.ctx, f.cfg.Timeout)
 		start := f.now()
-		r, err := u.t.exchange(ctx, q)
-		cancel()
+		r, err := u.t.exchange(f.ctx, time.Now().Add(f.cfg.Timeout), q)
 		if err == nil && r.Rcode != dns.RcodeRefused {
 			f.markSucceeded(u, f.now().Sub(start))
 			if u.stopProbing() {

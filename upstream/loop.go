@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
@@ -149,10 +150,8 @@ func (f *Forwarder) ProbeLoop(ctx context.Context, d *LoopDetector) []string {
 	for _, u := range f.all {
 		name := d.issue(u.ep.raw)
 		wg.Go(func() {
-			actx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-			defer cancel()
 			q := newQuery(new(dns.Msg).SetQuestion(name, dns.TypeA))
-			_, _ = u.t.exchange(actx, q)
+			_, _ = u.t.exchange(ctx, time.Now().Add(f.cfg.Timeout), q)
 		})
 	}
 	wg.Wait()

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -13,14 +14,14 @@ type udpTransport struct {
 	tcp *dotTransport // for truncated replies
 }
 
-func (t *udpTransport) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
+func (t *udpTransport) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error) {
 	addrs, _, err := t.d.resolve(ctx, t.ep.host, t.ep.port)
 	if err != nil {
 		return nil, err
 	}
-	r, err := t.d.udp.exchange(ctx, addrs[0], q)
+	r, err := t.d.udp.exchange(ctx, deadline, addrs[0], q)
 	if err == nil && r.Truncated {
-		return t.tcp.exchange(ctx, q)
+		return t.tcp.exchange(ctx, deadline, q)
 	}
 	return r, err
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -13,8 +14,13 @@ import (
 // transport sends one query to one upstream and returns the matching reply.
 // q is built by newQuery and shared: a transport copies it before setting
 // the ID it needs. A reply that is returned always matches q's question.
+// The attempt ends at deadline (context.DeadlineExceeded) or when ctx is
+// cancelled, whichever comes first: the deadline is a value rather than a
+// context of its own, so the plain-UDP exchange, most of a miss, makes no
+// context and no timer per query (a pooled timer waits for it); transports
+// that need a context deadline (dialling, TLS, HTTP) derive it themselves.
 type transport interface {
-	exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error)
+	exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error)
 	close()
 }
 

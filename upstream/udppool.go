@@ -40,8 +40,8 @@ func newUDPPools(now func() time.Time) *udpPools {
 }
 
 // exchange sends q to server from one of its pooled sockets and waits,
-// within ctx, for the matching reply.
-func (ps *udpPools) exchange(ctx context.Context, server netip.AddrPort, q *dns.Msg) (*dns.Msg, error) {
+// until deadline or ctx's end, for the matching reply.
+func (ps *udpPools) exchange(ctx context.Context, deadline time.Time, server netip.AddrPort, q *dns.Msg) (*dns.Msg, error) {
 	server = unmapped(server)
 	ps.mu.Lock()
 	p := ps.pools[server]
@@ -53,7 +53,7 @@ func (ps *udpPools) exchange(ctx context.Context, server netip.AddrPort, q *dns.
 	if p == nil {
 		return nil, errPoolClosed
 	}
-	return p.exchange(ctx, q)
+	return p.exchange(ctx, deadline, q)
 }
 
 // close stops new queries and closes each socket once it is idle.
@@ -99,54 +99,78 @@ type udpSocket struct {
 	err     error
 }
 
-// udpWait is a query waiting for its reply.
+// udpWait is a query waiting for its reply. Waits are recycled (udpWaits)
+// with their channel, timer and buffer, so a query allocates none of them:
+// when exchange returns, nothing else holds the wait (forget or the reply
+// took it out of pending, the only place the reader finds it) and its
+// channel is empty.
 type udpWait struct {
 	query  *dns.Msg
 	reply  chan *dns.Msg // buffered: the reader never blocks
 	bad    error         // a datagram from the server that did not answer; under the socket's mu
 	closed error         // the socket failed under the query; under the socket's mu
+	timer  *time.Timer   // the attempt's deadline; stopped between uses
+	buf    []byte        // the query is packed into it
 }
 
-// udpBufPool holds the buffers queries are packed into.
-var udpBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// udpWaits recycles udpWait.
+var udpWaits = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &udpWait{reply: make(chan *dns.Msg, 1), timer: t, buf: make([]byte, 0, 512)}
+}}
 
 // errPoolClosed ends the exchanges of a closed Forwarder.
 var errPoolClosed = errors.New("upstream sockets closed")
 
-// exchange sends q from a random socket and waits, within ctx, for the
-// matching reply.
-func (p *udpPool) exchange(ctx context.Context, q *dns.Msg) (*dns.Msg, error) {
-	m := q.Copy() // Pack writes to the OPT record, so racing attempts need their own
-	w := &udpWait{query: m, reply: make(chan *dns.Msg, 1)}
+// exchange sends q from a random socket and waits, until deadline or
+// ctx's end, for the matching reply.
+func (p *udpPool) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error) {
+	w := udpWaits.Get().(*udpWait)
+	defer w.recycle()
+	w.query = q.Copy() // Pack writes to the OPT record, so racing attempts need their own
 	s, err := p.register(w)
 	if err != nil {
 		return nil, err
 	}
-	bp := udpBufPool.Get().(*[]byte)
-	out, err := m.PackBuffer((*bp)[:cap(*bp)])
+	id := w.query.Id
+	out, err := w.query.PackBuffer(w.buf[:cap(w.buf)])
 	if err == nil {
+		w.buf = out[:0]
 		_, err = s.conn.Write(out)
 	}
-	udpBufPool.Put(bp)
 	if err != nil {
-		s.forget(m.Id, w)
+		s.forget(id, w)
 		return nil, fmt.Errorf("send: %w", err)
 	}
+	w.timer.Reset(time.Until(deadline))
+	defer w.timer.Stop()
+	var end error
 	select {
 	case r := <-w.reply:
 		if r == nil {
 			return nil, s.reason(w)
 		}
 		return r, nil
+	case <-w.timer.C:
+		end = context.DeadlineExceeded
 	case <-ctx.Done():
-		if r := s.forget(m.Id, w); r != nil {
-			return r, nil // answered as the deadline fired
-		}
-		if bad := s.reason(w); bad != nil {
-			return nil, fmt.Errorf("%w (then %w)", bad, ctx.Err())
-		}
-		return nil, ctx.Err()
+		end = ctx.Err()
 	}
+	if r := s.forget(id, w); r != nil {
+		return r, nil // answered as the wait ended
+	}
+	if bad := s.reason(w); bad != nil {
+		return nil, fmt.Errorf("%w (then %w)", bad, end)
+	}
+	return nil, end
+}
+
+// recycle returns w to udpWaits once its exchange is over. The timer is
+// stopped already (Go 1.23's timers: no stale tick after Stop).
+func (w *udpWait) recycle() {
+	w.query, w.bad, w.closed = nil, nil, nil
+	udpWaits.Put(w)
 }
 
 func unmapped(a netip.AddrPort) netip.AddrPort {
@@ -300,12 +324,18 @@ func (s *udpSocket) deliver(b []byte, from netip.AddrPort) {
 	if from != s.server {
 		return // the socket is connected, so the kernel dropped these already
 	}
+	// The wait's query is read under mu: once the wait leaves pending it is
+	// recycled, and w.query is another query's (or nil) by the time the
+	// datagram is unpacked; the checks below see the same query or none.
 	var w *udpWait
+	var q *dns.Msg
 	var id uint16
 	if len(b) >= 2 {
 		id = binary.BigEndian.Uint16(b)
 		s.mu.Lock()
-		w = s.pending[id]
+		if w = s.pending[id]; w != nil {
+			q = w.query
+		}
 		s.mu.Unlock()
 	}
 	r := new(dns.Msg)
@@ -316,12 +346,12 @@ func (s *udpSocket) deliver(b []byte, from netip.AddrPort) {
 		return
 	case w == nil:
 		return // late, for a query gone, or spoofed
-	case !matches(w.query, r):
-		s.noteBadFor(id, w, fmt.Errorf("%w: ID or question does not match", errBadReply))
+	case !matches(q, r):
+		s.noteBadFor(id, w, q, fmt.Errorf("%w: ID or question does not match", errBadReply))
 		return
 	}
 	s.mu.Lock()
-	if s.pending[id] == w {
+	if s.pending[id] == w && w.query == q {
 		delete(s.pending, id)
 		w.reply <- r
 	}
@@ -339,10 +369,10 @@ func (s *udpSocket) noteBad(err error) {
 	}
 }
 
-func (s *udpSocket) noteBadFor(id uint16, w *udpWait, err error) {
+func (s *udpSocket) noteBadFor(id uint16, w *udpWait, q *dns.Msg, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending[id] == w {
+	if s.pending[id] == w && w.query == q {
 		w.bad = err
 	}
 }
