@@ -87,10 +87,20 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 	// Release the followers however the leader ends, a panic included
 	// (the edge recovers it; the followers get an error, not a hang).
 	f.err = errNoAnswer
+	var resp *query.Response
 	defer func() {
 		d.mu.Lock()
-		delete(d.calls, key)
-		if resolutionFailed(f) {
+		delete(d.calls, key) // no follower joins from here on
+		followed := f.followers > 0
+		d.mu.Unlock()
+		if followed && f.err == nil && resp != nil {
+			// The followers' pristine copy, made only when there are
+			// followers: most exchanges have none, and a copy of the
+			// message is most of a miss's allocations in the pipeline.
+			f.resp = copyResponse(resp)
+		}
+		d.mu.Lock()
+		if resolutionFailed(f, resp) {
 			d.failed.add(key, d.now())
 		} else if f.err == nil {
 			delete(d.failed, key)
@@ -98,12 +108,9 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 		d.mu.Unlock()
 		close(f.done)
 	}()
-	resp, err := next.Resolve(ctx, req)
-	switch {
-	case err != nil:
+	resp, err = next.Resolve(ctx, req)
+	if err != nil || resp != nil {
 		f.err = err
-	case resp != nil:
-		f.resp, f.err = copyResponse(resp), nil
 	}
 	return resp, err
 }
@@ -166,12 +173,12 @@ func (d *Dedup) done(client netip.Addr) {
 // cache: no answer, or SERVFAIL from every upstream (RFC 9520 section 2).
 // A query shed or cancelled here, or a leader that panicked, says nothing
 // about the name, so is not.
-func resolutionFailed(f *flight) bool {
+func resolutionFailed(f *flight, resp *query.Response) bool {
 	if f.err != nil {
 		var shed *edeError
 		return !errors.As(f.err, &shed) && !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, errNoAnswer)
 	}
-	return f.resp != nil && f.resp.Result == query.Forwarded && f.resp.Msg != nil && f.resp.Msg.Rcode == dns.RcodeServerFailure
+	return resp != nil && resp.Result == query.Forwarded && resp.Msg != nil && resp.Msg.Rcode == dns.RcodeServerFailure
 }
 
 // copyResponse copies r deeply enough that the edge may edit the message.

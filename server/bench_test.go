@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -120,3 +121,103 @@ func benchInline(b *testing.B, name string, wantRcode int) {
 
 func BenchmarkInlineCacheHit(b *testing.B) { benchInline(b, "www.Example.com.", dns.RcodeSuccess) }
 func BenchmarkInlineBlocked(b *testing.B)  { benchInline(b, "www.tiktok.com.", dns.RcodeNameError) }
+
+// BenchmarkMissUDP measures one cache miss through the real UDP listener:
+// a query for a name never asked before comes in over loopback, stops
+// inline at the cache, is resumed on a goroutine of its own, forwarded from
+// a pooled socket to an upstream on loopback and its answer written back.
+// The client sends prepacked datagrams and the upstream answers from a raw
+// socket, neither allocating, so allocs/op is the server's alone. One query
+// at a time: ns/op is a miss's latency over four loopback hops, not a
+// throughput.
+func BenchmarkMissUDP(b *testing.B) {
+	s := boot(b, upstreamYAML(rawUpstream(b)))
+	c, err := net.Dial("udp", s.Addrs()[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	q := new(dns.Msg).SetQuestion("q000000000.bench.example.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	wire, err := q.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	digits := wire[14:23] // after the header, the label's length and its "q"
+	in := make([]byte, 4096)
+	_ = c.SetDeadline(time.Now().Add(time.Minute)) // a lost answer fails the run, not hangs it
+	var n uint32
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		for i, v := len(digits)-1, n; i >= 0; i, v = i-1, v/10 {
+			digits[i] = '0' + byte(v%10)
+		}
+		binary.BigEndian.PutUint16(wire, uint16(n))
+		if _, err := c.Write(wire); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			m, err := c.Read(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m >= 12 && binary.BigEndian.Uint16(in) == uint16(n) {
+				if rcode, an := in[3]&0xF, binary.BigEndian.Uint16(in[6:]); rcode != 0 || an != 1 {
+					b.Fatalf("answer %d: rcode %d, %d answers", n, rcode, an)
+				}
+				break
+			}
+		}
+	}
+}
+
+// rawUpstream is a fake upstream that answers every query with one A
+// record, from a raw socket rather than a dns.Server so that it allocates
+// nothing in the benchmark's process: its header and question, QR and RA
+// set, and the answer 192.0.2.1 by a pointer to the question's name.
+func rawUpstream(b *testing.B) string {
+	b.Helper()
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = pc.Close() })
+	go func() {
+		in := make([]byte, dns.MaxMsgSize)
+		out := make([]byte, 0, 512)
+		for {
+			n, from, err := pc.ReadFromUDPAddrPort(in)
+			if err != nil {
+				return
+			}
+			end := questionEnd(in[:n])
+			if end < 0 {
+				continue
+			}
+			out = append(out[:0], in[:end]...)
+			out[2] |= 0x80                         // QR
+			out[3] = 0x80                          // RA, NOERROR
+			binary.BigEndian.PutUint16(out[6:], 1) // one answer,
+			binary.BigEndian.PutUint32(out[8:], 0) // no authority or additional
+			out = append(out, 0xC0, 12, 0, byte(dns.TypeA), 0, byte(dns.ClassINET), 0, 0, 1, 44, 0, 4, 192, 0, 2, 1)
+			_, _ = pc.WriteToUDPAddrPort(out, from)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// questionEnd is the offset just past the first question of msg, or -1.
+func questionEnd(msg []byte) int {
+	i := 12
+	for i < len(msg) && msg[i] != 0 {
+		if msg[i]&0xC0 != 0 {
+			return -1 // a query's question is never compressed
+		}
+		i += int(msg[i]) + 1
+	}
+	if i += 1 + 4; i > len(msg) {
+		return -1
+	}
+	return i
+}

@@ -37,7 +37,7 @@ func newTransport(ep endpoint, d *dialer, base *tls.Config) transport {
 		c.ServerName = ep.serverName
 		return newDoH(ep, d, c)
 	default:
-		return &udpTransport{ep: ep, d: d, tcp: &dotTransport{ep: ep, d: d}}
+		return newUDPTransport(ep, d)
 	}
 }
 
