@@ -192,6 +192,7 @@ func TestBadParameters(t *testing.T) {
 		{"GET", "/api/v1/explain?name=a..b", 400, "not a domain name"},
 		{"GET", "/api/v1/explain?name=x.example&client=10.0.0", 400, "client"},
 		{"GET", "/api/v1/querylog?client=nobody", 400, "client"},
+		{"GET", "/api/v1/querylog?client_id=bad_id", 400, "client_id"},
 		{"GET", "/api/v1/querylog?result=eaten", 400, "result"},
 		{"GET", "/api/v1/querylog?since=yesterday", 400, "since"},
 		{"GET", "/api/v1/querylog?limit=0", 400, "limit"},
@@ -266,6 +267,10 @@ func TestEndpoints(t *testing.T) {
 	if len(ql.Records) != 1 || e.log.got.Client != "10.0.0.5" || e.log.got.Name != "ads" || e.log.got.Result != "blocked" ||
 		!e.log.got.Since.Equal(t0.Add(-time.Hour)) || e.log.got.Limit != 5 {
 		t.Errorf("querylog searched %+v, answered %+v", e.log.got, ql)
+	}
+	get("GET", "/api/v1/querylog?client_id=Annas-Phone", 200, &ql)
+	if e.log.got.ClientID != "annas-phone" {
+		t.Errorf("client_id searched as %q, want it lowercased", e.log.got.ClientID)
 	}
 	get("GET", "/api/v1/querylog?since=2026-03-01T10:00:00Z", 200, &ql)
 	if !e.log.got.Since.Equal(t0.Add(-2 * time.Hour)) {

@@ -116,14 +116,14 @@ func (c *Client) Explain(ctx context.Context, name, client string) (Explanation,
 // QueryLogParams are GET /querylog's parameters; since and until are a
 // duration back from now ("1h") or an RFC 3339 time.
 type QueryLogParams struct {
-	Client, Name, Result, Since, Until string
-	Limit                              int
+	Client, ClientID, Name, Result, Since, Until string
+	Limit                                        int
 }
 
 // QueryLog is GET /querylog.
 func (c *Client) QueryLog(ctx context.Context, p QueryLogParams) ([]querylog.Record, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"client": p.Client, "name": p.Name, "result": p.Result, "since": p.Since, "until": p.Until} {
+	for k, v := range map[string]string{"client": p.Client, "client_id": p.ClientID, "name": p.Name, "result": p.Result, "since": p.Since, "until": p.Until} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -146,11 +146,15 @@ func (a *API) querylog(w http.ResponseWriter, r *http.Request, _ who) error {
 		return notAvailable("the query log")
 	}
 	p := r.URL.Query()
-	q := querylog.Query{Client: p.Get("client"), Name: strings.ToLower(p.Get("name")), Result: p.Get("result")}
+	q := querylog.Query{Client: p.Get("client"), ClientID: strings.ToLower(p.Get("client_id")),
+		Name: strings.ToLower(p.Get("name")), Result: p.Get("result")}
 	if q.Client != "" {
 		if _, err := netip.ParseAddr(q.Client); err != nil {
 			return badRequest("client: %q is not an IP address", q.Client)
 		}
+	}
+	if q.ClientID != "" && !query.ValidClientID(q.ClientID) {
+		return badRequest("client_id: %q is not a client ID (1 to 63 letters, digits and '-')", q.ClientID)
 	}
 	if _, ok := query.ParseResult(q.Result); q.Result != "" && !ok {
 		return badRequest("result: %q is not one of %s", q.Result, strings.Join(query.ResultLabels(), ", "))

@@ -17,13 +17,20 @@ import (
 //
 // Layout: version, string count, strings (length, bytes), record count,
 // then per record: time (µs, zig-zag delta from the previous record's, the
-// first from 0), the ten string fields' indexes, rcode (zig-zag), duration
-// (µs).
+// first from 0), the string fields' indexes (ten in version 1, eleven
+// from version 2, which added the client ID), rcode (zig-zag), duration
+// (µs). Chunks are written in the newest version and read in any, so a
+// log written before an upgrade stays searchable; the fields a version
+// lacks read as "".
 const (
-	chunkVersion = 1
+	chunkVersion = 2
 	chunkRows    = 256
-	chunkFields  = 10 // string fields a record refers to
+	chunkFields  = 11 // string fields a record refers to
 )
+
+// versionFields is how many string fields a record of each chunk version
+// has; the fields are only ever added at the end.
+var versionFields = [...]int{1: 10, 2: 11}
 
 // The string fields of a record, in their encoded order.
 const (
@@ -37,10 +44,11 @@ const (
 	fRule
 	fUpstream
 	fReason
+	fClientID
 )
 
 func fields(r *Record) [chunkFields]string {
-	return [chunkFields]string{r.Client, r.Protocol, r.Name, r.Type, r.Result, r.Group, r.List, r.Rule, r.Upstream, r.Reason}
+	return [chunkFields]string{r.Client, r.Protocol, r.Name, r.Type, r.Result, r.Group, r.List, r.Rule, r.Upstream, r.Reason, r.ClientID}
 }
 
 // chunkEncoder builds chunks, reusing its buffers from one to the next.
@@ -59,7 +67,12 @@ func newChunkEncoder() *chunkEncoder {
 }
 
 // encode returns recs (at most chunkRows) as a chunk, valid until the next call.
-func (c *chunkEncoder) encode(recs []Record) []byte {
+func (c *chunkEncoder) encode(recs []Record) []byte { return c.encodeAs(recs, chunkVersion) }
+
+// encodeAs is encode in an older version too, which leaves out the fields
+// added since: for the tests that older logs stay readable.
+func (c *chunkEncoder) encodeAs(recs []Record, version uint64) []byte {
+	nf := versionFields[version]
 	clear(c.dict)
 	c.strs, c.body, c.n = c.strs[:0], c.body[:0], len(recs)
 	var prev int64
@@ -74,13 +87,14 @@ func (c *chunkEncoder) encode(recs []Record) []byte {
 		ts := r.Time.UnixMicro()
 		c.body = binary.AppendVarint(c.body, ts-prev)
 		prev = ts
-		for _, s := range fields(r) {
+		fs := fields(r)
+		for _, s := range fs[:nf] {
 			c.body = binary.AppendUvarint(c.body, c.index(s))
 		}
 		c.body = binary.AppendVarint(c.body, int64(r.Rcode))
 		c.body = binary.AppendUvarint(c.body, uint64(max(r.Duration.Microseconds(), 0)))
 	}
-	c.out = binary.AppendUvarint(c.out[:0], chunkVersion)
+	c.out = binary.AppendUvarint(c.out[:0], version)
 	c.out = binary.AppendUvarint(c.out, uint64(len(c.strs)))
 	for _, s := range c.strs {
 		c.out = binary.AppendUvarint(c.out, uint64(len(s)))
@@ -109,6 +123,8 @@ type chunk struct {
 	recs    []codedRecord
 	pending []byte // the encoded records, until load
 	nr      uint64 // how many
+	nf      int    // string fields a record has in this chunk's version
+	empty   uint32 // the dictionary index of "", for the fields the version lacks
 }
 
 // codedRecord is a record whose strings are still dictionary indexes.
@@ -133,9 +149,11 @@ func (c *chunk) decode(b []byte) error {
 // decodeDict parses the dictionary of b, leaving the records for load.
 func (c *chunk) decodeDict(b []byte) error {
 	d := decoder{b: b}
-	if d.uvarint() != chunkVersion {
+	v := d.uvarint()
+	if v == 0 || v >= uint64(len(versionFields)) {
 		return errBadChunk
 	}
+	c.nf = versionFields[v]
 	ns := d.uvarint()
 	if ns > uint64(len(b)) {
 		return errBadChunk
@@ -147,6 +165,12 @@ func (c *chunk) decodeDict(b []byte) error {
 			return errBadChunk
 		}
 		c.strs, d.b = append(c.strs, d.b[:l]), d.b[l:]
+	}
+	if c.nf < chunkFields {
+		// An older chunk: its missing fields point at an "" of their own,
+		// after the chunk's strings, which searches for a value never match.
+		c.empty = uint32(len(c.strs))
+		c.strs = append(c.strs, nil)
 	}
 	c.nr = d.uvarint()
 	if d.err || c.nr > uint64(len(b)) {
@@ -162,6 +186,9 @@ func (c *chunk) load() error {
 		return nil
 	}
 	d, ns := decoder{b: c.pending}, uint64(len(c.strs))
+	if c.nf < chunkFields {
+		ns = uint64(c.empty) // the chunk's own strings, not the "" decodeDict added
+	}
 	c.pending = nil
 	var ts int64
 	for range c.nr {
@@ -169,6 +196,10 @@ func (c *chunk) load() error {
 		ts += d.varint()
 		r.ts = ts
 		for f := range r.str {
+			if f >= c.nf {
+				r.str[f] = c.empty
+				continue
+			}
 			i := d.uvarint()
 			if i >= ns {
 				return errBadChunk
@@ -194,7 +225,7 @@ func (c *chunk) record(r *codedRecord) Record {
 		Time: time.UnixMicro(r.ts).UTC(), Client: c.str(r, fClient), Protocol: c.str(r, fProtocol),
 		Name: c.str(r, fName), Type: c.str(r, fType), Result: c.str(r, fResult), Group: c.str(r, fGroup),
 		List: c.str(r, fList), Rule: c.str(r, fRule), Upstream: c.str(r, fUpstream), Reason: c.str(r, fReason),
-		Rcode: r.rcode, Duration: time.Duration(r.duration) * time.Microsecond,
+		ClientID: c.str(r, fClientID), Rcode: r.rcode, Duration: time.Duration(r.duration) * time.Microsecond,
 	}
 }
 

@@ -47,9 +47,15 @@ type bucket struct {
 	// on the name (a string compare, and a cache miss, each): the counting
 	// cost a third of the query log's CPU at 20,000 q/s.
 	names   map[uint64]*nameCount
-	clients map[netip.Addr]int64
+	clients map[client]int64
 	lists   map[string]int64
 	closed  bool // compacted to keepTop
+}
+
+// client is who asked: the address, and the ID the device gave, if any.
+type client struct {
+	addr netip.Addr
+	id   string
 }
 
 // nameCount is one name's queries and blocked queries in a bucket.
@@ -104,12 +110,12 @@ type tally struct {
 	num     int64 // the bucket number of the records tallied
 	n       int
 	names   map[string]*[2]int64 // all, blocked
-	clients map[netip.Addr]int64
+	clients map[client]int64
 	lists   map[string]int64
 }
 
 func newTally() *tally {
-	return &tally{names: map[string]*[2]int64{}, clients: map[netip.Addr]int64{}, lists: map[string]int64{}}
+	return &tally{names: map[string]*[2]int64{}, clients: map[client]int64{}, lists: map[string]int64{}}
 }
 
 // add tallies e, first merging what is tallied into c when e falls in
@@ -126,7 +132,7 @@ func (t *tally) add(c *counters, e *entry) {
 		t.names[e.name] = nc
 	}
 	nc[0]++
-	t.clients[e.client]++
+	t.clients[client{e.client, e.clientID}]++
 	if e.result == query.Blocked {
 		nc[1]++
 		t.lists[e.list]++
@@ -168,7 +174,7 @@ func (c *counters) addEntry(e *entry) {
 	c.mu.Lock()
 	b := c.bucketOf(num)
 	c.addName(b, e.name, 1, nb)
-	addKey(b.clients, e.client, 1)
+	addKey(b.clients, client{e.client, e.clientID}, 1)
 	if blocked {
 		addKey(b.lists, e.list, 1)
 	}
@@ -201,7 +207,7 @@ func addKey[K comparable](m map[K]int64, k K, n int64) {
 
 // open starts bucket num, replacing the one 24 hours older. c.mu is held.
 func (c *counters) open(num int64) *bucket {
-	b := &bucket{num: num, names: map[uint64]*nameCount{}, clients: map[netip.Addr]int64{}, lists: map[string]int64{}}
+	b := &bucket{num: num, names: map[uint64]*nameCount{}, clients: map[client]int64{}, lists: map[string]int64{}}
 	c.buckets[num%int64(bucketCount)] = b
 	c.cur = b
 	return b
@@ -318,7 +324,8 @@ func (c *counters) totals(since, now time.Time) Totals {
 	return t
 }
 
-// top counts kind over the buckets since t; clients are shown as mode says.
+// top counts kind over the buckets since t; clients are shown as mode
+// says, by ID where they gave one (see clientKey).
 func (c *counters) top(kind TopKind, since, now time.Time, n int, mode string) []Count {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -340,8 +347,8 @@ func (c *counters) top(kind TopKind, since, now time.Time, n int, mode string) [
 		case TopLists:
 			addAll(sum, b.lists)
 		case TopClients:
-			for a, k := range b.clients {
-				if s := privacy(a, mode); s != "" {
+			for c, k := range b.clients {
+				if s := clientKey(privacy(c.addr, mode), storedID(c.id, mode)); s != "" {
 					sum[s] += k
 				}
 			}

@@ -157,7 +157,7 @@ func (p *Postgres) copyIn(ctx context.Context) error {
 	return p.addHours(ctx)
 }
 
-var pgColumns = []string{"ts", "instance", "client", "protocol", "name", "qtype", "result", "grp", "list", "rule", "upstream", "reason", "rcode", "duration_us"}
+var pgColumns = []string{"ts", "instance", "client", "protocol", "name", "qtype", "result", "grp", "list", "rule", "upstream", "reason", "rcode", "duration_us", "client_id"}
 
 // recordSource feeds COPY from the backlog, reusing one row.
 type recordSource struct {
@@ -174,7 +174,7 @@ func (s *recordSource) Values() ([]any, error) {
 	s.row[0], s.row[1], s.row[2], s.row[3] = r.Time, s.instance, r.Client, r.Protocol
 	s.row[4], s.row[5], s.row[6], s.row[7] = r.Name, r.Type, r.Result, r.Group
 	s.row[8], s.row[9], s.row[10], s.row[11] = r.List, r.Rule, r.Upstream, r.Reason
-	s.row[12], s.row[13] = int16(r.Rcode), r.Duration.Microseconds()
+	s.row[12], s.row[13], s.row[14] = int16(r.Rcode), r.Duration.Microseconds(), r.ClientID
 	return s.row, nil
 }
 

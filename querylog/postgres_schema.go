@@ -16,19 +16,56 @@ import (
 // advisory lock, released with the transaction).
 const pgSchemaLock = 0x636c65616e646e73 // "cleandns"
 
+// createSchema creates the tables, or brings a table an older cleandns
+// made up to date. The schema only grows: a column is added with a
+// default, so instances of an older version, whose COPY names the columns
+// it knows, keep writing into the same table during a rolling upgrade.
 func (p *Postgres) createSchema(ctx context.Context) error {
-	return p.ddl(ctx, `
+	err := p.ddl(ctx, `
 		CREATE TABLE IF NOT EXISTS `+pgTable+` (
 			ts timestamptz NOT NULL, instance text NOT NULL, client text NOT NULL,
 			protocol text NOT NULL, name text NOT NULL, qtype text NOT NULL, result text NOT NULL,
 			grp text NOT NULL, list text NOT NULL, rule text NOT NULL, upstream text NOT NULL,
-			reason text NOT NULL, rcode smallint NOT NULL, duration_us bigint NOT NULL
+			reason text NOT NULL, rcode smallint NOT NULL, duration_us bigint NOT NULL,
+			client_id text NOT NULL DEFAULT ''
 		) PARTITION BY RANGE (ts);
 		CREATE INDEX IF NOT EXISTS `+pgTable+`_ts ON `+pgTable+` (ts DESC);
 		CREATE TABLE IF NOT EXISTS `+pgHourly+` (
 			instance text NOT NULL, hour timestamptz NOT NULL, total bigint NOT NULL, blocked bigint NOT NULL,
 			PRIMARY KEY (instance, hour)
 		);`)
+	if err != nil {
+		return err
+	}
+	return p.addColumns(ctx)
+}
+
+// pgAdded are the columns added since the table's first version, with
+// their definitions, oldest first.
+var pgAdded = [][2]string{
+	{"client_id", "text NOT NULL DEFAULT ''"},
+}
+
+// addColumns adds the columns a table made by an older cleandns lacks. It
+// looks first: ALTER TABLE locks the whole table, even when the column is
+// there, and would wait behind every running search. A column added to the
+// partitioned table reaches every partition; with a constant default
+// PostgreSQL writes no row.
+func (p *Postgres) addColumns(ctx context.Context) error {
+	for _, c := range pgAdded {
+		var n int
+		err := p.pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`, pgTable, c[0]).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := p.ddl(ctx, `ALTER TABLE `+pgTable+` ADD COLUMN IF NOT EXISTS `+c[0]+` `+c[1]); err != nil {
+				return fmt.Errorf("add column %s: %w", c[0], err)
+			}
+		}
+	}
+	return nil
 }
 
 // ensureDay creates the partition of t's day (UTC) and the next one.

@@ -15,6 +15,9 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Record, error) {
 	if q.Client != "" {
 		where = append(where, "client = "+arg(q.Client))
 	}
+	if q.ClientID != "" {
+		where = append(where, "client_id = "+arg(q.ClientID))
+	}
 	if q.Result != "" {
 		where = append(where, "result = "+arg(q.Result))
 	}
@@ -27,7 +30,7 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Record, error) {
 	if !q.Until.IsZero() {
 		where = append(where, "ts < "+arg(q.Until))
 	}
-	sql := `SELECT ts, instance, client, protocol, name, qtype, result, grp, list, rule, upstream, reason, rcode, duration_us FROM ` + pgTable
+	sql := `SELECT ts, instance, client, protocol, name, qtype, result, grp, list, rule, upstream, reason, rcode, duration_us, client_id FROM ` + pgTable
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -43,7 +46,7 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Record, error) {
 		var rcode int16
 		var us int64
 		if err := rows.Scan(&r.Time, &r.Instance, &r.Client, &r.Protocol, &r.Name, &r.Type, &r.Result, &r.Group,
-			&r.List, &r.Rule, &r.Upstream, &r.Reason, &rcode, &us); err != nil {
+			&r.List, &r.Rule, &r.Upstream, &r.Reason, &rcode, &us, &r.ClientID); err != nil {
 			return nil, redactPG(err)
 		}
 		r.Rcode, r.Duration = int(rcode), time.Duration(us)*time.Microsecond
@@ -52,6 +55,9 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Record, error) {
 	return out, redactPG(rows.Err())
 }
 
+// clientKeySQL is clientKey in SQL.
+const clientKeySQL = `CASE WHEN client_id <> '' THEN '` + IDPrefix + `' || client_id ELSE client END`
+
 // Top counts the n most frequent keys of kind since a time, fleet-wide.
 func (p *Postgres) Top(ctx context.Context, kind TopKind, since time.Time, n int) ([]Count, error) {
 	var col, filter string
@@ -59,7 +65,7 @@ func (p *Postgres) Top(ctx context.Context, kind TopKind, since time.Time, n int
 	case TopBlocked:
 		col, filter = "name", " AND result = 'blocked'"
 	case TopClients:
-		col = "client"
+		col = clientKeySQL
 	case TopNames:
 		col = "name"
 	case TopLists:

@@ -11,8 +11,12 @@ import (
 
 // Record is one finished query as stored and searched.
 type Record struct {
-	Time     time.Time     `json:"time"`
-	Client   string        `json:"client"` // "" when querylog.client is none
+	Time   time.Time `json:"time"`
+	Client string    `json:"client"` // "" when querylog.client is none
+	// ClientID is the name the device gave itself (DoH path, TLS server
+	// name), "" when it gave none or querylog.client is none: an ID names
+	// a device as surely as its address.
+	ClientID string        `json:"client_id,omitempty"`
 	Protocol string        `json:"protocol"`
 	Name     string        `json:"name"`
 	Type     string        `json:"type"`
@@ -32,6 +36,7 @@ type Record struct {
 type entry struct {
 	start    time.Time
 	client   netip.Addr
+	clientID string
 	protocol string
 	name     string
 	qtype    uint16
@@ -51,20 +56,21 @@ func newEntry(req *query.Request, resp *query.Response, rcode int, d time.Durati
 		group = req.Group
 	}
 	return entry{
-		start: req.Start, client: req.Client, protocol: req.Protocol, name: req.Name, qtype: req.Type,
+		start: req.Start, client: req.Client, clientID: req.ClientID, protocol: req.Protocol, name: req.Name, qtype: req.Type,
 		result: resp.Result, group: group, list: resp.List, rule: resp.Rule, upstream: resp.Upstream,
 		reason: reasonOf(req, resp), rcode: rcode, d: d,
 	}
 }
 
-// record is e as stored, its client already rendered (see privacy).
-func (e *entry) record(client string) Record {
+// record is e as stored, its client already rendered (see privacy) and
+// its client ID as querylog.client allows (see storedID).
+func (e *entry) record(client, clientID string) Record {
 	typ := ""
 	if e.qtype != 0 || e.name != "" {
 		typ = dns.Type(e.qtype).String()
 	}
 	return Record{
-		Time: e.start, Client: client, Protocol: e.protocol, Name: e.name, Type: typ,
+		Time: e.start, Client: client, ClientID: clientID, Protocol: e.protocol, Name: e.name, Type: typ,
 		Result: e.result.String(), Group: e.group, List: e.list, Rule: e.rule, Upstream: e.upstream,
 		Reason: e.reason, Rcode: e.rcode, Duration: e.d,
 	}
@@ -89,6 +95,32 @@ func privacy(a netip.Addr, mode string) string {
 	}
 	return a.String()
 }
+
+// storedID is a client ID as querylog.client says: kept, except under
+// none, which keeps nothing that tells one device from another. Under
+// anonymize the ID stays: the owner chose it to tell devices apart, and an
+// address reduced to its network no longer does.
+func storedID(id, mode string) string {
+	if mode == ClientNone {
+		return ""
+	}
+	return id
+}
+
+// clientKey is how the top clients count a client: by its ID when it gave
+// one ("id:annas-phone", as groups name it), else by its address as stored.
+// A phone roaming between networks is then one client, and a bare address
+// is the queries of devices that did not name themselves.
+func clientKey(addr, id string) string {
+	if id != "" {
+		return IDPrefix + id
+	}
+	return addr
+}
+
+// IDPrefix marks a client ID among addresses, in top clients' keys as in
+// groups' clients.
+const IDPrefix = "id:"
 
 // reasonOf is the record's reason: the answer's, else why blocking did not
 // apply (a query answered while blocking was paused says "paused").

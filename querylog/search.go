@@ -17,9 +17,14 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
 	name := strings.ToLower(q.Name)
 	var nameOK []bool
 	err := s.scan(ctx, q.Since, q.Until, func(c *chunk) bool {
-		client, result := -1, -1
+		client, clientID, result := -1, -1, -1
 		if q.Client != "" {
 			if client = c.find(q.Client); client < 0 {
+				return true
+			}
+		}
+		if q.ClientID != "" {
+			if clientID = c.find(q.ClientID); clientID < 0 {
 				return true
 			}
 		}
@@ -48,6 +53,7 @@ func (s *SQLite) Search(ctx context.Context, q Query) ([]Record, error) {
 			switch {
 			case r.ts < since || r.ts >= until,
 				client >= 0 && int(r.str[fClient]) != client,
+				clientID >= 0 && int(r.str[fClientID]) != clientID,
 				result >= 0 && int(r.str[fResult]) != result,
 				name != "" && !nameOK[r.str[fName]]:
 				continue
@@ -150,6 +156,10 @@ func (s *SQLite) Top(ctx context.Context, kind TopKind, since time.Time, n int) 
 		if blockedOnly && blocked < 0 || c.load() != nil {
 			return true
 		}
+		if kind == TopClients {
+			countClients(c, lo, counts)
+			return true
+		}
 		per = append(per[:0], make([]int64, len(c.strs))...)
 		for i := range c.recs {
 			r := &c.recs[i]
@@ -168,6 +178,21 @@ func (s *SQLite) Top(ctx context.Context, kind TopKind, since time.Time, n int) 
 		return nil, err
 	}
 	return topOf(counts, n), nil
+}
+
+// countClients adds the chunk's records since lo to counts, by client as
+// clientKey names it: a pair of dictionary indexes a record, turned into
+// strings once per distinct pair.
+func countClients(c *chunk, lo int64, counts map[string]int64) {
+	per := map[[2]uint32]int64{}
+	for i := range c.recs {
+		if r := &c.recs[i]; r.ts >= lo {
+			per[[2]uint32{r.str[fClient], r.str[fClientID]}]++
+		}
+	}
+	for k, n := range per {
+		counts[clientKey(string(c.strs[k[0]]), string(c.strs[k[1]]))] += n
+	}
 }
 
 // topOf is the n largest counts, most first, ties by key.

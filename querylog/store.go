@@ -32,12 +32,13 @@ var ErrNotSearchable = errors.New("query log is not searchable (querylog.format 
 // Query selects records; zero fields select everything. Results come newest
 // first.
 type Query struct {
-	Client string    // exactly, as stored (so a /24 under anonymize)
-	Name   string    // substring of the query name, any case
-	Result string    // forwarded, cached, blocked, ...
-	Since  time.Time // inclusive
-	Until  time.Time // exclusive; zero: now
-	Limit  int       // at most this many; 0 means DefaultLimit, capped at MaxLimit
+	Client   string    // exactly, as stored (so a /24 under anonymize)
+	ClientID string    // exactly: the device's ID (lowercase, as stored)
+	Name     string    // substring of the query name, any case
+	Result   string    // forwarded, cached, blocked, ...
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive; zero: now
+	Limit    int       // at most this many; 0 means DefaultLimit, capped at MaxLimit
 }
 
 // DefaultLimit and MaxLimit bound a search's answer.
@@ -62,7 +63,7 @@ type TopKind string
 // The kinds of Top.
 const (
 	TopBlocked TopKind = "blocked" // names, blocked queries only
-	TopClients TopKind = "clients" // clients, all queries
+	TopClients TopKind = "clients" // clients ("id:NAME" where one gave an ID, else its address), all queries
 	TopNames   TopKind = "names"   // names, all queries
 	TopLists   TopKind = "lists"   // lists, blocked queries only
 )

@@ -138,7 +138,7 @@ func (b *batcher) writeAll() error {
 	for _, run := range [][]entry{first, second} {
 		for i := range run {
 			b.tally.add(l.counts, &run[i])
-			b.batch = append(b.batch, run[i].record(b.client(run[i].client)))
+			b.batch = append(b.batch, run[i].record(b.client(run[i].client), storedID(run[i].clientID, l.cfg.Client)))
 		}
 	}
 	b.tally.merge(l.counts)

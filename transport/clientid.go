@@ -3,28 +3,9 @@ package transport
 import (
 	"crypto/tls"
 	"strings"
+
+	"github.com/cleandns/cleandns/query"
 )
-
-// maxClientID bounds an ID: a DNS label's length, for the DoH path too, so
-// an ID is the same whichever way a device sends it.
-const maxClientID = 63
-
-// ValidClientID reports whether id can name a device: 1 to 63 letters,
-// digits and hyphens, not starting or ending with a hyphen (a DNS label, so
-// it works in a TLS server name as in a DoH path). IDs are matched
-// lowercased.
-func ValidClientID(id string) bool {
-	if id == "" || len(id) > maxClientID || id[0] == '-' || id[len(id)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
 
 // SNIClientID returns the function that names a device from its TLS server
 // name: "annas-phone" for "annas-phone.dns.example.net" when domain is
@@ -42,7 +23,7 @@ func SNIClientID(domain string) func(*tls.ConnectionState) string {
 func idFromServerName(name, domain string) string {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	label, rest, ok := strings.Cut(name, ".")
-	if !ok || rest != domain || !ValidClientID(label) {
+	if !ok || rest != domain || !query.ValidClientID(label) {
 		return ""
 	}
 	return label
@@ -59,7 +40,7 @@ func pathClientID(path string) (id string, ok bool) {
 		return "", true
 	}
 	id = strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/")
-	if rest[0] != '/' || !ValidClientID(id) {
+	if rest[0] != '/' || !query.ValidClientID(id) {
 		return "", false
 	}
 	return strings.ToLower(id), true

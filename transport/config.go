@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // Config is the `tls` section: the encrypted listeners and what they
@@ -111,7 +113,7 @@ func validName(s string) bool {
 		return false
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
-		if !ValidClientID(label) {
+		if !query.ValidClientID(label) {
 			return false
 		}
 	}

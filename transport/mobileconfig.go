@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"text/template"
+
+	"github.com/cleandns/cleandns/query"
 )
 
 // Profile describes an Apple configuration profile (.mobileconfig) that
@@ -33,7 +35,7 @@ func AppleProfile(p Profile) ([]byte, error) {
 	if p.ServerName == "" || !validName(p.ServerName) {
 		return nil, errors.New("tls.server_name is not set: a profile names the server the certificate is for")
 	}
-	if p.ClientID != "" && !ValidClientID(p.ClientID) {
+	if p.ClientID != "" && !query.ValidClientID(p.ClientID) {
 		return nil, fmt.Errorf("client ID %q: 1 to 63 letters, digits and '-'", p.ClientID)
 	}
 	id := strings.ToLower(p.ClientID)

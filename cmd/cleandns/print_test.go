@@ -27,4 +27,11 @@ func TestPrintedTimesHaveAZoneAndRecordsAGroup(t *testing.T) {
 	if !strings.Contains(lines[0], "GROUP") || !strings.Contains(lines[1], "kids") || !strings.Contains(lines[1], zone) {
 		t.Errorf("printRecords = %q", out.String())
 	}
+	out.Reset()
+	if err := printRecords(&out, []querylog.Record{{Time: at, Client: "10.0.0.5", ClientID: "annas-phone", Name: "tiktok.com.", Type: "A", Result: "forwarded"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "id:annas-phone (10.0.0.5)") {
+		t.Errorf("printRecords with a client ID = %q", got)
+	}
 }

@@ -141,6 +141,7 @@ func newQueryLog(root *flags) *cobra.Command {
 		Use:   "querylog",
 		Short: "Search the running instance's query log, newest first",
 		Example: "  cleandns querylog --client 10.0.0.5 --since 1h\n" +
+			"  cleandns querylog --client-id annas-phone\n" +
 			"  cleandns querylog --name tiktok --result blocked",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -160,6 +161,7 @@ func newQueryLog(root *flags) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.Client, "client", "", "client address")
+	f.StringVar(&p.ClientID, "client-id", "", "the ID a device gave (DoH path, TLS server name)")
 	f.StringVar(&p.Name, "name", "", "substring of the query name")
 	f.StringVar(&p.Result, "result", "", "one of "+strings.Join(query.ResultLabels(), ", "))
 	f.StringVar(&p.Since, "since", "", "how far back (1h) or from when (RFC 3339)")
@@ -182,10 +184,22 @@ func printRecords(out io.Writer, recs []querylog.Record) error {
 		case r.Reason != "":
 			why = r.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", r.Time.Local().Format(timeLayout), r.Client, orDash(r.Group), r.Name, r.Type,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", r.Time.Local().Format(timeLayout), clientOf(r), orDash(r.Group), r.Name, r.Type,
 			r.Result, why, r.Duration.Round(time.Microsecond))
 	}
 	return tw.Flush()
+}
+
+// clientOf is who asked, as the console shows it: the device's ID first,
+// where it gave one, then the address.
+func clientOf(r querylog.Record) string {
+	if r.ClientID == "" {
+		return r.Client
+	}
+	if r.Client == "" {
+		return querylog.IDPrefix + r.ClientID
+	}
+	return querylog.IDPrefix + r.ClientID + " (" + r.Client + ")"
 }
 
 func newTop(f *flags) *cobra.Command {
