@@ -8,6 +8,8 @@
 # Each run also measures cleandns with its query log off (row cd-nolog),
 # and at the end bench/querylog.sh compares log on and off at a fixed
 # QUERYLOG_RATE (default 20000 q/s; 0 skips it).
+# BEFORE=path adds that binary's row ("before", query log on) to each run,
+# for a before/after comparison within the same runs.
 # Figures per query set are qps/avg_ms/lost/us, us being the server's CPU
 # time per answered query: on a loaded 2-core machine the figure to compare.
 set -euo pipefail
@@ -27,6 +29,10 @@ NOLOG_CMD="env CLEANDNS_QUERYLOG_ENABLED=false $CLEANDNS_CMD"
 for i in $(seq "$RUNS"); do
   (cd "$WORK" && bash "$SHARED_BENCH/compare.sh") | tee "$WORK/compare-$i.txt"
   (cd "$WORK" && PEERS=none CLEANDNS_CMD="$NOLOG_CMD" bash "$SHARED_BENCH/compare.sh") | awk '$1 == "cleandns" { $1 = "cd-nolog"; print }' | tee -a "$WORK/compare-$i.txt"
+  if [ -n "${BEFORE:-}" ]; then
+    cmd=${CLEANDNS_CMD//$WORK\/cleandns-bench-bin/$BEFORE}
+    (cd "$WORK" && PEERS=none CLEANDNS_CMD="${cmd//$WORK\/state/$WORK\/state-before}" bash "$SHARED_BENCH/compare.sh") | awk '$1 == "cleandns" { $1 = "before"; print }' | tee -a "$WORK/compare-$i.txt"
+  fi
 done
 echo
 echo "median of $RUNS runs; then the median over runs of each run's ratio to unbound (qps, avg latency, CPU us per query)"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,4 +137,56 @@ func get(t *testing.T, s *server.Server, path string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestFleetSharesSettingsAndRefreshes: a list switched on in one instance's
+// console, and a list refresh asked of one instance, are in effect on every
+// instance within a second.
+func TestFleetSharesSettingsAndRefreshes(t *testing.T) {
+	rs := redistest.Start(t)
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
+	var body atomic.Value
+	body.Store("first.example\n")
+	lists := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, body.Load().(string))
+	}))
+	t.Cleanup(lists.Close)
+	var fleet []*server.Server
+	for i := range 3 {
+		dir := t.TempDir()
+		fleet = append(fleet, boot(t, fmt.Sprintf("upstreams:\n  servers: [%s]\nblocking:\n  lists: [%s/hosts.txt]\n"+
+			"  refresh: 24h\ncache:\n  enabled: false\nhttp:\n  allow_file: %s\nquerylog:\n  enabled: false\n"+
+			"sync:\n  redis: %q\n  instance: dns%d\n", up, lists.URL, filepath.Join(dir, "allow.json"), rs.URL, i+1)))
+	}
+	blockedOn := func(s *server.Server, name string) bool {
+		return rcode(t, s.Addrs()[0], name) == dns.RcodeNameError
+	}
+	within := func(d time.Duration, what string, cond func(*server.Server) bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for i, s := range fleet {
+			for !cond(s) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: not so on instance %d within %s", what, i+1, d)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	within(5*time.Second, "the URL list loaded", func(s *server.Server) bool { return blockedOn(s, "first.example.") })
+	if blockedOn(fleet[2], "tiktok.com.") {
+		t.Fatal("tiktok.com blocked before its category was switched on")
+	}
+
+	post(t, fleet[0], "/api/v1/settings/lists?group=default&list=builtin:clean-apps&on=true")
+	within(time.Second, "a category switched on in instance 1's console", func(s *server.Server) bool { return blockedOn(s, "tiktok.com.") })
+	if !strings.Contains(get(t, fleet[2], "/api/v1/settings"), "builtin:clean-apps") {
+		t.Errorf("instance 3's settings do not show the change: %s", get(t, fleet[2], "/api/v1/settings"))
+	}
+	post(t, fleet[1], "/api/v1/settings/lists?group=default&list=builtin:clean-apps&on=false")
+	within(time.Second, "switched off again in instance 2's", func(s *server.Server) bool { return !blockedOn(s, "tiktok.com.") })
+
+	body.Store("first.example\nsecond.example\n")
+	post(t, fleet[2], "/api/v1/lists/refresh")
+	within(time.Second, "a refresh asked of instance 3", func(s *server.Server) bool { return blockedOn(s, "second.example.") })
 }

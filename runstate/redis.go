@@ -185,6 +185,9 @@ func (r *Redis) Watch(fn func(name string)) {
 	r.watchers = append(r.watchers, fn)
 }
 
+// Instance is this instance's name in the store.
+func (r *Redis) Instance() string { return r.instance }
+
 // Status says whether Redis is reachable, since when, and the last error.
 func (r *Redis) Status() (up bool, since time.Time, err error) {
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package runstate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -50,6 +51,13 @@ type SettingsStore struct {
 	edit sync.Mutex
 	cur  atomic.Pointer[Settings]
 	now  func() time.Time
+
+	// seen is the document as last read or written here, so a change
+	// this store made is not taken for one made elsewhere; onChange hear
+	// the others (another instance sharing the Backend).
+	mu       sync.Mutex
+	seen     []byte
+	onChange []func()
 }
 
 // OpenSettings reads the settings from b; now nil means time.Now.
@@ -58,30 +66,56 @@ func OpenSettings(b Backend, now func() time.Time) (*SettingsStore, error) {
 		now = time.Now
 	}
 	s := &SettingsStore{b: b, now: now}
-	if err := s.load(); err != nil {
+	if _, err := s.load(); err != nil {
 		return nil, err
 	}
 	b.Watch(func(doc string) {
-		if doc == DocSettings {
-			_ = s.load() // a damaged document elsewhere keeps the last good one
+		if doc != DocSettings {
+			return
+		}
+		// A damaged document elsewhere keeps the last good one.
+		if changed, err := s.load(); err == nil && changed {
+			s.mu.Lock()
+			fns := slices.Clone(s.onChange)
+			s.mu.Unlock()
+			for _, fn := range fns {
+				fn()
+			}
 		}
 	})
 	return s, nil
 }
 
-func (s *SettingsStore) load() error {
+// OnChange registers fn to run after the settings were changed by someone
+// else sharing the Backend (another instance of the fleet), not by Save.
+// It runs on the Backend's goroutine: fn must not wait on this store.
+func (s *SettingsStore) OnChange(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onChange = append(s.onChange, fn)
+}
+
+// load reads the document; changed is whether it differs from the one
+// last read or written here.
+func (s *SettingsStore) load() (changed bool, err error) {
 	b, err := s.b.Get(DocSettings)
 	if err != nil {
-		return fmt.Errorf("runtime state %s: %w", DocSettings, err)
+		return false, fmt.Errorf("runtime state %s: %w", DocSettings, err)
 	}
 	st := &Settings{}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, st); err != nil {
-			return fmt.Errorf("runtime state %s: %w", DocSettings, err)
+			return false, fmt.Errorf("runtime state %s: %w", DocSettings, err)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur.Load() != nil && bytes.Equal(b, s.seen) {
+		return false, nil
+	}
+	s.seen = b
 	s.cur.Store(st)
-	return nil
+	return true, nil
 }
 
 // Get returns the settings now; the caller must not change them.
@@ -127,9 +161,21 @@ func (s *SettingsStore) Save(next *Settings, ch Change) error {
 	if err != nil {
 		return err
 	}
+	// Seen before it is set: the Backend's watchers hear Set before it
+	// returns, and this change is not news here.
+	s.mu.Lock()
+	prev, prevCur := s.seen, s.cur.Load()
+	s.seen = b
+	s.cur.Store(next)
+	s.mu.Unlock()
 	if err := s.b.Set(DocSettings, b); err != nil {
+		s.mu.Lock()
+		if bytes.Equal(s.seen, b) { // no one else's change came meanwhile
+			s.seen = prev
+			s.cur.Store(prevCur)
+		}
+		s.mu.Unlock()
 		return fmt.Errorf("runtime state %s: %w", DocSettings, err)
 	}
-	s.cur.Store(next)
 	return nil
 }

@@ -159,7 +159,12 @@ func (a adminPause) Paused() map[string]time.Time {
 
 type adminRefresh struct{ s *Server }
 
-func (a adminRefresh) Refresh(ctx context.Context) error { return a.s.current().lists.Refresh(ctx) }
+// Refresh refreshes this instance's lists and asks the rest of the fleet
+// to refresh theirs.
+func (a adminRefresh) Refresh(ctx context.Context) error {
+	a.s.requestFleetRefresh()
+	return a.s.current().lists.Refresh(ctx)
+}
 
 type adminExplain struct{ s *Server }
 

@@ -46,6 +46,9 @@ func (s *Server) reload(cfg *config.Config) error {
 	if s.ctx == nil {
 		return errors.New("reload before start")
 	}
+	if s.ctx.Err() != nil {
+		return errors.New("reload after shutdown")
+	}
 	prev := s.gen.Load()
 	next, err := s.build(cfg, prev)
 	if err != nil {

@@ -76,6 +76,12 @@ type Server struct {
 	started time.Time
 	state   *runstate.State // pauses and the runtime allow list: outlives every generation
 	shared  *runstate.Redis // the fleet's store behind state, when sync.redis is set
+	// refreshes pass list-refresh requests to the rest of the fleet (nil
+	// without sync.redis); fleet kicks and follows (fleet.go) apply what
+	// another instance changed.
+	refreshes *runstate.Refreshes
+	fleet     fleetKicks
+	follow    sync.WaitGroup
 	// stateNote says where state went when the first choice of state
 	// directory was not writable, for /readyz; "" when it was.
 	stateNote string
@@ -139,6 +145,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.settings, err = runstate.OpenSettings(backend, nil); err != nil {
 		return nil, err
 	}
+	if err := s.joinFleet(backend); err != nil {
+		return nil, err
+	}
 	s.fileCfg.Store(cfg)
 	g, err := s.build(applySettings(cfg, s.settings.Get()), nil)
 	if err != nil {
@@ -178,6 +187,7 @@ func (s *Server) Start(ctx context.Context) error {
 		_ = s.closeQueryLog()
 		return err
 	}
+	s.followFleet(ctx)
 	s.serving.Store(true)
 	s.metrics.ConfigReloadSuccess.Set(1)
 	s.metrics.ConfigReloadTimestamp.SetToCurrentTime()
@@ -286,7 +296,12 @@ func (s *Server) HTTPAddr() string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.serving.Store(false) // orchestrators stop sending traffic first
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		s.mu.Unlock()
+		// The fleet's follower may be waiting for mu to reload; with ctx
+		// done its reload is refused and it ends.
+		s.follow.Wait()
+	}()
 	err := s.closeListeners(ctx, nil)
 	if s.stop != nil {
 		s.stop() // background work: list refreshes, the loop probe

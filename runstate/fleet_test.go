@@ -1,0 +1,94 @@
+package runstate
+
+import (
+	"testing"
+	"time"
+)
+
+// Two stores over one Backend stand for two instances sharing Redis: each
+// hears the other's changes, never its own.
+func TestSettingsHearOthersChanges(t *testing.T) {
+	b := NewDir(map[string]string{DocSettings: t.TempDir() + "/settings.json"})
+	a, err := OpenSettings(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := OpenSettings(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heardA, heardO int
+	a.OnChange(func() { heardA++ })
+	o.OnChange(func() { heardO++ })
+
+	if err := a.Save(a.Get().WithList("default", "builtin:clean-apps", true, false), Change{By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if heardA != 0 || heardO != 1 {
+		t.Fatalf("after a's change: a heard %d, o heard %d; want 0 and 1", heardA, heardO)
+	}
+	if got := o.Get().Lists["default"].Add; len(got) != 1 || got[0] != "builtin:clean-apps" {
+		t.Errorf("o reads %v", got)
+	}
+	if err := o.Save(o.Get().WithList("default", "builtin:clean-apps", false, false), Change{By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if heardA != 1 || heardO != 1 {
+		t.Fatalf("after o's change: a heard %d, o heard %d; want 1 and 1", heardA, heardO)
+	}
+	if len(a.Get().Lists) != 0 {
+		t.Errorf("a reads %v after the switch back", a.Get().Lists)
+	}
+	// The same document set again is no change.
+	b.Watch(func(string) {})
+	cur, _ := b.Get(DocSettings)
+	if err := b.Set(DocSettings, cur); err != nil {
+		t.Fatal(err)
+	}
+	if heardA != 1 || heardO != 1 {
+		t.Errorf("an unchanged document was heard: a %d, o %d", heardA, heardO)
+	}
+}
+
+func TestRefreshRequestsReachOthers(t *testing.T) {
+	b := NewDir(nil)
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	old, err := OpenRefreshes(b, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Request("dns0"); err != nil {
+		t.Fatal(err)
+	}
+	// An instance that starts after a request does not act on it.
+	a, _ := OpenRefreshes(b, clock)
+	o, _ := OpenRefreshes(b, clock)
+	var byA, byO []string
+	a.OnRequest(func(r RefreshRequest) { byA = append(byA, r.By) })
+	o.OnRequest(func(r RefreshRequest) { byO = append(byO, r.By) })
+	if len(byA)+len(byO) != 0 {
+		t.Fatalf("a request from before start was acted on: %v %v", byA, byO)
+	}
+	if err := a.Request("dns1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(byA) != 0 || len(byO) != 1 || byO[0] != "dns1" {
+		t.Fatalf("a's request: a heard %v, o heard %v", byA, byO)
+	}
+	if err := o.Request("dns2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(byA) != 1 || byA[0] != "dns2" || len(byO) != 1 {
+		t.Fatalf("o's request: a heard %v, o heard %v", byA, byO)
+	}
+	// A request that arrives more than a minute after it was made is stale.
+	stale := RefreshRequest{ID: "stale", At: now.Add(-2 * time.Minute), By: "dns3"}
+	doc := []byte(`{"id":"` + stale.ID + `","at":"` + stale.At.Format(time.RFC3339) + `","by":"dns3"}`)
+	if err := b.Set(DocRefresh, doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(byA) != 1 || len(byO) != 1 {
+		t.Errorf("a stale request was acted on: a %v, o %v", byA, byO)
+	}
+}
