@@ -49,7 +49,7 @@ type Deps struct {
 	Cache     CacheFlusher
 	Allow     AllowStore
 	Deny      CustomStore // the runtime deny list
-	Rules     CustomStore // custom rules in list syntax
+	Rules     RuleSet     // custom rules in list syntax
 	// NegativeAnchors is nil when DNSSEC validation is off.
 	NegativeAnchors NegativeAnchors
 	// Profiles renders .mobileconfig files; nil without DoH or DoT.

@@ -38,6 +38,8 @@ func (a *API) customRoutes() {
 	a.route("POST /api/v1/rules", "admin", a.admin("add rule", rules.add))
 	a.route("DELETE /api/v1/rules", "admin", a.admin("remove rule", rules.remove))
 	a.route("GET /api/v1/rules/check", "read", a.read(a.checkRule))
+	a.route("POST /api/v1/rules/check", "read", a.read(a.checkRules))
+	a.route("PUT /api/v1/rules", "admin", a.admin("replace rules", a.replaceRules))
 }
 
 func (c custom) list(w http.ResponseWriter, _ *http.Request, _ who) error {

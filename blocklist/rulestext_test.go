@@ -1,0 +1,54 @@
+package blocklist
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCheckRules(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		rules      []string
+		errLines   []int
+		errHas     string
+	}{
+		{name: "empty", text: ""},
+		{name: "comments and blanks", text: "! adblock comment\n# hosts comment\n\n   \n[Adblock Plus 2.0]\n"},
+		{name: "every syntax", text: "||ads.example^\n@@||ok.example^\n0.0.0.0 tracker.example\nplain.example\r\n",
+			rules: []string{"||ads.example^", "@@||ok.example^", "0.0.0.0 tracker.example", "plain.example"}},
+		{name: "duplicates kept once, trimmed", text: "  ||a.example^\n||a.example^  \n||b.example^",
+			rules: []string{"||a.example^", "||b.example^"}},
+		{name: "bad lines numbered", text: "||good.example^\n||bad..example^\n\nexample.com##.ad\n",
+			rules: []string{"||good.example^"}, errLines: []int{2, 4}, errHas: "cannot honour"},
+		{name: "a line that names nothing", text: "0.0.0.0 localhost", errLines: []int{1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rules, errs := CheckRules(tt.text)
+			if !slices.Equal(rules, tt.rules) {
+				t.Errorf("rules %q, want %q", rules, tt.rules)
+			}
+			var lines []int
+			all := ""
+			for _, e := range errs {
+				lines = append(lines, e.Line)
+				all += e.Error + "\n"
+				if e.Text == "" || e.Error == "" {
+					t.Errorf("line %d: empty text or error: %+v", e.Line, e)
+				}
+			}
+			if !slices.Equal(lines, tt.errLines) {
+				t.Errorf("error lines %v, want %v (%s)", lines, tt.errLines, all)
+			}
+			if !strings.Contains(all, tt.errHas) {
+				t.Errorf("errors %q do not say %q", all, tt.errHas)
+			}
+		})
+	}
+	t.Run("too many lines", func(t *testing.T) {
+		_, errs := CheckRules(strings.Repeat("a.example\n", MaxRulesText))
+		if len(errs) != 1 || !strings.Contains(errs[0].Error, "too many lines") {
+			t.Errorf("errors %+v, want one saying too many lines", errs)
+		}
+	})
+}

@@ -1,0 +1,84 @@
+package runstate
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cleandns/cleandns/blocklist"
+)
+
+// TestReplaceRules: a set replaced whole keeps the entries of rules it
+// still holds, adds and removes the rest in one write, survives a reopen,
+// and a bad rule refuses the whole set.
+func TestReplaceRules(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(customDir(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := st.Rules().Add("||kept.example^", "admin@first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Rules().Add("||gone.example^", "admin@first"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		rules   []string
+		wantErr string
+		want    []string // the set afterwards
+		added   []string
+		removed []string
+	}{
+		{name: "a bad rule changes nothing", rules: []string{"||new.example^", "||bad..example^"}, wantErr: "bad..example",
+			want: []string{"||kept.example^", "||gone.example^"}},
+		{name: "replace", rules: []string{"||new.example^", " ||kept.example^", "||new.example^", "@@||ok.new.example^"},
+			want: []string{"||new.example^", "||kept.example^", "@@||ok.new.example^"}, added: []string{"||new.example^", "@@||ok.new.example^"},
+			removed: []string{"||gone.example^"}},
+		{name: "the same set again changes nothing", rules: []string{"||new.example^", "||kept.example^", "@@||ok.new.example^"},
+			want: []string{"||new.example^", "||kept.example^", "@@||ok.new.example^"}, added: []string{}, removed: []string{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := st.Rules().Replace(tt.rules, "admin@second")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one naming %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if !slices.Equal(got.Added, tt.added) || !slices.Equal(got.Removed, tt.removed) || got.Rules != len(tt.want) {
+				t.Errorf("replaced %+v, want added %q removed %q", got, tt.added, tt.removed)
+			}
+			var rules []string
+			for _, e := range st.Rules().List() {
+				rules = append(rules, e.Rule)
+			}
+			if !slices.Equal(rules, tt.want) {
+				t.Errorf("set %q, want %q", rules, tt.want)
+			}
+		})
+	}
+	st2, err := Open(customDir(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range st2.Rules().List() {
+		if e.Rule == kept.Rule && (e.By != kept.By || !e.Added.Equal(kept.Added)) {
+			t.Errorf("kept rule's entry %+v, want %+v", e, kept)
+		}
+		if e.Rule == "||new.example^" && e.By != "admin@second" {
+			t.Errorf("new rule by %q", e.By)
+		}
+	}
+	m := st2.Wrap(func(string) blocklist.Matcher { return noneMatcher{} })("default")
+	for name, blocked := range map[string]bool{"new.example.": true, "ok.new.example.": false, "gone.example.": false, "kept.example.": true} {
+		if d := blocklist.MatchQuery(m, blocklist.Query{Name: name, Type: 1}); d.Blocked != blocked {
+			t.Errorf("%s blocked %v, want %v", name, d.Blocked, blocked)
+		}
+	}
+	if _, err := st2.Denylist().Replace([]string{"||a.example^"}, "x"); err == nil {
+		t.Error("the deny list was replaced whole")
+	}
+}
