@@ -3,7 +3,9 @@
 // put in a URL.
 
 export class APIError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  // data is the answer's JSON, for errors that carry more than a message
+  // (PUT /rules names every bad line).
+  constructor(status, message, data) { super(message); this.status = status; this.data = data; }
 }
 
 let onUnauthorized = () => {};
@@ -25,7 +27,7 @@ export async function api(method, path, params, body) {
   try { data = await resp.json(); } catch { /* empty body */ }
   if (!resp.ok) {
     if (resp.status === 401 && path !== 'session') onUnauthorized();
-    throw new APIError(resp.status, (data && data.error) || resp.statusText);
+    throw new APIError(resp.status, (data && data.error) || resp.statusText, data);
   }
   return data;
 }
@@ -33,3 +35,4 @@ export async function api(method, path, params, body) {
 export const get = (path, params) => api('GET', path, params);
 export const post = (path, params, body) => api('POST', path, params, body);
 export const del = (path, params) => api('DELETE', path, params);
+export const put = (path, params, body) => api('PUT', path, params, body);

@@ -2,6 +2,7 @@
 // cleandns reads, checked by its parser as they are typed.
 import { get, post, del } from './api.js';
 import { h, card, table, ago, toast } from './dom.js';
+import { editor } from './ruleseditor.js';
 
 export function render(main, ctx) {
   main.append(h('h1', {}, 'Custom rules'));
@@ -15,7 +16,8 @@ export function render(main, ctx) {
   const form = h('form', { class: 'filters', id: 'rule-form' }, h('label', {}, 'Rule', input), addBtn);
   const rulesOut = h('div', { id: 'rules' });
   const denyOut = h('div', { id: 'deny' });
-  main.append(card('Add a rule', form, verdict,
+  const bulk = editor(() => draw());
+  main.append(bulk.el, card('Add a rule', form, verdict,
     h('p', { class: 'muted' }, 'A rule blocks (||name^, a hosts line, a plain name) or allows (@@||name^) for every group; allow rules beat the lists. The same parser as the lists checks it as you type.')),
     h('div', { class: 'grid' }, rulesOut, denyOut));
   let timer = 0, seq = 0;
@@ -37,6 +39,7 @@ export function render(main, ctx) {
   });
   const draw = async () => {
     const [rules, deny] = await Promise.all([get('rules'), get('deny')]);
+    bulk.load(rules.rules);
     rulesOut.replaceChildren(card('Custom rules', table(['rule', 'added', 'by', ''], rules.rules.map((e) => h('tr', { 'data-rule': e.rule },
       h('td', {}, h('code', {}, e.rule)), h('td', {}, ago(e.added)), h('td', { class: 'muted' }, e.by || ''),
       h('td', {}, h('button', { type: 'button', onclick: async () => {
@@ -60,5 +63,5 @@ export function render(main, ctx) {
     draw();
   });
   draw().catch((e) => rulesOut.replaceChildren(h('p', { class: 'error' }, e.message)));
-  return () => clearTimeout(timer);
+  return () => { clearTimeout(timer); bulk.stop(); };
 }

@@ -1,0 +1,68 @@
+// The custom rules as one text: every rule a line, in any list syntax
+// cleandns reads, checked as it is typed by the lists' parser
+// (POST /rules/check) and saved whole (PUT /rules), or not at all.
+import { post, put } from './api.js';
+import { h, card, toast } from './dom.js';
+
+const DEBOUNCE = 300;
+
+function errorList(out, errors) {
+  out.replaceChildren(...errors.map((e) => h('li', { 'data-line': e.line },
+    h('strong', {}, 'line ' + e.line + ': '), e.error)));
+}
+
+// editor returns the card and load(rules): the text shown becomes the
+// stored set, unless the admin has changed it since the last load.
+export function editor(onSaved) {
+  const text = h('textarea', { id: 'rules-text', rows: 10, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'rules-verdict',
+    placeholder: '||ads.example^\n@@||ok.example^\n0.0.0.0 tracker.example' });
+  const verdict = h('p', { id: 'rules-verdict', role: 'status', 'aria-live': 'polite' });
+  const errors = h('ul', { id: 'rules-errors', class: 'error' });
+  const save = h('button', { type: 'submit', class: 'primary', id: 'rules-save', disabled: true }, 'Save all rules');
+  const form = h('form', { id: 'rules-editor' }, text, verdict, errors, h('p', {}, save));
+  let dirty = false, timer = 0, seq = 0;
+  const show = (res) => {
+    verdict.className = res.ok ? 'ok' : 'error';
+    verdict.textContent = res.ok ? `cleandns reads every line: ${res.rules} rule${res.rules === 1 ? '' : 's'}.` :
+      (res.error || `${res.errors.length} line${res.errors.length === 1 ? '' : 's'} cannot be read; fix ${res.errors.length === 1 ? 'it' : 'them'} to save.`);
+    errorList(errors, res.errors || []);
+    save.disabled = !res.ok || !dirty;
+  };
+  text.addEventListener('input', () => {
+    dirty = true;
+    save.disabled = true;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      try {
+        const res = await post('rules/check', {}, { text: text.value });
+        if (mine === seq) show(res);
+      } catch (e) { verdict.className = 'error'; verdict.textContent = e.message; }
+    }, DEBOUNCE);
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearTimeout(timer);
+    seq++;
+    save.disabled = true;
+    try {
+      const res = await put('rules', {}, { text: text.value });
+      dirty = false;
+      verdict.className = 'ok';
+      verdict.textContent = `Saved: ${res.rules} rules (${res.added.length} added, ${res.removed.length} removed).`;
+      errors.replaceChildren();
+      toast('Rules saved.');
+      onSaved();
+    } catch (e) {
+      if (e.data && e.data.errors) show(e.data);
+      else { verdict.className = 'error'; verdict.textContent = 'Save failed: ' + e.message; }
+    }
+  });
+  const load = (rules) => {
+    if (dirty) return;
+    text.value = rules.map((r) => r.rule).join('\n') + (rules.length ? '\n' : '');
+  };
+  const el = card('All custom rules', form,
+    h('p', { class: 'muted' }, 'One rule a line, as in a list: ||name^ blocks a name and its subdomains, @@||name^ allows, a hosts line or a plain name blocks. Comments (! or #) and blank lines are read and not kept. Saving replaces every custom rule at once; a line cleandns cannot read saves nothing.'));
+  return { el, load, stop: () => clearTimeout(timer) };
+}
