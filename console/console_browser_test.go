@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/api"
@@ -134,6 +135,33 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#rule-check.ok")), chromedp.Click(chromedp.CSS("#rule-form button")),
 			chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="||ruled.example^"]`)))
 		waitFor(t, 5*time.Second, "ruled.example blocked", func() bool { return rcode(t, dnsAddr, "ruled.example") == dns.RcodeNameError })
+	})
+
+	t.Run("all rules edited as one text", func(t *testing.T) {
+		b.page(t, "#rules", `tr[data-rule="||ruled.example^"]`)
+		if got := eval[string](t, b, `document.getElementById('rules-text').value`); got != "||ruled.example^\n" {
+			t.Fatalf("the editor holds %q, want the stored rule", got)
+		}
+		eval[any](t, b, `(t => t.setSelectionRange(t.value.length, t.value.length))(document.getElementById('rules-text'))`)
+		b.run(t, "a bad line", chromedp.SendKeys(chromedp.CSS("#rules-text"), "||bulked.example^\n||bulk..example^"),
+			chromedp.WaitVisible(chromedp.CSS(`#rules-errors li[data-line="3"]`)))
+		if got := b.text(t, "#rules-errors"); !strings.Contains(got, "line 3") || !strings.Contains(got, "bulk..example") {
+			t.Errorf("errors %q do not name line 3", got)
+		}
+		if eval[bool](t, b, `!document.getElementById('rules-save').disabled`) {
+			t.Error("save is on with a bad line")
+		}
+		b.run(t, "fix it", chromedp.SendKeys(chromedp.CSS("#rules-text"), strings.Repeat(kb.Backspace, len("..example^"))+".example^"),
+			chromedp.WaitVisible(chromedp.CSS("#rules-verdict.ok")), chromedp.WaitNotPresent(chromedp.CSS("#rules-errors li")))
+		b.run(t, "save", chromedp.Click(chromedp.CSS("#rules-save")), chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="||bulk.example^"]`)))
+		if got := b.text(t, "#rules-verdict"); !strings.Contains(got, "3 rules (2 added, 0 removed)") {
+			t.Errorf("after saving: %q", got)
+		}
+		for _, name := range []string{"bulk.example", "www.bulked.example", "ruled.example"} {
+			if got := rcode(t, dnsAddr, name); got != dns.RcodeNameError {
+				t.Errorf("%s answers %s after the save, want blocked", name, dns.RcodeToString[got])
+			}
+		}
 	})
 
 	t.Run("pause and resume", func(t *testing.T) {

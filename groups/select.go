@@ -36,9 +36,10 @@ func (t *prefixTable) add(p netip.Prefix, name string) {
 	}
 }
 
-func (t *prefixTable) lookup(a netip.Addr) (string, bool) {
+// lookup returns the most specific network holding a, and its group.
+func (t *prefixTable) lookup(a netip.Addr) (netip.Prefix, string, bool) {
 	if !a.IsValid() {
-		return "", false
+		return netip.Prefix{}, "", false
 	}
 	a = a.Unmap()
 	lens := t.v6
@@ -51,40 +52,58 @@ func (t *prefixTable) lookup(a netip.Addr) (string, bool) {
 			continue
 		}
 		if name, ok := t.nets[p]; ok {
-			return name, true
+			return p, name, true
 		}
 	}
-	return "", false
+	return netip.Prefix{}, "", false
 }
 
 // Select returns the group of a query from src: by the client ID the
 // device gave (DoH path, TLS server name; "" for none); by the EDNS0 MAC
 // option, then the EDNS Client Subnet address, when src is a trusted
 // forwarder; by src itself otherwise. Unmatched clients are in Default.
+// It is Choose's group; the pipeline calls it for every query.
 func (g *Groups) Select(src netip.Addr, id string, m *dns.Msg) string {
+	return g.Choose(src, id, m).Group
+}
+
+// Choose is Select with the reason: what named the group. It allocates
+// nothing, so Select can be it; the reason is rendered only when asked.
+func (g *Groups) Choose(src netip.Addr, id string, m *dns.Msg) Selection {
+	sel := Selection{Group: query.DefaultGroup, Src: src, ID: id}
 	if id != "" {
 		if name, ok := g.ids[id]; ok {
-			return name
+			sel.Group, sel.By = name, ByID
+			return sel
 		}
 	}
 	addr := src
-	if m != nil && g.trusted != nil {
-		if _, ok := g.trusted.lookup(src); ok {
-			if opt := m.IsEdns0(); opt != nil {
+	if g.trusted != nil {
+		if _, _, ok := g.trusted.lookup(src); ok {
+			sel.Forwarder = true
+			var opt *dns.OPT
+			if m != nil {
+				opt = m.IsEdns0()
+			}
+			if opt != nil {
 				mac, ecs := clientOptions(opt)
 				if name, ok := g.macs[mac]; ok && mac != ([6]byte{}) {
-					return name
+					sel.Group, sel.By, sel.MAC = name, ByMAC, mac
+					return sel
 				}
 				if ecs.IsValid() {
-					addr = ecs
+					addr, sel.ECS = ecs, ecs
 				}
 			}
 		}
 	}
-	if name, ok := g.nets.lookup(addr); ok {
-		return name
+	if p, name, ok := g.nets.lookup(addr); ok {
+		sel.Group, sel.By, sel.Net = name, ByNetwork, p
+		if sel.ECS.IsValid() {
+			sel.By = ByECS
+		}
 	}
-	return query.DefaultGroup
+	return sel
 }
 
 // clientOptions reads the MAC and ECS options a forwarder added.
