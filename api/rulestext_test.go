@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/cleandns/cleandns/blocklist"
 )
 
 // send calls the API with a JSON body and decodes the answer into v.
@@ -74,9 +76,14 @@ func TestRulesText(t *testing.T) {
 		{name: "replace with nothing", method: "PUT", token: adminTok, body: RulesText{"! all gone\n"}, want: 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			// A check's answer or a refusal, or what a replace changed.
 			var res struct {
-				RulesCheck
-				RulesReplaced
+				OK      bool                  `json:"ok"`
+				Errors  []blocklist.LineError `json:"errors"`
+				Error   string                `json:"error"`
+				Rules   int                   `json:"rules"`
+				Added   []string              `json:"added"`
+				Removed []string              `json:"removed"`
 			}
 			code := e.send(t, tt.method, "/api/v1/rules"+map[string]string{"POST": "/check"}[tt.method], tt.token, tt.body, &res)
 			if code != tt.want {
