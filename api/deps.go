@@ -73,6 +73,9 @@ type Status struct {
 	Groups    []GroupStatus    `json:"groups"`
 	Lists     []ListStatus     `json:"lists"`
 	Upstreams []UpstreamStatus `json:"upstreams"`
+	// LocalRecords are the records of local_records.records in effect, the
+	// console's included (the hosts file's are not listed).
+	LocalRecords []LocalRecordStatus `json:"local_records,omitempty"`
 	Cache     *CacheStatus     `json:"cache,omitempty"`
 	QueryLog  *QueryLogStatus  `json:"querylog,omitempty"`
 }
@@ -138,6 +141,20 @@ type UpstreamStatus struct {
 	Healthy bool   `json:"healthy"`
 	// RTTMillis is its smoothed round-trip time; absent before a good exchange.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
+	// Zone is the forward zone it serves; empty for the default upstreams.
+	Zone string `json:"zone,omitempty"`
+	// Origin is "console" when the console set the default upstreams.
+	Origin string `json:"origin,omitempty"`
+}
+
+// LocalRecordStatus is one local record; TTL in seconds, 0 for
+// local_records.ttl.
+type LocalRecordStatus struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	TTL    uint32 `json:"ttl,omitempty"`
+	Origin string `json:"origin,omitempty"` // "console" when made there
 }
 
 // CacheStatus is the answer cache's size.
@@ -162,7 +179,10 @@ type Explanation struct {
 	List    string `json:"list,omitempty"`
 	Rule    string `json:"rule,omitempty"`
 	Line    int    `json:"line,omitempty"`
-	Origin  string `json:"origin,omitempty"` // "console" when the list was switched on there
+	Origin  string `json:"origin,omitempty"` // "console" when the list or local record that decided was made there
+	// UpstreamsOrigin is "console" when the name would be forwarded to
+	// upstreams the console set.
+	UpstreamsOrigin string `json:"upstreams_origin,omitempty"`
 	Text    string `json:"text"`             // one human sentence, as `cleandns explain` prints
 	// Answer is what the server does with the query, as a result label:
 	// blocked, local (cleandns answers: a local record, a rewrite, a

@@ -7,11 +7,21 @@ import (
 	"github.com/cleandns/cleandns/runstate"
 )
 
-// SettingsEditor keeps the settings made in the console: lists switched on
-// or off per group, over the config file.
+// SettingsEditor keeps the settings made in the console over the config
+// file: lists switched on or off per group, the upstreams, local records.
+// Each change answers the audited change, or an error saying why it was
+// refused (then nothing changed).
 type SettingsEditor interface {
 	Settings() *runstate.Settings
 	SetList(group, list string, on bool, by string) (runstate.Change, error)
+	// AddUpstream appends server to the upstreams in effect;
+	// RemoveUpstream takes it out ("": back to the file's upstreams).
+	AddUpstream(server, by string) (runstate.Change, error)
+	RemoveUpstream(server, by string) (runstate.Change, error)
+	// AddLocalRecord adds a record; RemoveLocalRecord removes the
+	// console's records of sel's name (and type and value, when given).
+	AddLocalRecord(r runstate.LocalRecord, by string) (runstate.Change, error)
+	RemoveLocalRecord(sel runstate.LocalRecord, by string) (runstate.Change, error)
 	ExportSettings() ([]byte, error)
 }
 

@@ -135,3 +135,11 @@ func addrRR(hdr dns.RR_Header, ip netip.Addr, typ string) (dns.RR, error) {
 	}
 	return nil, fmt.Errorf("value: %s is not an IPv%s address", ip, map[string]string{"A": "4", "AAAA": "6"}[typ])
 }
+
+// Check reports whether r can be answered, naming the field at fault
+// (`value: "x" is not an IP address`): for a record made at run time,
+// before it is added to a config.
+func (r Record) Check() error {
+	_, err := r.parse(time.Minute)
+	return err
+}

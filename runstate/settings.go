@@ -17,13 +17,21 @@ const DocSettings = "settings"
 const maxAudit = 200
 
 // Settings are the changes made in the console (or through the API) on top
-// of the config file: lists switched on or off, per group. The file stays
-// the admin's source of truth and these say only where they differ from it;
-// a setting that comes back to what the file says is dropped.
+// of the config file: lists switched on or off per group, the upstreams,
+// local records. The file stays the admin's source of truth and these say
+// only where they differ from it; a setting that comes back to what the
+// file says is dropped. Every field is optional, so a document written
+// before a field existed still loads.
 type Settings struct {
 	// Lists are, by group ("default" for blocking.lists), the list sources
 	// switched on (Add) or off (Remove) against the file.
 	Lists map[string]ListChange `json:"lists,omitempty"`
+	// Upstreams, when not empty, replace upstreams.servers: the console
+	// sets the whole list, in order.
+	Upstreams []string `json:"upstreams,omitempty"`
+	// LocalRecords are records made in the console. For a name they hold,
+	// they replace the file's local_records.records of that name.
+	LocalRecords []LocalRecord `json:"local_records,omitempty"`
 	// Audit is the trail of changes, oldest first, at most maxAudit.
 	Audit []Change `json:"audit,omitempty"`
 }
@@ -34,15 +42,22 @@ type ListChange struct {
 	Remove []string `json:"remove,omitempty"`
 }
 
-// Change is one audited change: who (token kind and address), when, the
-// group and list, and its state before and after.
+// Change is one audited change: who (token kind and address), when, what
+// changed and its value before and after. Group, List, Old and New are a
+// list switch's (kept as they were before What existed); OldValue and
+// NewValue say every change's in words.
 type Change struct {
 	At    time.Time `json:"at"`
 	By    string    `json:"by"`
-	Group string    `json:"group"`
-	List  string    `json:"list"`
+	Group string    `json:"group,omitempty"`
+	List  string    `json:"list,omitempty"`
 	Old   bool      `json:"old"` // the list was on for the group
 	New   bool      `json:"new"`
+	// What is "list", "upstreams" or "local_record"; empty in changes
+	// stored before it existed, which are all list switches.
+	What     string `json:"what,omitempty"`
+	OldValue string `json:"old_value,omitempty"`
+	NewValue string `json:"new_value,omitempty"`
 }
 
 // SettingsStore keeps the Settings in a Backend. Reads take no lock.
@@ -126,10 +141,7 @@ func (s *SettingsStore) Get() *Settings { return s.cur.Load() }
 // difference from the file, or dropped when it agrees with it. The store
 // is not changed: Save does that, once the caller has applied them.
 func (st *Settings) WithList(group, list string, on, fileOn bool) *Settings {
-	next := &Settings{Lists: map[string]ListChange{}, Audit: st.Audit}
-	for g, c := range st.Lists {
-		next.Lists[g] = ListChange{Add: slices.Clone(c.Add), Remove: slices.Clone(c.Remove)}
-	}
+	next := st.clone()
 	c := next.Lists[group]
 	c.Add = slices.DeleteFunc(c.Add, func(s string) bool { return s == list })
 	c.Remove = slices.DeleteFunc(c.Remove, func(s string) bool { return s == list })

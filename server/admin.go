@@ -110,14 +110,20 @@ func (a adminStatus) Status(context.Context) api.Status {
 	for _, l := range g.lists.Status() {
 		st.Lists = append(st.Lists, listStatus(l))
 	}
-	st.Groups = groupStatus(g.cfg, g.groups.Status(), a.s.settings.Get())
+	set := a.s.settings.Get()
+	st.Groups = groupStatus(g.cfg, g.groups.Status(), set)
 	for _, u := range g.upstream.Upstreams() {
 		name := u.Name
 		if u.Zone != "" {
 			name = u.Zone + " " + u.Name
 		}
-		st.Upstreams = append(st.Upstreams, api.UpstreamStatus{Name: name, Healthy: u.Healthy, RTTMillis: float64(u.RTT.Microseconds()) / 1000})
+		us := api.UpstreamStatus{Name: name, Healthy: u.Healthy, RTTMillis: float64(u.RTT.Microseconds()) / 1000, Zone: u.Zone}
+		if u.Zone == "" && len(set.Upstreams) > 0 {
+			us.Origin = "console"
+		}
+		st.Upstreams = append(st.Upstreams, us)
 	}
+	st.LocalRecords = recordStatus(g.cfg, set)
 	if g.cache != nil {
 		st.Cache = &api.CacheStatus{Entries: g.cache.Len(), Bytes: g.cache.Bytes()}
 	}

@@ -61,3 +61,18 @@ func groupStatus(cfg *config.Config, st groups.Status, set *runstate.Settings) [
 	}
 	return out
 }
+
+// recordStatus lists the local records cfg answers, each with its origin.
+func recordStatus(cfg *config.Config, set *runstate.Settings) []api.LocalRecordStatus {
+	names := set.LocalNames()
+	var out []api.LocalRecordStatus
+	for _, r := range cfg.LocalRecords.Records {
+		n := normalRecord(r)
+		rs := api.LocalRecordStatus{Name: n.Name, Type: n.Type, Value: n.Value, TTL: n.TTL}
+		if names[n.Name] {
+			rs.Origin = "console"
+		}
+		out = append(out, rs)
+	}
+	return out
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/runstate"
@@ -65,8 +66,16 @@ func (s *Server) Explain(name string, client netip.Addr) api.Explanation {
 	case query.Local:
 		out.List, out.Rule = resp.List, resp.Rule
 		out.Text = fmt.Sprintf("%s: answered by cleandns itself (%s)", out.Name, resp.Reason)
+		if resp.Reason == "local-record" && s.RecordOrigin(g.cfg, fqdn) == "console" {
+			out.Origin = "console"
+			out.Text += " (a local record made in the console)"
+		}
 	default:
 		out.Text = s.whyNotBlocked(g, &out, lists)
+		if resp.Result == query.Forwarded && len(s.settings.Get().Upstreams) > 0 && !inForwardZone(g.cfg, fqdn) {
+			out.UpstreamsOrigin = "console"
+			out.Text += "; it goes to the upstreams set in the console"
+		}
 	}
 	if out.List != "" && s.ListOrigin(out.Group, out.List) == "console" {
 		out.Origin = "console"
@@ -127,4 +136,16 @@ func (s *Server) listExplain(g *generation, group, name string) blocklist.Explan
 		}
 	}
 	return ex
+}
+
+// inForwardZone reports whether fqdn goes to a forward zone's servers
+// rather than the default upstreams.
+func inForwardZone(cfg *config.Config, fqdn string) bool {
+	for _, z := range cfg.ForwardZones {
+		zone := strings.ToLower(dns.Fqdn(z.Zone))
+		if zone == "." || fqdn == zone || strings.HasSuffix(fqdn, "."+zone) {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/internal/redact"
 	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/runstate"
 )
@@ -20,13 +21,15 @@ func settingsFile(cfg *config.Config) string {
 	return filepath.Join(filepath.Dir(allowFile(cfg)), "console-settings.json")
 }
 
-// applySettings is the config the server runs: the file's, with the lists
-// the console switched on or off. The console wins where both set the same
-// list; a setting that agrees with the file is dropped when it is made, so
-// what it overrides is only ever a difference the admin chose in the
-// console. Settings of a group the file no longer has are ignored.
+// applySettings is the config the server runs: the file's, with the
+// console's settings over it. The console wins where both set the same
+// thing: a list it switched on or off, the upstreams (its list replaces
+// upstreams.servers), a local name (its records replace the file's records
+// of that name). A setting that agrees with the file is dropped when it is
+// made, so what it overrides is only ever a difference the admin chose in
+// the console. Settings of a group the file no longer has are ignored.
 func applySettings(file *config.Config, st *runstate.Settings) *config.Config {
-	if len(st.Lists) == 0 {
+	if st.Empty() {
 		return file
 	}
 	cfg := *file
@@ -41,6 +44,12 @@ func applySettings(file *config.Config, st *runstate.Settings) *config.Config {
 				cfg.Groups[i].Lists = changeLists(groupLists(file, group), ch)
 			}
 		}
+	}
+	if len(st.Upstreams) > 0 {
+		cfg.Upstreams.Servers = slices.Clone(st.Upstreams)
+	}
+	if len(st.LocalRecords) > 0 {
+		cfg.LocalRecords.Records = mergeRecords(file.LocalRecords.Records, st)
 	}
 	return &cfg
 }
@@ -74,37 +83,60 @@ func hasList(lists []blocklist.ListSpec, src string) bool {
 	return slices.ContainsFunc(lists, func(l blocklist.ListSpec) bool { return l.Source == src })
 }
 
-// SetList switches list on or off for group from the console: it reloads
-// with the new settings first, the way a config reload does (zero lost
-// queries), and stores them only once they serve, so a list that cannot
-// be built is refused and nothing changes.
+// SetList switches list on or off for group from the console (see
+// changeSettings): a list that cannot be built is refused.
 func (s *Server) SetList(group, list string, on bool, by string) (runstate.Change, error) {
+	what := fmt.Sprintf("list %s for group %s", list, group)
+	return s.changeSettings(what, func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error) {
+		if !hasGroup(file, group) {
+			return nil, runstate.Change{}, fmt.Errorf("group %q is not configured", group)
+		}
+		next := cur.WithList(group, list, on, hasList(groupLists(file, group), list))
+		old := hasList(groupLists(applySettings(file, cur), group), list)
+		ch := runstate.Change{By: by, Group: group, List: list, New: on, Old: old,
+			What: "list", OldValue: onOff(old), NewValue: onOff(on)}
+		return next, ch, nil
+	})
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// changeSettings makes one change to the console's settings: edit returns
+// the next settings and the audited change from the file and the current
+// settings. It reloads with them first, the way a config reload does (zero
+// lost queries), and stores them only once they serve, so a change that
+// cannot be built is refused and nothing changes.
+func (s *Server) changeSettings(what string, edit func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error)) (runstate.Change, error) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
-	file := s.fileCfg.Load()
-	if !hasGroup(file, group) {
-		return runstate.Change{}, fmt.Errorf("group %q is not configured", group)
+	file, cur := s.fileCfg.Load(), s.settings.Get()
+	next, ch, err := edit(file, cur)
+	if err != nil {
+		return runstate.Change{}, err
 	}
-	cur := s.settings.Get()
-	next := cur.WithList(group, list, on, hasList(groupLists(file, group), list))
-	ch := runstate.Change{By: by, Group: group, List: list, New: on,
-		Old: hasList(groupLists(applySettings(file, cur), group), list)}
 	if err := s.reload(applySettings(file, next)); err != nil {
-		return runstate.Change{}, fmt.Errorf("list %s for group %s: %w", list, group, err)
+		return runstate.Change{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := s.settings.Save(next, ch); err != nil {
 		_ = s.reload(applySettings(file, cur)) // serve what is stored
 		return runstate.Change{}, err
 	}
-	s.log.Info("console setting", zap.String("group", group), zap.String("list", list), zap.Bool("on", on), zap.String("by", by))
+	s.log.Info("console setting", zap.String("what", ch.What), zap.String("group", ch.Group), zap.String("list", ch.List),
+		zap.String("old", redact.Text(ch.OldValue)), zap.String("new", redact.Text(ch.NewValue)), zap.String("by", ch.By))
 	return ch, nil
 }
 
 // Settings are the console's settings now.
 func (s *Server) Settings() *runstate.Settings { return s.settings.Get() }
 
-// ExportSettings renders the lists the console changed as config YAML, to
-// fold back into the file.
+// ExportSettings renders what the console changed (lists, upstreams, local
+// records) as config YAML, to fold back into the file: each key it holds
+// replaces the file's whole key.
 func (s *Server) ExportSettings() ([]byte, error) {
 	file, st := s.fileCfg.Load(), s.settings.Get()
 	cfg := applySettings(file, st)
@@ -116,7 +148,15 @@ func (s *Server) ExportSettings() ([]byte, error) {
 		Blocking *struct {
 			Lists []string `yaml:"lists"`
 		} `yaml:"blocking,omitempty"`
-		Groups []group `yaml:"groups,omitempty"`
+		Groups       []group         `yaml:"groups,omitempty"`
+		Upstreams    *exportUpstreams `yaml:"upstreams,omitempty"`
+		LocalRecords *exportRecords   `yaml:"local_records,omitempty"`
+	}
+	if len(st.Upstreams) > 0 {
+		out.Upstreams = &exportUpstreams{Servers: cfg.Upstreams.Servers}
+	}
+	if len(st.LocalRecords) > 0 {
+		out.LocalRecords = exportLocal(cfg.LocalRecords.Records)
 	}
 	sources := func(l []blocklist.ListSpec) []string {
 		var o []string
