@@ -76,8 +76,8 @@ type Status struct {
 	// LocalRecords are the records of local_records.records in effect, the
 	// console's included (the hosts file's are not listed).
 	LocalRecords []LocalRecordStatus `json:"local_records,omitempty"`
-	Cache     *CacheStatus     `json:"cache,omitempty"`
-	QueryLog  *QueryLogStatus  `json:"querylog,omitempty"`
+	Cache        *CacheStatus        `json:"cache,omitempty"`
+	QueryLog     *QueryLogStatus     `json:"querylog,omitempty"`
 }
 
 // BlockingStatus says whether blocking is on and which pauses run.
@@ -183,7 +183,7 @@ type Explanation struct {
 	// UpstreamsOrigin is "console" when the name would be forwarded to
 	// upstreams the console set.
 	UpstreamsOrigin string `json:"upstreams_origin,omitempty"`
-	Text    string `json:"text"`             // one human sentence, as `cleandns explain` prints
+	Text            string `json:"text"` // one human sentence, as `cleandns explain` prints
 	// Answer is what the server does with the query, as a result label:
 	// blocked, local (cleandns answers: a local record, a rewrite, a
 	// special-use name) or forwarded (it would go upstream).

@@ -148,7 +148,7 @@ func (s *Server) ExportSettings() ([]byte, error) {
 		Blocking *struct {
 			Lists []string `yaml:"lists"`
 		} `yaml:"blocking,omitempty"`
-		Groups       []group         `yaml:"groups,omitempty"`
+		Groups       []group          `yaml:"groups,omitempty"`
 		Upstreams    *exportUpstreams `yaml:"upstreams,omitempty"`
 		LocalRecords *exportRecords   `yaml:"local_records,omitempty"`
 	}
