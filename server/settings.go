@@ -126,6 +126,7 @@ func (s *Server) changeSettings(what string, edit func(file *config.Config, cur 
 		_ = s.reload(applySettings(file, cur)) // serve what is stored
 		return runstate.Change{}, err
 	}
+	ch = next.Audit[len(next.Audit)-1] // with its time
 	s.log.Info("console setting", zap.String("what", ch.What), zap.String("group", ch.Group), zap.String("list", ch.List),
 		zap.String("old", redact.Text(ch.OldValue)), zap.String("new", redact.Text(ch.NewValue)), zap.String("by", ch.By))
 	return ch, nil
