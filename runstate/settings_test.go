@@ -50,7 +50,9 @@ func TestSettingsDocument(t *testing.T) {
 			return st.WithLocalRecord(LocalRecord{Name: "nas.home.arpa", Type: "A", Value: "192.168.1.10", TTL: 60})
 		}, func(st *Settings) bool { return len(st.LocalRecords) == 1 && st.LocalRecords[0].TTL == 60 }},
 		{"a list switched keeps upstreams and records", func(st *Settings) *Settings { return st.WithList("default", "builtin:doh-resolvers", false, false) },
-			func(st *Settings) bool { return len(st.Lists) == 0 && len(st.Upstreams) == 2 && len(st.LocalRecords) == 1 }},
+			func(st *Settings) bool {
+				return len(st.Lists) == 0 && len(st.Upstreams) == 2 && len(st.LocalRecords) == 1
+			}},
 		{"upstreams back to the file's drop the setting", func(st *Settings) *Settings { return st.WithUpstreams(file, file) },
 			func(st *Settings) bool { return st.Upstreams == nil && len(st.LocalRecords) == 1 }},
 		{"the record removed", func(st *Settings) *Settings {
