@@ -228,6 +228,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.screenshot(t, "lists", 360)
 	})
 
+	t.Run("a local record from the Settings page", func(t *testing.T) { localRecordInSettings(t, b, dnsAddr) })
+
 	t.Run("logout", func(t *testing.T) {
 		b.run(t, "logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#secret")))
 		access := eval[string](t, b, `fetch('/api/v1/session').then(r => r.json()).then(j => j.access)`)

@@ -1,0 +1,58 @@
+package console_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/miekg/dns"
+)
+
+// addressOf asks addr for name's A record over UDP: its address, or the
+// rcode when there is none.
+func addressOf(t *testing.T, addr, name string) string {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(q, addr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			return a.A.String()
+		}
+	}
+	return dns.RcodeToString[r.Rcode]
+}
+
+// localRecordInSettings adds a local record on the Settings page, confirms
+// it, sees a real query answered by it and the record marked as the
+// console's, then removes it (confirmed too) and sees the answer go.
+func localRecordInSettings(t *testing.T, b *browser, dnsAddr string) {
+	const name, ip = "printer.home.arpa", "192.168.1.50"
+	row := `tr[data-record="` + name + ` A ` + ip + `"]`
+	b.page(t, "#settings", "#rec-form")
+	if got := b.text(t, "#upstreams tbody tr"); !strings.Contains(got, "healthy") && !strings.Contains(got, "down") {
+		t.Errorf("upstream row %q shows no health", got)
+	}
+	if got := addressOf(t, dnsAddr, name); got != "NXDOMAIN" {
+		t.Fatalf("before: %s answers %s", name, got)
+	}
+	b.run(t, "fill", chromedp.SendKeys(chromedp.CSS("#rec-name"), name), chromedp.SendKeys(chromedp.CSS("#rec-value"), ip))
+	b.run(t, "add", chromedp.Click(chromedp.CSS(`#rec-form button[type="submit"]`)))
+	b.run(t, "confirm", chromedp.Click(chromedp.CSS("#rec-form button.confirm")))
+	b.run(t, "the record listed", chromedp.WaitVisible(chromedp.CSS(row)))
+	waitFor(t, 5*time.Second, name+" answered by the record", func() bool { return addressOf(t, dnsAddr, name) == ip })
+	if got := b.text(t, row); !strings.Contains(got, "console") {
+		t.Errorf("row %q does not say it was made in the console", got)
+	}
+	if got := b.text(t, "#console-settings"); !strings.Contains(got, "local_records:") || !strings.Contains(got, ip) {
+		t.Errorf("the export does not hold the record: %q", got)
+	}
+	b.run(t, "remove", chromedp.Click(chromedp.CSS(row+" button.remove")))
+	b.run(t, "confirm removal", chromedp.Click(chromedp.CSS(row+" button.confirm")))
+	b.run(t, "the record gone", chromedp.WaitNotPresent(chromedp.CSS(row)))
+	waitFor(t, 5*time.Second, name+" not local any more", func() bool { return addressOf(t, dnsAddr, name) == "NXDOMAIN" })
+}
