@@ -36,13 +36,14 @@ const origin = (o) => o === 'console' ? h('span', { class: 'muted' }, 'console')
 
 // upstreamsCard shows every upstream with its health; an admin removes a
 // default one, or goes back to the file's when the console set them.
-export function upstreamsCard(st, ctx, redraw) {
+export function upstreamsCard(st, ctx, redraw, form) {
+  const removable = st.upstreams.filter((u) => !u.zone).length > 1;
   const rows = st.upstreams.map((u) => h('tr', { 'data-upstream': u.name },
     h('td', {}, h('code', {}, u.name)),
     h('td', {}, u.healthy ? h('span', { class: 'ok' }, 'healthy') : h('span', { class: 'blocked' }, 'down')),
     h('td', { class: 'n' }, u.rtt_ms ? u.rtt_ms.toFixed(1) + ' ms' : '–'),
     h('td', {}, u.zone ? h('span', { class: 'muted' }, 'forward zone') : origin(u.origin)),
-    ctx.admin && !u.zone ? removeButton('Remove upstream ' + u.name, () => del('settings/upstreams', { server: u.name }), 'Removed ' + u.name + '.', redraw) : h('td', {})));
+    ctx.admin && !u.zone && removable ? removeButton('Remove upstream ' + u.name, () => del('settings/upstreams', { server: u.name }), 'Removed ' + u.name + '.', redraw) : h('td', {})));
   const fromConsole = st.upstreams.some((u) => u.origin === 'console');
   const note = [h('p', { class: 'muted' }, fromConsole
     ? 'Set in the console: they replace upstreams.servers of the config file until you go back to it.'
@@ -56,14 +57,14 @@ export function upstreamsCard(st, ctx, redraw) {
     note.push(slot);
   }
   return h('section', { class: 'card wide', id: 'upstreams' }, h('h2', {}, 'Upstreams'),
-    table(['upstream', 'health', 'latency', 'from', ''], rows, 'No upstreams.'), note);
+    table(['upstream', 'health', 'latency', 'from', ''], rows, 'No upstreams.'), note, form);
 }
 
 const recordKey = (r) => r.name + ' ' + r.type + ' ' + r.value;
 
 // recordsCard lists the local records in effect; an admin removes the
 // console's (the file's are changed in the file).
-export function recordsCard(st, ctx, redraw) {
+export function recordsCard(st, ctx, redraw, form) {
   const rows = (st.local_records || []).map((r) => h('tr', { 'data-record': recordKey(r) },
     h('td', {}, h('code', {}, r.name)), h('td', {}, r.type), h('td', {}, h('code', {}, r.value)),
     h('td', { class: 'n' }, r.ttl ? r.ttl + ' s' : 'default'), h('td', {}, origin(r.origin)),
@@ -72,11 +73,11 @@ export function recordsCard(st, ctx, redraw) {
       : h('td', {})));
   return h('section', { class: 'card wide', id: 'local-records' }, h('h2', {}, 'Local records'),
     table(['name', 'type', 'value', 'ttl', 'from', ''], rows, 'No local records.'),
-    h('p', { class: 'muted' }, 'A name given records here answers only those: the console wins over the config file\'s local_records for that name.'));
+    h('p', { class: 'muted' }, 'A name given records here answers only those: the console wins over the config file\'s local_records for that name.'), form);
 }
 
 // editForms are the add forms, built once so a refresh does not wipe what
-// is being typed.
+// is being typed: the cards take them in at each draw.
 export function editForms(redraw) {
   const server = h('input', { id: 'new-upstream', size: 34, required: true, placeholder: 'tls://9.9.9.9:853#dns.quad9.net' });
   const upSlot = h('span', {}, h('button', { type: 'submit', class: 'primary' }, 'Add'));
@@ -103,7 +104,10 @@ export function editForms(redraw) {
       f.name.value = ''; f.value.value = ''; f.ttl.value = '';
     }, 'Added ' + recordKey(r) + '.', redraw));
   });
-  return h('div', { class: 'grid' },
-    card('Add an upstream', upForm, h('p', { class: 'muted' }, 'An IP, IP:port, udp://, tcp://, tls://host:853#name or https://host/dns-query. It goes last: upstreams are tried in order.')),
-    card('Add a local record', recForm, h('p', { class: 'muted' }, 'Answered by cleandns itself, with a PTR for an address. The value is in zone-file form: an address, a name, "10 mx.home.arpa" for MX.')));
+  return {
+    upstream: h('div', { class: 'add' }, h('h3', {}, 'Add an upstream'), upForm,
+      h('p', { class: 'muted' }, 'An IP, IP:port, udp://, tcp://, tls://host:853#name or https://host/dns-query. It goes last: upstreams are tried in order.')),
+    record: h('div', { class: 'add' }, h('h3', {}, 'Add a local record'), recForm,
+      h('p', { class: 'muted' }, 'Answered by cleandns itself, with a PTR for an address. The value is in zone-file form: an address, a name, "10 mx.home.arpa" for MX.')),
+  };
 }

@@ -17,7 +17,7 @@ export function render(main, ctx) {
   const body = h('div', { class: 'grid' });
   main.append(body);
   let draw = () => {};
-  if (ctx.admin) main.append(editForms(() => draw()));
+  const forms = ctx.admin ? editForms(() => draw()) : {};
   draw = async () => {
     const st = await get('status');
     const allow = ctx.admin ? (await get('allow')).allow : null;
@@ -38,7 +38,7 @@ export function render(main, ctx) {
       slot.append(flush);
       cache.push(slot);
     }
-    const parts = [upstreamsCard(st, ctx, draw), recordsCard(st, ctx, draw), card('Cache', cache)];
+    const parts = [upstreamsCard(st, ctx, draw, forms.upstream), recordsCard(st, ctx, draw, forms.record), card('Cache', cache)];
     if (allow) {
       const rows = allow.map((e) => h('tr', {}, h('td', {}, h('code', {}, e.name)), h('td', {}, ago(e.added)), h('td', { class: 'muted' }, e.by || ''),
         h('td', {}, h('button', { type: 'button', onclick: async () => {
@@ -56,7 +56,10 @@ export function render(main, ctx) {
       changed ? h('pre', { id: 'export' }, h('code', {}, yaml)) : h('p', {}, 'Nothing: the file is all there is.'),
       table(['when', 'who', 'change'], audit, 'No changes yet.')));
     parts.push(card('Version', h('p', {}, 'cleandns ' + st.version + ', up ' + st.uptime)));
+    // The add forms move into the new cards: keep the field being typed in.
+    const focused = document.activeElement;
     body.replaceChildren(...parts);
+    if (focused && focused !== document.body && focused.isConnected) focused.focus();
   };
   return every(15000, draw);
 }
