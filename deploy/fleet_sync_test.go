@@ -117,14 +117,23 @@ func rcode(t *testing.T, addr, name string) int {
 
 func post(t *testing.T, s *server.Server, path string) {
 	t.Helper()
-	resp, err := http.Post("http://"+s.HTTPAddr()+path, "", nil)
+	send(t, "POST", s, path)
+}
+
+func send(t *testing.T, method string, s *server.Server, path string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.HTTPAddr()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		t.Fatalf("POST %s: %s %s", path, resp.Status, b)
+		t.Fatalf("%s %s: %s %s", method, path, resp.Status, b)
 	}
 }
 
@@ -185,6 +194,17 @@ func TestFleetSharesSettingsAndRefreshes(t *testing.T) {
 	}
 	post(t, fleet[1], "/api/v1/settings/lists?group=default&list=builtin:clean-apps&on=false")
 	within(time.Second, "switched off again in instance 2's", func(s *server.Server) bool { return !blockedOn(s, "tiktok.com.") })
+
+	// Local records and upstreams made in one console reach every instance.
+	local := func(s *server.Server) bool { return rcode(t, s.Addrs()[0], "printer.home.arpa.") == dns.RcodeSuccess }
+	post(t, fleet[1], "/api/v1/settings/local-records?name=printer.home.arpa&type=A&value=192.168.1.50")
+	within(time.Second, "a local record made in instance 2's console", local)
+	send(t, "DELETE", fleet[2], "/api/v1/settings/local-records?name=printer.home.arpa")
+	within(time.Second, "removed in instance 3's", func(s *server.Server) bool { return !local(s) })
+	post(t, fleet[0], "/api/v1/settings/upstreams?server=udp://"+up)
+	within(time.Second, "an upstream added in instance 1's console", func(s *server.Server) bool {
+		return strings.Contains(get(t, s, "/api/v1/status"), `"name": "udp://`+up+`"`)
+	})
 
 	body.Store("first.example\nsecond.example\n")
 	post(t, fleet[2], "/api/v1/lists/refresh")
