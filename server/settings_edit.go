@@ -26,7 +26,7 @@ func upstreamsNow(file *config.Config, st *runstate.Settings) []string {
 // needs upstreams.bootstrap the file lacks, is refused and stores nothing.
 func (s *Server) AddUpstream(server, by string) (runstate.Change, error) {
 	server = strings.TrimSpace(server)
-	return s.setUpstreams("upstream "+redact.URL(server), by, func(cur []string) ([]string, error) {
+	return s.setUpstreams("upstream "+redact.URL(server), by, func(cur []string, _ bool) ([]string, error) {
 		if slices.Contains(cur, server) {
 			return nil, fmt.Errorf("upstreams.servers: %q: already an upstream", redact.URL(server))
 		}
@@ -38,7 +38,10 @@ func (s *Server) AddUpstream(server, by string) (runstate.Change, error) {
 // goes back to the file's upstreams. The last upstream cannot go.
 func (s *Server) RemoveUpstream(server, by string) (runstate.Change, error) {
 	server = strings.TrimSpace(server)
-	return s.setUpstreams("upstream "+redact.URL(server), by, func(cur []string) ([]string, error) {
+	return s.setUpstreams("upstream "+redact.URL(server), by, func(cur []string, fromConsole bool) ([]string, error) {
+		if server == "" && !fromConsole {
+			return nil, errors.New("upstreams: the file's are in effect already")
+		}
 		if server == "" {
 			return nil, nil // the file's
 		}
@@ -51,10 +54,10 @@ func (s *Server) RemoveUpstream(server, by string) (runstate.Change, error) {
 
 // setUpstreams applies the upstream list edit makes of the one in effect
 // (nil: the file's).
-func (s *Server) setUpstreams(what, by string, edit func(cur []string) ([]string, error)) (runstate.Change, error) {
+func (s *Server) setUpstreams(what, by string, edit func(cur []string, fromConsole bool) ([]string, error)) (runstate.Change, error) {
 	return s.changeSettings(what, func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error) {
 		old := upstreamsNow(file, cur)
-		servers, err := edit(old)
+		servers, err := edit(old, len(cur.Upstreams) > 0)
 		if err != nil {
 			return nil, runstate.Change{}, err
 		}

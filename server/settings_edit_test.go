@@ -122,6 +122,10 @@ func TestConsoleUpstreamsOverTheFile(t *testing.T) {
 		{name: "back to the file's", do: func(s *Server) (runstate.Change, error) { return s.RemoveUpstream("", by) },
 			want: map[string]string{"seven.example.": "192.0.2.1"}},
 	})
+	runSettingSteps(t, s, []settingStep{
+		{name: "back to the file's twice is refused", do: func(s *Server) (runstate.Change, error) { return s.RemoveUpstream("", by) },
+			wantErr: []string{"the file's are in effect already"}},
+	})
 	if got := s.Settings(); got.Upstreams != nil || !got.Empty() {
 		t.Errorf("settings after going back to the file: %+v", got)
 	}
