@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"slices"
 
 	"go.uber.org/zap"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
@@ -134,61 +132,6 @@ func (s *Server) changeSettings(what string, edit func(file *config.Config, cur 
 
 // Settings are the console's settings now.
 func (s *Server) Settings() *runstate.Settings { return s.settings.Get() }
-
-// ExportSettings renders what the console changed (lists, upstreams, local
-// records) as config YAML, to fold back into the file: each key it holds
-// replaces the file's whole key.
-func (s *Server) ExportSettings() ([]byte, error) {
-	file, st := s.fileCfg.Load(), s.settings.Get()
-	cfg := applySettings(file, st)
-	type group struct {
-		Name  string   `yaml:"name"`
-		Lists []string `yaml:"lists"`
-	}
-	var out struct {
-		Blocking *struct {
-			Lists []string `yaml:"lists"`
-		} `yaml:"blocking,omitempty"`
-		Groups       []group          `yaml:"groups,omitempty"`
-		Upstreams    *exportUpstreams `yaml:"upstreams,omitempty"`
-		LocalRecords *exportRecords   `yaml:"local_records,omitempty"`
-	}
-	if len(st.Upstreams) > 0 {
-		out.Upstreams = &exportUpstreams{Servers: cfg.Upstreams.Servers}
-	}
-	if len(st.LocalRecords) > 0 {
-		out.LocalRecords = exportLocal(cfg.LocalRecords.Records)
-	}
-	sources := func(l []blocklist.ListSpec) []string {
-		var o []string
-		for _, x := range l {
-			o = append(o, x.Source)
-		}
-		return o
-	}
-	for name := range st.Lists {
-		if name == query.DefaultGroup {
-			out.Blocking = &struct {
-				Lists []string `yaml:"lists"`
-			}{sources(cfg.Blocking.Lists)}
-		} else if hasGroup(file, name) {
-			out.Groups = append(out.Groups, group{name, sources(groupLists(cfg, name))})
-		}
-	}
-	slices.SortFunc(out.Groups, func(a, b group) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		return 1
-	})
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), enc.Close()
-}
 
 // ListOrigin says where a group's list comes from: "console" when it was
 // switched on there, "" for the file. `cleandns explain` prints it.

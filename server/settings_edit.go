@@ -144,35 +144,6 @@ func mergeRecords(file []localrecords.Record, st *runstate.Settings) []localreco
 	return out
 }
 
-// exportUpstreams and exportRecords are the upstreams and local_records
-// keys of ExportSettings' YAML.
-type exportUpstreams struct {
-	Servers []string `yaml:"servers"`
-}
-
-type exportRecords struct {
-	Records []exportRecord `yaml:"records"`
-}
-
-type exportRecord struct {
-	Name  string `yaml:"name"`
-	Type  string `yaml:"type"`
-	Value string `yaml:"value"`
-	TTL   string `yaml:"ttl,omitempty"`
-}
-
-func exportLocal(records []localrecords.Record) *exportRecords {
-	out := &exportRecords{}
-	for _, r := range records {
-		e := exportRecord{Name: r.Name, Type: r.Type, Value: r.Value}
-		if r.TTL > 0 {
-			e.TTL = r.TTL.String()
-		}
-		out.Records = append(out.Records, e)
-	}
-	return out
-}
-
 // RecordOrigin says where the local record answering name (lower case,
 // fully qualified) comes from: "console" when it was made there, "" for
 // the file. A wildcard answers the names under it that have no record.
