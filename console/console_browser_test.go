@@ -229,6 +229,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	})
 
 	t.Run("a local record from the Settings page", func(t *testing.T) { localRecordInSettings(t, b, dnsAddr) })
+	t.Run("upstreams from the Settings page", func(t *testing.T) { upstreamsInSettings(t, b, dnsAddr, up) })
 
 	t.Run("logout", func(t *testing.T) {
 		b.run(t, "logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#secret")))

@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/miekg/dns"
+
+	"github.com/cleandns/cleandns/internal/dnstest"
 )
 
 // addressOf asks addr for name's A record over UDP: its address, or the
@@ -55,4 +57,33 @@ func localRecordInSettings(t *testing.T, b *browser, dnsAddr string) {
 	b.run(t, "confirm removal", chromedp.Click(chromedp.CSS(row+" button.confirm")))
 	b.run(t, "the record gone", chromedp.WaitNotPresent(chromedp.CSS(row)))
 	waitFor(t, 5*time.Second, name+" not local any more", func() bool { return addressOf(t, dnsAddr, name) == "NXDOMAIN" })
+}
+
+// upstreamsInSettings adds an upstream on the Settings page, removes the
+// file's, sees real queries answered by the new one, then goes back to the
+// file's upstreams; each step confirmed.
+func upstreamsInSettings(t *testing.T, b *browser, dnsAddr, fileUp string) {
+	other := "udp://" + dnstest.NewServer(t, dnstest.A("192.0.2.9"))
+	b.page(t, "#settings", "#upstream-form")
+	b.run(t, "fill", chromedp.SendKeys(chromedp.CSS("#new-upstream"), other))
+	b.run(t, "add", chromedp.Click(chromedp.CSS(`#upstream-form button[type="submit"]`)))
+	b.run(t, "confirm", chromedp.Click(chromedp.CSS("#upstream-form button.confirm")))
+	row := `tr[data-upstream="` + other + `"]`
+	b.run(t, "the upstream listed", chromedp.WaitVisible(chromedp.CSS(row)))
+	if got := b.text(t, row); !strings.Contains(got, "console") {
+		t.Errorf("row %q does not say it was set in the console", got)
+	}
+	fileRow := `tr[data-upstream="` + fileUp + `"]`
+	b.run(t, "remove the file's", chromedp.Click(chromedp.CSS(fileRow+" button.remove")))
+	b.run(t, "confirm removal", chromedp.Click(chromedp.CSS(fileRow+" button.confirm")))
+	b.run(t, "the file's gone", chromedp.WaitNotPresent(chromedp.CSS(fileRow)))
+	if got := addressOf(t, dnsAddr, "via-console-upstream.example"); got != "192.0.2.9" {
+		t.Errorf("with the console's upstream: %s", got)
+	}
+	b.run(t, "back to the file's", chromedp.Click(chromedp.CSS("#upstreams-reset")))
+	b.run(t, "confirm going back", chromedp.Click(chromedp.CSS("#upstreams button.confirm")))
+	b.run(t, "the file's back", chromedp.WaitVisible(chromedp.CSS(fileRow)), chromedp.WaitNotPresent(chromedp.CSS(row)))
+	if got := addressOf(t, dnsAddr, "via-file-upstream.example"); got != "192.0.2.1" {
+		t.Errorf("back to the file's upstream: %s", got)
+	}
 }
