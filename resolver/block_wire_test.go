@@ -1,6 +1,8 @@
 package resolver
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +53,40 @@ type allMatcher struct{}
 
 func (allMatcher) Match(string) (blocklist.Rule, bool) {
 	return blocklist.Rule{List: "all", Text: "*"}, true
+}
+
+// TestAppendNameMatchesMiekg checks the label-by-label packer against
+// miekg's, for the names it packs itself and the ones it refuses.
+func TestAppendNameMatchesMiekg(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	for _, name := range []string{
+		".", "", "com.", "www.Example.COM.", "example", "a.b.c.d.e.f.g.",
+		long + ".com.", long + "a.com.", // a label of 63, of 64
+		strings.Repeat(long+".", 3) + strings.Repeat("b", 61) + ".", // 255 octets
+		strings.Repeat(long+".", 3) + strings.Repeat("b", 62) + ".", // 256
+		"a..b.", ".a.", `we\.ird.example.`, `x\065y.example.`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, gotOK := appendName([]byte{0xAA}, name)
+			want, wantOK := appendNameMiekg([]byte{0xAA}, name)
+			if gotOK != wantOK || !bytes.Equal(got, want) {
+				t.Errorf("appendName(%q) = %x, %v; miekg: %x, %v", name, got, gotOK, want, wantOK)
+			}
+		})
+	}
+}
+
+func TestOwnerName(t *testing.T) {
+	for _, tc := range []struct{ domain, qname, want string }{
+		{"", "www.example.com.", "."},
+		{"example.com", "www.example.com.", "example.com."},
+		{"example.com", "example.com.", "example.com."},
+		{"ample.com", "www.example.com.", "ample.com."}, // not a label boundary: built
+		{"example.com", "other.org.", "example.com."},
+		{"example.com", "example.com", "example.com."}, // a query name not fully qualified
+	} {
+		if got := ownerName(tc.domain, tc.qname); got != tc.want {
+			t.Errorf("ownerName(%q, %q) = %q, want %q", tc.domain, tc.qname, got, tc.want)
+		}
+	}
 }
