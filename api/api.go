@@ -45,6 +45,7 @@ type Deps struct {
 	Pauser    Pauser
 	Refresher Refresher
 	Explainer Explainer
+	Groups    ClientGroups // the group of a top client or a logged query, and why
 	QueryLog  QueryLog
 	Cache     CacheFlusher
 	Allow     AllowStore

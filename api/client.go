@@ -105,9 +105,17 @@ func (c *Client) FlushCache(ctx context.Context) (int, error) {
 
 // Explain is GET /explain.
 func (c *Client) Explain(ctx context.Context, name, client string) (Explanation, error) {
+	return c.ExplainFor(ctx, name, client, "")
+}
+
+// ExplainFor is GET /explain for a client that may give a client ID.
+func (c *Client) ExplainFor(ctx context.Context, name, client, clientID string) (Explanation, error) {
 	q := url.Values{"name": {name}}
 	if client != "" {
 		q.Set("client", client)
+	}
+	if clientID != "" {
+		q.Set("client_id", clientID)
 	}
 	var ex Explanation
 	return ex, c.call(ctx, http.MethodGet, "explain", q, &ex)

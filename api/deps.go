@@ -30,9 +30,28 @@ type Refresher interface {
 	Refresh(ctx context.Context) error
 }
 
-// Explainer says why a name is or is not blocked for a client.
+// Explainer says why a name is or is not blocked for a client: its
+// address (the zero one for none) and the client ID it gives ("" for
+// none), as a DoH path or a TLS server name would.
 type Explainer interface {
-	Explain(ctx context.Context, name string, client netip.Addr) (Explanation, error)
+	Explain(ctx context.Context, name string, client netip.Addr, clientID string) (Explanation, error)
+}
+
+// ClientGroups says which group a client is in and why, by the selection
+// the pipeline makes for its queries.
+type ClientGroups interface {
+	ClientGroup(client netip.Addr, clientID string) ClientGroup
+}
+
+// ClientGroup is a client's group and what put it there.
+type ClientGroup struct {
+	Group string `json:"group"`
+	// By is what chose the group: id, mac, ecs, network or default.
+	By     string `json:"group_by"`
+	Reason string `json:"group_reason"`
+	// Forwarder: the client is a trusted forwarder, whose queries carrying
+	// a device's MAC or ECS address go to that device's group.
+	Forwarder bool `json:"forwarder,omitempty"`
 }
 
 // QueryLog searches the query log; *querylog.Logger is one.
@@ -171,8 +190,13 @@ type QueryLogStatus struct {
 
 // Explanation is the answer of GET /explain.
 type Explanation struct {
-	Name    string `json:"name"`
-	Group   string `json:"group"`
+	Name  string `json:"name"`
+	Group string `json:"group"`
+	// ClientID is the ID the explanation was asked for ("" for none);
+	// GroupBy and GroupReason say what chose the group (as ClientGroup).
+	ClientID    string `json:"client_id,omitempty"`
+	GroupBy     string `json:"group_by,omitempty"`
+	GroupReason string `json:"group_reason,omitempty"`
 	Blocked bool   `json:"blocked"`
 	Paused  bool   `json:"paused,omitempty"`
 	Allowed bool   `json:"allowed,omitempty"` // an exception matched

@@ -59,11 +59,27 @@ func (f fakeRefresher) Refresh(context.Context) error { return f.err }
 
 type fakeExplainer struct{}
 
-func (fakeExplainer) Explain(_ context.Context, name string, client netip.Addr) (Explanation, error) {
+func (fakeExplainer) Explain(_ context.Context, name string, client netip.Addr, id string) (Explanation, error) {
 	if name == "ads.example." {
 		return Explanation{Name: name, Group: "default", Blocked: true, List: "builtin:ads", Rule: "ads.example", Line: 3, Text: "blocked"}, nil
 	}
-	return Explanation{Name: name, Group: "default", Text: "not blocked by " + client.String()}, nil
+	return Explanation{Name: name, Group: "default", ClientID: id, Text: "not blocked by " + client.String()}, nil
+}
+
+// fakeGroups puts 10.0.0.0/24 and the ID annas-phone in "kids", and
+// says 10.0.0.53 is a trusted forwarder.
+type fakeGroups struct{}
+
+func (fakeGroups) ClientGroup(client netip.Addr, id string) ClientGroup {
+	switch {
+	case id == "annas-phone":
+		return ClientGroup{Group: "kids", By: "id", Reason: "client ID annas-phone"}
+	case client == netip.MustParseAddr("10.0.0.53"):
+		return ClientGroup{Group: "default", By: "default", Reason: "no group names it", Forwarder: true}
+	case netip.MustParsePrefix("10.0.0.0/24").Contains(client):
+		return ClientGroup{Group: "kids", By: "network", Reason: "address in 10.0.0.0/24"}
+	}
+	return ClientGroup{Group: "default", By: "default", Reason: "no group names it"}
 }
 
 type fakeLog struct {

@@ -121,7 +121,11 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request, _ who) error {
 			return badRequest("client: %q is not an IP address", s)
 		}
 	}
-	ex, err := a.d.Explainer.Explain(r.Context(), name, client.Unmap())
+	id := strings.ToLower(q.Get("client_id"))
+	if id != "" && !query.ValidClientID(id) {
+		return badRequest("client_id: %q is not a client ID (1 to 63 letters, digits and '-')", id)
+	}
+	ex, err := a.d.Explainer.Explain(r.Context(), name, client.Unmap(), id)
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,7 @@ func (a *API) querylog(w http.ResponseWriter, r *http.Request, _ who) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	writeJSON(w, http.StatusOK, map[string]any{"records": a.withGroupReasons(recs)})
 	return nil
 }
 
@@ -205,6 +209,10 @@ func (a *API) top(w http.ResponseWriter, r *http.Request, _ who) error {
 	}
 	if err != nil {
 		return err
+	}
+	if kind == querylog.TopClients && a.d.Groups != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"kind": kind, "since": since, "top": a.clientGroups(top)})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kind": kind, "since": since, "top": top})
 	return nil

@@ -79,7 +79,7 @@ func (s *Server) newAPI(cfg *config.Config) (*api.API, error) {
 		Logger: s.log.Named("api"), Version: s.version, Started: s.started,
 		Blocking: cfg.Blocking.Enabled,
 		Status:   adminStatus{s}, Pauser: adminPause{s}, Refresher: adminRefresh{s},
-		Explainer: adminExplain{s}, Allow: s.state.Allowlist(), Deny: s.state.Denylist(), Rules: s.state.Rules(), Sessions: s.sessions,
+		Explainer: adminExplain{s}, Groups: adminGroups{s}, Allow: s.state.Allowlist(), Deny: s.state.Denylist(), Rules: s.state.Rules(), Sessions: s.sessions,
 		Settings: s,
 	}
 	if cfg.Cache.Enabled {
@@ -174,8 +174,17 @@ func (a adminRefresh) Refresh(ctx context.Context) error {
 
 type adminExplain struct{ s *Server }
 
-func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr) (api.Explanation, error) {
-	return a.s.Explain(name, client), nil
+func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr, clientID string) (api.Explanation, error) {
+	return a.s.Explain(name, client, clientID), nil
+}
+
+// adminGroups says which group a client is in and why, by the serving
+// generation's selection: the one its group link makes.
+type adminGroups struct{ s *Server }
+
+func (a adminGroups) ClientGroup(client netip.Addr, clientID string) api.ClientGroup {
+	sel := a.s.current().groups.Choose(client, clientID, nil)
+	return api.ClientGroup{Group: sel.Group, By: sel.By.String(), Reason: sel.Reason(), Forwarder: sel.Forwarder}
 }
 
 type adminCache struct{ s *Server }

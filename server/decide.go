@@ -28,21 +28,27 @@ func (wouldForward) Resolve(_ context.Context, req *query.Request) (*query.Respo
 }
 
 // Explain says what the server does with an A query for name from client
-// (the zero address: the default group), and why. The verdict comes from
+// (the zero address: the default group) giving the client ID clientID
+// ("" for none, as a plain DNS query; else as a DoH path or a TLS server
+// name gives it), and why. The verdict comes from
 // running the serving pipeline's own links (group, special names, local
 // records, the blocklist with the runtime allow and deny entries, pauses,
 // schedules and groups with blocking off) up to where the query would go
 // upstream; the lists are then read again for the rule's line and every
 // rule naming the name. The admin API and `cleandns explain` both answer
 // with it, so neither can disagree with the server.
-func (s *Server) Explain(name string, client netip.Addr) api.Explanation {
+func (s *Server) Explain(name string, client netip.Addr, clientID string) api.Explanation {
 	g := s.gen.Load()
 	fqdn := strings.ToLower(dns.Fqdn(name))
 	q := new(dns.Msg).SetQuestion(fqdn, dns.TypeA)
-	req := &query.Request{Msg: q, Client: client.Unmap(), Protocol: "explain", Name: fqdn, Type: dns.TypeA,
+	req := &query.Request{Msg: q, Client: client.Unmap(), ClientID: strings.ToLower(clientID), Protocol: "explain", Name: fqdn, Type: dns.TypeA,
 		Group: query.DefaultGroup, Start: time.Now()}
 	resp, err := g.decide.Resolve(context.Background(), req)
-	out := api.Explanation{Name: strings.TrimSuffix(fqdn, "."), Group: req.Group}
+	out := api.Explanation{Name: strings.TrimSuffix(fqdn, "."), Group: req.Group, ClientID: req.ClientID}
+	// The group link above chose req.Group with this same selection.
+	if sel := g.groups.Choose(req.Client, req.ClientID, q); sel.Group == req.Group {
+		out.GroupBy, out.GroupReason = sel.By.String(), sel.Reason()
+	}
 	if err != nil {
 		out.Answer, out.Text = "servfail", fmt.Sprintf("%s: cannot be decided: %v", out.Name, err)
 		return out

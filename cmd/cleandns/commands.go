@@ -21,6 +21,7 @@ import (
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
+	"github.com/cleandns/cleandns/query"
 	"github.com/cleandns/cleandns/server"
 )
 
@@ -126,9 +127,9 @@ func printBuiltins(out io.Writer) {
 
 func newExplain(f *flags) *cobra.Command {
 	var (
-		client string
-		local  bool
-		r      = remote{root: f}
+		client, clientID string
+		local            bool
+		r                = remote{root: f}
 	)
 	cmd := &cobra.Command{
 		Use:   "explain NAME",
@@ -145,8 +146,12 @@ func newExplain(f *flags) *cobra.Command {
 					return fmt.Errorf("--client: %w", err)
 				}
 			}
+			clientID = strings.ToLower(clientID)
+			if clientID != "" && !query.ValidClientID(clientID) {
+				return fmt.Errorf("--client-id: %q is not a client ID (1 to 63 letters, digits and '-')", clientID)
+			}
 			if !local {
-				ex, asked, err := explainRemote(cmd, &r, args[0], client)
+				ex, asked, err := explainRemote(cmd, &r, args[0], client, clientID)
 				if asked || err != nil {
 					if err == nil {
 						printExplanation(cmd.OutOrStdout(), ex)
@@ -164,11 +169,12 @@ func newExplain(f *flags) *cobra.Command {
 			}
 			defer func() { _ = srv.Shutdown(context.Background()) }()
 			fmt.Fprintln(cmd.ErrOrStderr(), "no running instance asked: evaluated from the config and the state directory (pauses of a running instance are not known here)")
-			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip))
+			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip, clientID))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&client, "client", "", "answer for the group of the client with this IP address")
+	cmd.Flags().StringVar(&clientID, "client-id", "", "answer for a device that gives this client ID (DoH path, TLS server name), as groups' id:NAME")
 	cmd.Flags().BoolVar(&local, "local", false, "do not ask a running instance; evaluate the config here")
 	return r.flags(cmd)
 }
@@ -176,13 +182,13 @@ func newExplain(f *flags) *cobra.Command {
 // explainRemote asks the running instance. asked is false when no instance
 // answers where the config says one listens (then explain evaluates the
 // config itself); an instance named with --server must answer.
-func explainRemote(cmd *cobra.Command, r *remote, name, client string) (ex api.Explanation, asked bool, err error) {
+func explainRemote(cmd *cobra.Command, r *remote, name, client, clientID string) (ex api.Explanation, asked bool, err error) {
 	in, err := resolveInstance(r.server, cmd.Flags().Changed("server"), r.root)
 	if err != nil {
 		return ex, false, nil // no API configured: evaluate locally
 	}
 	c := &api.Client{Server: in.URL, Token: os.Getenv(TokenEnv), HTTP: &http.Client{Timeout: 5 * time.Second}}
-	ex, err = c.Explain(cmd.Context(), name, client)
+	ex, err = c.ExplainFor(cmd.Context(), name, client, clientID)
 	var ue *url.Error
 	if errors.As(err, &ue) && !cmd.Flags().Changed("server") {
 		return ex, false, nil // nothing listens there
@@ -219,6 +225,9 @@ func printExplanation(out io.Writer, ex api.Explanation) {
 		verdict = "not blocked (paused)"
 	}
 	fmt.Fprintf(out, "%s: %s (group %s)\n", ex.Name, verdict, ex.Group)
+	if ex.GroupReason != "" {
+		fmt.Fprintf(out, "  in group %s: %s\n", ex.Group, ex.GroupReason)
+	}
 	fmt.Fprintf(out, "  %s\n", ex.Text)
 	for _, r := range ex.Matches {
 		kind := "blocks"

@@ -35,6 +35,9 @@ groups:
     blocking: false
   - name: kids
     clients: [127.0.0.4/32]
+  - name: phones
+    clients: [id:annas-phone]
+    blocking: false
   - name: night
     clients: [127.0.0.5/32]
     lists: [builtin:apps-wechat]
@@ -77,9 +80,14 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 
 	steps := []struct {
 		name, client, want string
+		id                 string // a client ID given (plain DNS gives none, so the server is not asked)
 		before             string // an API call made first
 		noLocal            bool   // a pause lives in the running instance only
 	}{
+		{name: "tiktok.com", id: "annas-phone", want: "forwarded"},                      // its group blocks nothing
+		{name: "tiktok.com", client: "127.0.0.5", id: "Annas-Phone", want: "forwarded"}, // an ID beats the address
+		{name: "tiktok.com", client: "127.0.0.3", id: "nobody", want: "forwarded"},      // an unknown ID: by address (lab)
+		{name: "tiktok.com", id: "nobody", want: "blocked"},
 		{name: "tiktok.com", want: "blocked"},
 		{name: "example.org", want: "forwarded"},
 		{name: "tiktok.com", client: "127.0.0.3", want: "forwarded"}, // group with blocking off
@@ -105,12 +113,14 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 				resp.Body.Close()
 			}
 			got := map[string]string{
-				"server":     serverVerdict(t, srv.Addrs()[0], st.name, st.client),
-				"api":        apiVerdict(t, base, st.name, st.client),
-				"cli remote": cliVerdict(t, "explain", st.name, "--client", st.client, "--server", base),
+				"api":        apiVerdict(t, base, st.name, st.client, st.id),
+				"cli remote": cliVerdict(t, "explain", st.name, "--client", st.client, "--client-id", st.id, "--server", base),
+			}
+			if st.id == "" {
+				got["server"] = serverVerdict(t, srv.Addrs()[0], st.name, st.client)
 			}
 			if !st.noLocal {
-				got["cli local"] = cliVerdict(t, "-c", cfgFile, "explain", "--local", st.name, "--client", st.client)
+				got["cli local"] = cliVerdict(t, "-c", cfgFile, "explain", "--local", st.name, "--client", st.client, "--client-id", st.id)
 			}
 			for who, v := range got {
 				if v != st.want {
@@ -142,9 +152,9 @@ func serverVerdict(t *testing.T, addr, name, client string) string {
 	return "local"
 }
 
-func apiVerdict(t *testing.T, base, name, client string) string {
+func apiVerdict(t *testing.T, base, name, client, id string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/explain?name=" + url.QueryEscape(name) + "&client=" + client)
+	resp, err := http.Get(base + "/api/v1/explain?name=" + url.QueryEscape(name) + "&client=" + client + "&client_id=" + id)
 	if err != nil {
 		t.Fatal(err)
 	}
