@@ -197,13 +197,13 @@ type Explanation struct {
 	ClientID    string `json:"client_id,omitempty"`
 	GroupBy     string `json:"group_by,omitempty"`
 	GroupReason string `json:"group_reason,omitempty"`
-	Blocked bool   `json:"blocked"`
-	Paused  bool   `json:"paused,omitempty"`
-	Allowed bool   `json:"allowed,omitempty"` // an exception matched
-	List    string `json:"list,omitempty"`
-	Rule    string `json:"rule,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Origin  string `json:"origin,omitempty"` // "console" when the list or local record that decided was made there
+	Blocked     bool   `json:"blocked"`
+	Paused      bool   `json:"paused,omitempty"`
+	Allowed     bool   `json:"allowed,omitempty"` // an exception matched
+	List        string `json:"list,omitempty"`
+	Rule        string `json:"rule,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	Origin      string `json:"origin,omitempty"` // "console" when the list or local record that decided was made there
 	// UpstreamsOrigin is "console" when the name would be forwarded to
 	// upstreams the console set.
 	UpstreamsOrigin string `json:"upstreams_origin,omitempty"`

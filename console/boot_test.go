@@ -105,6 +105,9 @@ func yamlConfig(upstream, listURL string) string {
   timeout: 300ms
 blocking:
   lists: [builtin:clean-apps, %s]
+groups:
+  - name: lab            # the clients view's group reason: queries asked from 127.0.0.2
+    clients: [127.0.0.2/32]
 querylog:
   flush_interval: 50ms
 http:

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -230,6 +231,29 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	t.Run("a local record from the Settings page", func(t *testing.T) { localRecordInSettings(t, b, dnsAddr) })
 	t.Run("upstreams from the Settings page", func(t *testing.T) { upstreamsInSettings(t, b, dnsAddr, up) })
+
+	t.Run("clients and why they are in their group", func(t *testing.T) {
+		c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}}}
+		if _, _, err := c.Exchange(new(dns.Msg).SetQuestion("lab.example.", dns.TypeA), dnsAddr); err != nil {
+			t.Fatalf("asking from 127.0.0.2: %v", err)
+		}
+		lab := `tr.client[data-client="127.0.0.2"]`
+		b.page(t, "#clients", lab+" .why")
+		if got, want := b.text(t, lab+" .group"), "lab"; got != want {
+			t.Errorf("127.0.0.2 in group %q, want %q", got, want)
+		}
+		if got := b.text(t, lab+" .why"); !strings.Contains(got, "network") || !strings.Contains(got, "127.0.0.2/32") {
+			t.Errorf("why 127.0.0.2 is in lab: %q, want its network", got)
+		}
+		if got := b.text(t, `tr.client[data-client="127.0.0.1"] .why`); !strings.Contains(got, "no group names it") {
+			t.Errorf("why 127.0.0.1 is in default: %q", got)
+		}
+		b.page(t, "#log?client=127.0.0.2", "tr.rec .group-why")
+		if got := b.text(t, "tr.rec .group"); !strings.Contains(got, "lab") || !strings.Contains(got, "127.0.0.2/32") {
+			t.Errorf("the log row's group: %q, want lab and its network", got)
+		}
+		b.screenshot(t, "clients", 1280)
+	})
 
 	t.Run("logout", func(t *testing.T) {
 		b.run(t, "logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#secret")))

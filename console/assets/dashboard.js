@@ -2,7 +2,7 @@
 // what is blocked, who asks and whether blocking is on.
 import { get } from './api.js';
 import { barChart } from './chart.js';
-import { h, card, table, fmt, pct, left } from './dom.js';
+import { h, card, table, fmt, pct, left, logLink } from './dom.js';
 import { every } from './poll.js';
 
 const DAY = 24 * 3600e3, HOUR = 3600e3;
@@ -52,7 +52,7 @@ export function render(main) {
       h('section', { class: 'card wide' }, h('h2', {}, 'Last hour, per minute (live)'),
         barChart(hour.buckets, now - HOUR, 60e3, 'last hour'), legend()),
       card('Top blocked names', table(['name', 'blocked'], topRows(blocked.top, (k) => '#log?name=' + encodeURIComponent(k) + '&result=blocked'), 'Nothing blocked in 24 h.')),
-      card('Top clients', table(['client', 'queries'], topRows(clients.top, (k) => '#log?client=' + encodeURIComponent(k)))),
+      card('Top clients', table(['client', 'queries'], topRows(clients.top, (k) => logLink(k)))),
       card('Top lists', table(['list', 'blocks'], topRows(lists.top), 'No list blocked anything in 24 h.')),
       card('Blocking per group', table(['group', 'blocking'], groups)),
       card('Upstreams', table(['upstream', 'health', 'latency'], ups))));

@@ -78,3 +78,10 @@ export function toast(text, action) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { t.hidden = true; }, action ? 10000 : 4000);
 }
+
+// logLink is the query log's address for a top client's key: a client ID
+// ("id:NAME") searches by ID, anything else by address; extra adds filters.
+export function logLink(key, extra) {
+  const id = key.startsWith('id:') ? key.slice(3) : '';
+  return '#log?' + (id ? 'client_id=' + encodeURIComponent(id) : 'client=' + encodeURIComponent(key)) + (extra || '');
+}

@@ -53,7 +53,7 @@ function whyButton(r, cell) {
   const b = h('button', { type: 'button', class: 'why' }, 'Why?');
   b.addEventListener('click', async () => {
     try {
-      const ex = await get('explain', { name: r.name, client: r.client });
+      const ex = await get('explain', { name: r.name, client: r.client, client_id: r.client_id });
       cell.replaceChildren(h('span', { class: 'explain' }, ex.text));
     } catch (e) { cell.replaceChildren(h('span', { class: 'error' }, e.message)); }
   });
@@ -64,6 +64,7 @@ export function render(main, ctx) {
   const p = ctx.params;
   const f = {
     client: h('input', { name: 'client', id: 'f-client', value: p.get('client') || '', placeholder: '192.168.1.10', size: 14 }),
+    clientID: h('input', { name: 'client_id', id: 'f-client-id', value: p.get('client_id') || '', placeholder: 'annas-phone', size: 12 }),
     name: h('input', { name: 'name', id: 'f-name', value: p.get('name') || '', placeholder: 'part of a name', size: 16 }),
     result: h('select', { name: 'result', id: 'f-result' }, RESULTS.map((r) => h('option', { value: r, selected: r === (p.get('result') || '') }, r || 'any'))),
     since: h('select', { name: 'since', id: 'f-since' }, SINCE.map(([v, l]) => h('option', { value: v, selected: v === (p.get('since') || '1h') }, l))),
@@ -71,7 +72,7 @@ export function render(main, ctx) {
   };
   const lab = (text, el) => h('label', {}, text, el);
   const form = h('form', { class: 'filters', role: 'search' },
-    lab('Client', f.client), lab('Name', f.name), lab('Result', f.result), lab('Since', f.since),
+    lab('Client', f.client), lab('Client ID', f.clientID), lab('Name', f.name), lab('Result', f.result), lab('Since', f.since),
     h('button', { class: 'primary', type: 'submit' }, 'Search'),
     h('label', { class: 'switch' }, f.live, 'Live'));
   const out = h('div', { id: 'log-results' });
@@ -79,7 +80,7 @@ export function render(main, ctx) {
 
   const search = async () => {
     const data = await get('querylog', {
-      client: f.client.value.trim(), name: f.name.value.trim().toLowerCase(), result: f.result.value, since: f.since.value, limit: 200,
+      client: f.client.value.trim(), client_id: f.clientID.value.trim().toLowerCase(), name: f.name.value.trim().toLowerCase(), result: f.result.value, since: f.since.value, limit: 200,
     });
     const rows = data.records.map((r) => {
       const act = h('td', {});
@@ -87,9 +88,11 @@ export function render(main, ctx) {
       else if (ctx.admin && r.name) act.append(actionButton('block', r, act, search));
       act.append(' ', whyButton(r, act));
       return h('tr', { class: 'rec', 'data-name': r.name },
-        h('td', {}, time(r.time)), h('td', {}, r.client), h('td', {}, h('code', {}, r.name)),
+        h('td', {}, time(r.time)), h('td', { class: 'client' }, r.client, r.client_id ? h('div', { class: 'client-id' }, h('code', {}, 'id:' + r.client_id)) : ''),
+        h('td', {}, h('code', {}, r.name)),
         h('td', { class: 'hide-narrow' }, r.type), h('td', { class: 'reason' }, reason(r)),
-        h('td', { class: 'hide-narrow' }, r.group || ''), h('td', { class: 'n hide-narrow' }, ms(r.duration_ns)), act);
+        h('td', { class: 'hide-narrow group' }, r.group || '', r.group_reason ? h('div', { class: 'muted group-why' }, r.group_reason) : ''),
+        h('td', { class: 'n hide-narrow' }, ms(r.duration_ns)), act);
     });
     out.replaceChildren(h('p', { class: 'muted', id: 'log-count' }, data.records.length + ' records, newest first'),
       table(['time', 'client', 'name', h('span', { class: 'hide-narrow' }, 'type'), 'reason',
