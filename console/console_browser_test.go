@@ -248,11 +248,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := b.text(t, `tr.client[data-client="127.0.0.1"] .why`); !strings.Contains(got, "no group names it") {
 			t.Errorf("why 127.0.0.1 is in default: %q", got)
 		}
+		b.screenshot(t, "clients", 1280)
 		b.page(t, "#log?client=127.0.0.2", "tr.rec .group-why")
 		if got := b.text(t, "tr.rec .group"); !strings.Contains(got, "lab") || !strings.Contains(got, "127.0.0.2/32") {
 			t.Errorf("the log row's group: %q, want lab and its network", got)
 		}
-		b.screenshot(t, "clients", 1280)
 	})
 
 	t.Run("logout", func(t *testing.T) {

@@ -91,7 +91,7 @@ export function render(main, ctx) {
         h('td', {}, time(r.time)), h('td', { class: 'client' }, r.client, r.client_id ? h('div', { class: 'client-id' }, h('code', {}, 'id:' + r.client_id)) : ''),
         h('td', {}, h('code', {}, r.name)),
         h('td', { class: 'hide-narrow' }, r.type), h('td', { class: 'reason' }, reason(r)),
-        h('td', { class: 'hide-narrow group' }, r.group || '', r.group_reason ? h('div', { class: 'muted group-why' }, r.group_reason) : ''),
+        h('td', { class: 'hide-narrow group' }, r.group || '', r.group_reason && r.group_by !== 'default' ? h('div', { class: 'muted group-why' }, r.group_reason) : ''),
         h('td', { class: 'n hide-narrow' }, ms(r.duration_ns)), act);
     });
     out.replaceChildren(h('p', { class: 'muted', id: 'log-count' }, data.records.length + ' records, newest first'),
