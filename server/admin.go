@@ -175,7 +175,7 @@ func (a adminRefresh) Refresh(ctx context.Context) error {
 type adminExplain struct{ s *Server }
 
 func (a adminExplain) Explain(_ context.Context, name string, client netip.Addr, clientID string) (api.Explanation, error) {
-	return a.s.Explain(name, client, clientID), nil
+	return a.s.ExplainFor(name, client, clientID), nil
 }
 
 // adminGroups says which group a client is in and why, by the serving

@@ -28,16 +28,21 @@ func (wouldForward) Resolve(_ context.Context, req *query.Request) (*query.Respo
 }
 
 // Explain says what the server does with an A query for name from client
-// (the zero address: the default group) giving the client ID clientID
-// ("" for none, as a plain DNS query; else as a DoH path or a TLS server
-// name gives it), and why. The verdict comes from
+// (the zero address: the default group), and why. The verdict comes from
 // running the serving pipeline's own links (group, special names, local
 // records, the blocklist with the runtime allow and deny entries, pauses,
 // schedules and groups with blocking off) up to where the query would go
 // upstream; the lists are then read again for the rule's line and every
 // rule naming the name. The admin API and `cleandns explain` both answer
 // with it, so neither can disagree with the server.
-func (s *Server) Explain(name string, client netip.Addr, clientID string) api.Explanation {
+func (s *Server) Explain(name string, client netip.Addr) api.Explanation {
+	return s.ExplainFor(name, client, "")
+}
+
+// ExplainFor is Explain for a client that gives the client ID clientID
+// ("" for none, as over plain DNS; else as a DoH path or a TLS server name
+// gives it).
+func (s *Server) ExplainFor(name string, client netip.Addr, clientID string) api.Explanation {
 	g := s.gen.Load()
 	fqdn := strings.ToLower(dns.Fqdn(name))
 	q := new(dns.Msg).SetQuestion(fqdn, dns.TypeA)

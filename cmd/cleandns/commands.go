@@ -169,7 +169,7 @@ func newExplain(f *flags) *cobra.Command {
 			}
 			defer func() { _ = srv.Shutdown(context.Background()) }()
 			fmt.Fprintln(cmd.ErrOrStderr(), "no running instance asked: evaluated from the config and the state directory (pauses of a running instance are not known here)")
-			printExplanation(cmd.OutOrStdout(), srv.Explain(args[0], ip, clientID))
+			printExplanation(cmd.OutOrStdout(), srv.ExplainFor(args[0], ip, clientID))
 			return nil
 		},
 	}
