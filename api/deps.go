@@ -160,6 +160,12 @@ type UpstreamStatus struct {
 	Healthy bool   `json:"healthy"`
 	// RTTMillis is its smoothed round-trip time; absent before a good exchange.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
+	// P50Millis and P95Millis are the median and 95th percentile of the
+	// round-trip times of its last RTTSamples good exchanges (at most 128,
+	// counted since the config generation that made it; probes count).
+	P50Millis  float64 `json:"rtt_p50_ms,omitempty"`
+	P95Millis  float64 `json:"rtt_p95_ms,omitempty"`
+	RTTSamples int     `json:"rtt_samples,omitempty"`
 	// Zone is the forward zone it serves; empty for the default upstreams.
 	Zone string `json:"zone,omitempty"`
 	// Origin is "console" when the console set the default upstreams.

@@ -255,6 +255,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("upstream latency on the dashboard", func(t *testing.T) {
+		var st api.Status
+		apiGet(t, base, "/api/v1/status", &st)
+		if len(st.Upstreams) != 1 || st.Upstreams[0].RTTSamples == 0 {
+			t.Fatalf("upstreams %+v, want one with recent exchanges", st.Upstreams)
+		}
+		b.page(t, "#dashboard", "td.latency .pct")
+		if got := b.text(t, "td.latency .pct"); !strings.Contains(got, "p50 ") || !strings.Contains(got, "p95 ") || !strings.Contains(got, "last ") {
+			t.Errorf("the dashboard's latency: %q, want p50, p95 and the number of exchanges", got)
+		}
+	})
+
 	t.Run("logout", func(t *testing.T) {
 		b.run(t, "logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#secret")))
 		access := eval[string](t, b, `fetch('/api/v1/session').then(r => r.json()).then(j => j.access)`)

@@ -104,6 +104,9 @@ func (s *Server) current() *generation {
 
 type adminStatus struct{ s *Server }
 
+// millis is d in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 func (a adminStatus) Status(context.Context) api.Status {
 	g := a.s.current()
 	var st api.Status
@@ -117,7 +120,8 @@ func (a adminStatus) Status(context.Context) api.Status {
 		if u.Zone != "" {
 			name = u.Zone + " " + u.Name
 		}
-		us := api.UpstreamStatus{Name: name, Healthy: u.Healthy, RTTMillis: float64(u.RTT.Microseconds()) / 1000, Zone: u.Zone}
+		us := api.UpstreamStatus{Name: name, Healthy: u.Healthy, RTTMillis: millis(u.RTT), Zone: u.Zone,
+			P50Millis: millis(u.Recent.P50), P95Millis: millis(u.Recent.P95), RTTSamples: u.Recent.Samples}
 		if u.Zone == "" && len(set.Upstreams) > 0 {
 			us.Origin = "console"
 		}

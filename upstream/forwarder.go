@@ -155,6 +155,8 @@ type Status struct {
 	// RTT is the smoothed round-trip time of good exchanges (EWMA, 1/8), 0
 	// before the first one.
 	RTT time.Duration `json:"rtt_ns,omitempty"`
+	// Recent is the median and 95th percentile of the last good exchanges.
+	Recent Latency `json:"recent"`
 }
 
 // Upstreams returns every upstream with its health, defaults first.
@@ -162,7 +164,7 @@ func (f *Forwarder) Upstreams() []Status {
 	var out []Status
 	add := func(g *group) {
 		for _, u := range g.ups {
-			out = append(out, Status{Name: u.ep.name, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy(), RTT: u.latency()})
+			out = append(out, Status{Name: u.ep.name, Protocol: u.ep.proto, Zone: g.zone, Healthy: u.healthy(), RTT: u.latency(), Recent: u.recentLatency()})
 		}
 	}
 	add(f.def)

@@ -24,6 +24,7 @@ type upstream struct {
 	down    bool          // marked down after MaxFails failures
 	probing bool          // a background probe is running
 	rtt     time.Duration // moving average of successful exchanges; 0 = unknown
+	recent  rttRing       // the last good exchanges' round-trip times
 }
 
 func (u *upstream) healthy() bool {
@@ -38,6 +39,13 @@ func (u *upstream) latency() time.Duration {
 	return u.rtt
 }
 
+// recentLatency is for the status, not the hot path: it sorts.
+func (u *upstream) recentLatency() Latency {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.recent.latency()
+}
+
 // succeeded records a good exchange and reports whether it brought the
 // upstream back up.
 func (u *upstream) succeeded(d time.Duration) (recovered bool) {
@@ -48,6 +56,7 @@ func (u *upstream) succeeded(d time.Duration) (recovered bool) {
 	} else {
 		u.rtt = (u.rtt*7 + d) / 8 // EWMA, alpha 1/8 as TCP's SRTT
 	}
+	u.recent.add(d)
 	u.fails = 0
 	recovered = u.down
 	u.down = false

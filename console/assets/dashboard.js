@@ -13,6 +13,14 @@ function topRows(top, link) {
     h('td', { class: 'n' }, fmt.format(c.count))));
 }
 
+// latency is an upstream's smoothed round-trip time, with the median and
+// 95th percentile of its recent exchanges beneath.
+function latency(u) {
+  if (!u.rtt_ms) return '–';
+  return [u.rtt_ms.toFixed(1) + ' ms', u.rtt_samples ? h('div', { class: 'muted pct' },
+    `p50 ${(u.rtt_p50_ms || 0).toFixed(1)} · p95 ${(u.rtt_p95_ms || 0).toFixed(1)} ms, last ${u.rtt_samples}`) : ''];
+}
+
 function legend() {
   return h('p', { class: 'legend' }, h('span', { class: 'sw total' }), 'queries', h('span', { class: 'sw blk' }), 'blocked');
 }
@@ -45,7 +53,7 @@ export function render(main) {
           g.enabled ? h('span', { class: 'ok' }, 'on') : h('span', { class: 'muted' }, 'off in the config'))));
     const ups = status.upstreams.map((u) => h('tr', {}, h('td', {}, h('code', {}, u.name)),
       h('td', {}, u.healthy ? h('span', { class: 'ok' }, 'healthy') : h('span', { class: 'blocked' }, 'down')),
-      h('td', { class: 'n' }, u.rtt_ms ? u.rtt_ms.toFixed(1) + ' ms' : '–')));
+      h('td', { class: 'n latency' }, latency(u))));
     body.replaceChildren(cards, h('div', { class: 'grid' },
       h('section', { class: 'card wide' }, h('h2', {}, 'Last 24 hours, per 10 minutes'),
         barChart(day.buckets, now - DAY, 600e3, 'last 24 hours'), legend()),
