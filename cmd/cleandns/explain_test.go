@@ -129,6 +129,15 @@ func TestExplainAgreesWithTheServer(t *testing.T) {
 			}
 		})
 	}
+	for _, mode := range [][]string{{"--server", base}, {"-c", cfgFile, "--local"}} {
+		out := cliOutput(t, append([]string{"explain", "tiktok.com", "--client-id", "annas-phone"}, mode...)...)
+		if !strings.Contains(out, "in group phones: client ID annas-phone") {
+			t.Errorf("explain %v does not say why annas-phone is in phones:\n%s", mode, out)
+		}
+	}
+	if _, err := run(t, base, "explain", "tiktok.com", "--client-id", "not_an_id"); err == nil || !strings.Contains(err.Error(), "--client-id") {
+		t.Errorf("a bad --client-id: %v", err)
+	}
 }
 
 // serverVerdict asks the server itself, from the client's own address.
@@ -168,6 +177,19 @@ func apiVerdict(t *testing.T, base, name, client, id string) string {
 
 func cliVerdict(t *testing.T, args ...string) string {
 	t.Helper()
+	first, _, _ := strings.Cut(cliOutput(t, args...), "\n")
+	switch {
+	case strings.Contains(first, "BLOCKED"):
+		return "blocked"
+	case strings.Contains(first, "answered locally"):
+		return "local"
+	}
+	return "forwarded"
+}
+
+// cliOutput runs cleandns with args and returns what it printed.
+func cliOutput(t *testing.T, args ...string) string {
+	t.Helper()
 	root := newRoot()
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
@@ -176,12 +198,5 @@ func cliVerdict(t *testing.T, args ...string) string {
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatalf("cleandns %v: %v\n%s", args, err, errOut.String())
 	}
-	first, _, _ := strings.Cut(out.String(), "\n")
-	switch {
-	case strings.Contains(first, "BLOCKED"):
-		return "blocked"
-	case strings.Contains(first, "answered locally"):
-		return "local"
-	}
-	return "forwarded"
+	return out.String()
 }
