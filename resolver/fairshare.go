@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"container/list"
 	"context"
 	"net/netip"
 	"strings"
@@ -30,22 +29,65 @@ type fairShare struct {
 
 	mu      sync.Mutex
 	inUse   int
-	clients map[netip.Addr]*list.List // of *slot, oldest first
-	zones   map[string]*list.List
+	clients map[netip.Addr]slotList // oldest first
+	zones   map[string]slotList
 }
 
-// slot is one admitted exchange.
+// The two lists a slot is on: its client's and its zone's.
+const (
+	byClient = iota
+	byZone
+)
+
+// slot is one admitted exchange. It is linked into its client's and its
+// zone's lists itself (intrusive lists held by value in the maps), so
+// admitting an exchange allocates no list or element: container/list cost
+// four allocations a cache miss.
 type slot struct {
-	client         netip.Addr
-	zone           string
-	start          time.Time
-	cancel         context.CancelCauseFunc
-	inClient, inZn *list.Element // nil once released
+	client     netip.Addr
+	zone       string
+	start      time.Time
+	cancel     context.CancelCauseFunc
+	prev, next [2]*slot
+	listed     bool // false once released
+}
+
+// slotList is a list of slots, oldest first, linked through the slots'
+// prev and next for one of the lists (byClient, byZone).
+type slotList struct {
+	front, back *slot
+	n           int
+}
+
+func (l *slotList) pushBack(s *slot, which int) {
+	s.prev[which], s.next[which] = l.back, nil
+	if l.back != nil {
+		l.back.next[which] = s
+	} else {
+		l.front = s
+	}
+	l.back = s
+	l.n++
+}
+
+func (l *slotList) remove(s *slot, which int) {
+	if p := s.prev[which]; p != nil {
+		p.next[which] = s.next[which]
+	} else {
+		l.front = s.next[which]
+	}
+	if n := s.next[which]; n != nil {
+		n.prev[which] = s.prev[which]
+	} else {
+		l.back = s.prev[which]
+	}
+	s.prev[which], s.next[which] = nil, nil
+	l.n--
 }
 
 func newFairShare(total int, jostle time.Duration, now func() time.Time) *fairShare {
 	return &fairShare{total: total, jostle: jostle, now: now,
-		clients: map[netip.Addr]*list.List{}, zones: map[string]*list.List{}}
+		clients: map[netip.Addr]slotList{}, zones: map[string]slotList{}}
 }
 
 // zoneOf is the registrable domain of name (eTLD+1, by the public suffix
@@ -69,9 +111,9 @@ func (f *fairShare) acquire(ctx context.Context, client netip.Addr, name string)
 		return nil, nil, errUpstreamFull
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	s := &slot{client: client, zone: zone, start: now, cancel: cancel}
-	s.inClient = pushTo(f.clients, client, s)
-	s.inZn = pushTo(f.zones, zone, s)
+	s := &slot{client: client, zone: zone, start: now, cancel: cancel, listed: true}
+	pushTo(f.clients, client, s, byClient)
+	pushTo(f.zones, zone, s, byZone)
 	f.inUse++
 	return ctx, func() {
 		f.mu.Lock()
@@ -81,31 +123,30 @@ func (f *fairShare) acquire(ctx context.Context, client netip.Addr, name string)
 	}, nil
 }
 
-func pushTo[K comparable](m map[K]*list.List, k K, s *slot) *list.Element {
+func pushTo[K comparable](m map[K]slotList, k K, s *slot, which int) {
 	l := m[k]
-	if l == nil {
-		l = list.New()
-		m[k] = l
-	}
-	return l.PushBack(s)
+	l.pushBack(s, which)
+	m[k] = l
 }
 
-func removeFrom[K comparable](m map[K]*list.List, k K, e *list.Element) {
+func removeFrom[K comparable](m map[K]slotList, k K, s *slot, which int) {
 	l := m[k]
-	l.Remove(e)
-	if l.Len() == 0 {
+	l.remove(s, which)
+	if l.n == 0 {
 		delete(m, k)
+		return
 	}
+	m[k] = l
 }
 
 // release frees s's slot once; under mu.
 func (f *fairShare) release(s *slot) {
-	if s.inClient == nil {
+	if !s.listed {
 		return
 	}
-	removeFrom(f.clients, s.client, s.inClient)
-	removeFrom(f.zones, s.zone, s.inZn)
-	s.inClient, s.inZn = nil, nil
+	removeFrom(f.clients, s.client, s, byClient)
+	removeFrom(f.zones, s.zone, s, byZone)
+	s.listed = false
 	f.inUse--
 }
 
@@ -113,34 +154,26 @@ func (f *fairShare) release(s *slot) {
 // The busiest client or zone is found by a scan: it runs only when every
 // slot is taken, and the maps hold at most total entries.
 func (f *fairShare) jostleFor(client netip.Addr, zone string, now time.Time) bool {
-	var victim *list.List
+	var oldest *slot
 	most := 0
 	for _, l := range f.clients {
-		if l.Len() > most {
-			victim, most = l, l.Len()
+		if l.n > most {
+			oldest, most = l.front, l.n
 		}
 	}
 	for _, l := range f.zones {
-		if l.Len() > most {
-			victim, most = l, l.Len()
+		if l.n > most {
+			oldest, most = l.front, l.n
 		}
 	}
-	if victim == nil {
+	if oldest == nil {
 		return false
 	}
-	mine := max(lenOf(f.clients[client]), lenOf(f.zones[zone]))
-	oldest := victim.Front().Value.(*slot)
+	mine := max(f.clients[client].n, f.zones[zone].n)
 	if most <= mine+1 || now.Sub(oldest.start) < f.jostle {
 		return false
 	}
 	f.release(oldest)
 	oldest.cancel(errJostled)
 	return true
-}
-
-func lenOf(l *list.List) int {
-	if l == nil {
-		return 0
-	}
-	return l.Len()
 }
