@@ -47,7 +47,7 @@ func rulesEditor(t *testing.T, b *browser, dnsAddr string) {
 }
 
 // clientsWhy: a query from 127.0.0.2 puts that client in the clients view
-// in group lab by its network, and its log row says the same.
+// in group lab by its network, and its log row and its Why? say the same.
 func clientsWhy(t *testing.T, b *browser, dnsAddr string) {
 	c := &dns.Client{Timeout: 5 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}}}
 	if _, _, err := c.Exchange(new(dns.Msg).SetQuestion("lab.example.", dns.TypeA), dnsAddr); err != nil {
@@ -68,6 +68,10 @@ func clientsWhy(t *testing.T, b *browser, dnsAddr string) {
 	b.page(t, "#log?client=127.0.0.2", "tr.rec .group-why")
 	if got := b.text(t, "tr.rec .group"); !strings.Contains(got, "lab") || !strings.Contains(got, "127.0.0.2/32") {
 		t.Errorf("the log row's group: %q, want lab and its network", got)
+	}
+	b.run(t, "why", chromedp.Click(chromedp.CSS("tr.rec button.why")), chromedp.WaitVisible(chromedp.CSS("tr.rec .explain")))
+	if got := b.text(t, "tr.rec .explain"); !strings.Contains(got, "lab.example: not blocked for group lab") || !strings.Contains(got, "in group lab: address 127.0.0.2 is in 127.0.0.2/32") {
+		t.Errorf("Why? on the row: %q, want the verdict for group lab and why the client is in it", got)
 	}
 }
 

@@ -54,7 +54,8 @@ function whyButton(r, cell) {
   b.addEventListener('click', async () => {
     try {
       const ex = await get('explain', { name: r.name, client: r.client, client_id: r.client_id });
-      cell.replaceChildren(h('span', { class: 'explain' }, ex.text));
+      cell.replaceChildren(h('span', { class: 'explain' }, ex.text,
+        ex.group_reason ? h('div', { class: 'muted group-why' }, 'in group ' + ex.group + ': ' + ex.group_reason) : ''));
     } catch (e) { cell.replaceChildren(h('span', { class: 'error' }, e.message)); }
   });
   return b;
