@@ -37,7 +37,7 @@ type fakeLists map[string]blocklist.Matcher
 
 func (f fakeLists) Matcher(policy string) blocklist.Matcher { return f[policy] }
 
-func mustAddr(t *testing.T, s string) netip.Addr {
+func mustAddr(t testing.TB, s string) netip.Addr {
 	t.Helper()
 	return netip.MustParseAddr(s)
 }

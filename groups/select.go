@@ -62,48 +62,70 @@ func (t *prefixTable) lookup(a netip.Addr) (netip.Prefix, string, bool) {
 // device gave (DoH path, TLS server name; "" for none); by the EDNS0 MAC
 // option, then the EDNS Client Subnet address, when src is a trusted
 // forwarder; by src itself otherwise. Unmatched clients are in Default.
-// It is Choose's group; the pipeline calls it for every query.
+// The pipeline calls it for every query; it allocates nothing.
 func (g *Groups) Select(src netip.Addr, id string, m *dns.Msg) string {
-	return g.Choose(src, id, m).Group
+	return g.choose(src, id, m, nil)
 }
 
-// Choose is Select with the reason: what named the group. It allocates
-// nothing, so Select can be it; the reason is rendered only when asked.
+// Choose is Select with the reason: what named the group. It runs the
+// same code as Select, so the two cannot disagree.
 func (g *Groups) Choose(src netip.Addr, id string, m *dns.Msg) Selection {
-	sel := Selection{Group: query.DefaultGroup, Src: src, ID: id}
+	sel := Selection{Src: src, ID: id}
+	sel.Group = g.choose(src, id, m, &sel)
+	return sel
+}
+
+// choose is Select, noting in why (when not nil) what decided; the fast
+// path passes nil and copies nothing.
+func (g *Groups) choose(src netip.Addr, id string, m *dns.Msg, why *Selection) string {
 	if id != "" {
 		if name, ok := g.ids[id]; ok {
-			sel.Group, sel.By = name, ByID
-			return sel
+			if why != nil {
+				why.By = ByID
+			}
+			return name
 		}
 	}
 	addr := src
-	if g.trusted != nil {
+	if g.trusted != nil && (m != nil || why != nil) {
 		if _, _, ok := g.trusted.lookup(src); ok {
-			sel.Forwarder = true
-			var opt *dns.OPT
-			if m != nil {
-				opt = m.IsEdns0()
+			if why != nil {
+				why.Forwarder = true
 			}
-			if opt != nil {
+			if opt := edns0(m); opt != nil {
 				mac, ecs := clientOptions(opt)
 				if name, ok := g.macs[mac]; ok && mac != ([6]byte{}) {
-					sel.Group, sel.By, sel.MAC = name, ByMAC, mac
-					return sel
+					if why != nil {
+						why.By, why.MAC = ByMAC, mac
+					}
+					return name
 				}
 				if ecs.IsValid() {
-					addr, sel.ECS = ecs, ecs
+					addr = ecs
+					if why != nil {
+						why.ECS = ecs
+					}
 				}
 			}
 		}
 	}
 	if p, name, ok := g.nets.lookup(addr); ok {
-		sel.Group, sel.By, sel.Net = name, ByNetwork, p
-		if sel.ECS.IsValid() {
-			sel.By = ByECS
+		if why != nil {
+			why.By, why.Net = ByNetwork, p
+			if why.ECS.IsValid() {
+				why.By = ByECS
+			}
 		}
+		return name
 	}
-	return sel
+	return query.DefaultGroup
+}
+
+func edns0(m *dns.Msg) *dns.OPT {
+	if m == nil {
+		return nil
+	}
+	return m.IsEdns0()
 }
 
 // clientOptions reads the MAC and ECS options a forwarder added.
