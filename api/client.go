@@ -145,8 +145,8 @@ func (c *Client) QueryLog(ctx context.Context, p QueryLogParams) ([]querylog.Rec
 	return r.Records, c.call(ctx, http.MethodGet, "querylog", q, &r)
 }
 
-// Top is GET /top.
-func (c *Client) Top(ctx context.Context, kind, since string, limit int) ([]querylog.Count, error) {
+// Top is GET /top; for kind clients each entry has the client's group.
+func (c *Client) Top(ctx context.Context, kind, since string, limit int) ([]TopEntry, error) {
 	q := url.Values{"kind": {kind}}
 	if since != "" {
 		q.Set("since", since)
@@ -155,7 +155,7 @@ func (c *Client) Top(ctx context.Context, kind, since string, limit int) ([]quer
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	var r struct {
-		Top []querylog.Count `json:"top"`
+		Top []TopEntry `json:"top"`
 	}
 	return r.Top, c.call(ctx, http.MethodGet, "top", q, &r)
 }

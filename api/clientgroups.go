@@ -7,11 +7,12 @@ import (
 	"github.com/cleandns/cleandns/querylog"
 )
 
-// TopClient is one of GET /top?kind=clients: the count, and the group the
-// client is in now and why.
-type TopClient struct {
-	querylog.Count
-	*ClientGroup // nil for a client hidden by querylog.client
+// TopEntry is one of GET /top's: a key and its count; for kind=clients
+// also the group the client is in now and why.
+type TopEntry struct {
+	Key          string `json:"key"`
+	Count        int64  `json:"count"`
+	*ClientGroup        // nil for other kinds and a client hidden by querylog.client
 }
 
 // LogRecord is one record of GET /querylog, with what chose its group
@@ -31,10 +32,10 @@ func clientOf(key string) (netip.Addr, string, bool) {
 	return a.Unmap(), "", err == nil
 }
 
-func (a *API) clientGroups(top []querylog.Count) []TopClient {
-	out := make([]TopClient, len(top))
+func (a *API) clientGroups(top []querylog.Count) []TopEntry {
+	out := make([]TopEntry, len(top))
 	for i, c := range top {
-		out[i].Count = c
+		out[i].Key, out[i].Count = c.Key, c.Count
 		if addr, id, ok := clientOf(c.Key); ok {
 			g := a.d.Groups.ClientGroup(addr, id)
 			out[i].ClientGroup = &g

@@ -80,7 +80,7 @@ func TestClientGroupsAndWhy(t *testing.T) {
 		"127.0.0.1":      {Group: "default", By: "default"},
 	}
 	t.Run("top clients", func(t *testing.T) {
-		var top struct{ Top []api.TopClient }
+		var top struct{ Top []api.TopEntry }
 		eventually(t, func() bool {
 			_ = s.qlog.Flush(ctx)
 			getJSON(t, s, "/api/v1/top?kind=clients&since=1h", &top)

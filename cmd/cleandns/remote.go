@@ -223,8 +223,16 @@ func newTop(f *flags) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "COUNT\t"+strings.ToUpper(args[0]))
+			if args[0] == "clients" {
+				fmt.Fprintln(tw, "COUNT\tCLIENTS\tGROUP\tWHY")
+			} else {
+				fmt.Fprintln(tw, "COUNT\t"+strings.ToUpper(args[0]))
+			}
 			for _, c := range top {
+				if c.ClientGroup != nil {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Count, c.Key, c.Group, c.Reason)
+					continue
+				}
 				fmt.Fprintf(tw, "%d\t%s\n", c.Count, c.Key)
 			}
 			return tw.Flush()
