@@ -3,6 +3,7 @@ package runstate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -73,15 +74,29 @@ type SettingsStore struct {
 	mu       sync.Mutex
 	seen     []byte
 	onChange []func()
+	onDamage []func(error)
+	damaged  error // why the document read at start was not used
 }
 
-// OpenSettings reads the settings from b; now nil means time.Now.
+// ErrDamaged marks a settings document that does not read as settings.
+var ErrDamaged = errors.New("damaged document")
+
+// OpenSettings reads the settings from b; now nil means time.Now. A
+// document that does not read (a partial write, a hand edit, another
+// instance's bug) does not stop it: the store starts with no settings, so
+// the config file serves, Damaged says why, and the next Save replaces
+// the document. An instance that cannot start, as every instance of a
+// fleet sharing the document would, is worse than one without the
+// console's settings.
 func OpenSettings(b Backend, now func() time.Time) (*SettingsStore, error) {
 	if now == nil {
 		now = time.Now
 	}
 	s := &SettingsStore{b: b, now: now}
-	if _, err := s.load(); err != nil {
+	if _, err := s.load(); errors.Is(err, ErrDamaged) {
+		s.damaged = err
+		s.cur.Store(&Settings{})
+	} else if err != nil {
 		return nil, err
 	}
 	b.Watch(func(doc string) {
@@ -89,16 +104,35 @@ func OpenSettings(b Backend, now func() time.Time) (*SettingsStore, error) {
 			return
 		}
 		// A damaged document elsewhere keeps the last good one.
-		if changed, err := s.load(); err == nil && changed {
-			s.mu.Lock()
-			fns := slices.Clone(s.onChange)
-			s.mu.Unlock()
+		changed, err := s.load()
+		s.mu.Lock()
+		fns, bad := slices.Clone(s.onChange), slices.Clone(s.onDamage)
+		s.mu.Unlock()
+		switch {
+		case err != nil:
+			for _, fn := range bad {
+				fn(err)
+			}
+		case changed:
 			for _, fn := range fns {
 				fn()
 			}
 		}
 	})
 	return s, nil
+}
+
+// Damaged is why the document read at start was not used (see
+// OpenSettings), nil when it was.
+func (s *SettingsStore) Damaged() error { return s.damaged }
+
+// OnDamaged registers fn to hear a document someone else stored that does
+// not read: the last good settings stay. It runs on the Backend's
+// goroutine.
+func (s *SettingsStore) OnDamaged(fn func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDamage = append(s.onDamage, fn)
 }
 
 // OnChange registers fn to run after the settings were changed by someone
@@ -120,7 +154,7 @@ func (s *SettingsStore) load() (changed bool, err error) {
 	st := &Settings{}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, st); err != nil {
-			return false, fmt.Errorf("runtime state %s: %w", DocSettings, err)
+			return false, fmt.Errorf("runtime state %s: %w: %w", DocSettings, ErrDamaged, err)
 		}
 	}
 	s.mu.Lock()

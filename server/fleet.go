@@ -28,6 +28,9 @@ const fleetRefreshTimeout = 2 * time.Minute
 func (s *Server) joinFleet(backend runstate.Backend) error {
 	s.fleet = fleetKicks{settings: make(chan struct{}, 1), refresh: make(chan runstate.RefreshRequest, 1)}
 	s.settings.OnChange(func() { kick(s.fleet.settings, struct{}{}) })
+	s.settings.OnDamaged(func(err error) {
+		s.log.Error("console settings stored elsewhere do not read: the last good ones keep serving", zap.Error(err))
+	})
 	if s.shared == nil {
 		return nil
 	}

@@ -149,7 +149,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.fileCfg.Store(cfg)
-	g, err := s.build(applySettings(cfg, s.settings.Get()), nil)
+	g, err := s.buildFirst(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -130,6 +130,26 @@ func (s *Server) changeSettings(what string, edit func(file *config.Config, cur 
 	return ch, nil
 }
 
+// buildFirst builds the first generation: the file's config with the
+// console's settings over it. Settings that do not read, or cannot be
+// built here (another instance wrote them, or a version that took what
+// this one refuses), leave the file's config serving, with blocking as it
+// says, instead of an instance that cannot start: the error is logged and
+// the console can still change the settings (going back to the file's
+// upstreams, removing a record) until they build.
+func (s *Server) buildFirst(file *config.Config) (*generation, error) {
+	if err := s.settings.Damaged(); err != nil {
+		s.log.Error("console settings unreadable: the config file serves; the next change made in the console replaces them", zap.Error(err))
+	}
+	st := s.settings.Get()
+	g, err := s.build(applySettings(file, st), nil)
+	if err == nil || st.Empty() {
+		return g, err
+	}
+	s.log.Error("console settings cannot be applied here: the config file serves without them", zap.Error(redact.Error(err)))
+	return s.build(file, nil)
+}
+
 // Settings are the console's settings now.
 func (s *Server) Settings() *runstate.Settings { return s.settings.Get() }
 
