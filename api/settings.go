@@ -29,7 +29,7 @@ func (a *API) settings(w http.ResponseWriter, _ *http.Request, _ who) error {
 	if a.d.Settings == nil {
 		return notAvailable("console settings")
 	}
-	writeJSON(w, http.StatusOK, a.d.Settings.Settings())
+	writeJSON(w, http.StatusOK, a.d.Settings.Settings().Redacted())
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cleandns/cleandns/internal/redact"
 )
 
 // LocalRecord is one local record made in the console, in the form of
@@ -106,4 +108,35 @@ func (st *Settings) LocalNames() map[string]bool {
 		out[r.Name] = true
 	}
 	return out
+}
+
+// Redacted is st as it may be shown (GET /api/v1/settings, to the read
+// token too): the upstreams and list sources without the secrets URLs
+// carry (user information, query, fragment), as every other surface shows
+// them. Stored settings keep them whole: the server needs them.
+func (st *Settings) Redacted() *Settings {
+	out := st.clone()
+	out.Upstreams = redact.Strings(st.Upstreams)
+	if len(st.Upstreams) == 0 {
+		out.Upstreams = nil
+	}
+	for g, c := range out.Lists {
+		out.Lists[g] = ListChange{Add: redactAll(c.Add), Remove: redactAll(c.Remove)}
+	}
+	out.Audit = make([]Change, len(st.Audit))
+	for i, c := range st.Audit {
+		c.List, c.OldValue, c.NewValue = redact.URL(c.List), redact.Text(c.OldValue), redact.Text(c.NewValue)
+		out.Audit[i] = c
+	}
+	if len(st.Audit) == 0 {
+		out.Audit = nil
+	}
+	return out
+}
+
+func redactAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	return redact.Strings(ss)
 }

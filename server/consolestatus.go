@@ -51,10 +51,10 @@ func groupStatus(cfg *config.Config, st groups.Status, set *runstate.Settings) [
 			g.Schedule = c.Schedule != nil
 		}
 		if ch, ok := set.Lists[gs.Group]; ok {
-			g.Removed = ch.Remove
+			g.Removed = redact.Strings(ch.Remove) // named as in Lists
 			g.Origins = map[string]string{}
 			for _, l := range ch.Add {
-				g.Origins[l] = "console"
+				g.Origins[redact.URL(l)] = "console"
 			}
 		}
 		out = append(out, g)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -84,17 +85,50 @@ func hasList(lists []blocklist.ListSpec, src string) bool {
 // SetList switches list on or off for group from the console (see
 // changeSettings): a list that cannot be built is refused.
 func (s *Server) SetList(group, list string, on bool, by string) (runstate.Change, error) {
-	what := fmt.Sprintf("list %s for group %s", list, group)
+	what := fmt.Sprintf("list %s for group %s", redact.URL(list), group)
 	return s.changeSettings(what, func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error) {
 		if !hasGroup(file, group) {
 			return nil, runstate.Change{}, fmt.Errorf("group %q is not configured", group)
 		}
+		// The console names a list as status shows it, without its secret.
+		list = unredact(list, append(listSources(groupLists(applySettings(file, cur), group)), cur.Lists[group].Remove...))
 		next := cur.WithList(group, list, on, hasList(groupLists(file, group), list))
 		old := hasList(groupLists(applySettings(file, cur), group), list)
 		ch := runstate.Change{By: by, Group: group, List: list, New: on, Old: old,
 			What: "list", OldValue: onOff(old), NewValue: onOff(on)}
 		return next, ch, nil
 	})
+}
+
+// unredact is the one of known that shown stands for: itself when it is
+// one, else the only one that shows as it once redacted (the console
+// knows upstreams and lists only as status shows them, without the
+// secrets their URLs carry). Anything else comes back as it is.
+func unredact(shown string, known []string) string {
+	if slices.Contains(known, shown) || !strings.Contains(shown, redact.Marker) {
+		return shown
+	}
+	match := ""
+	for _, k := range known {
+		if redact.URL(k) == shown {
+			if match != "" && match != k {
+				return shown // two could be meant: neither is
+			}
+			match = k
+		}
+	}
+	if match == "" {
+		return shown
+	}
+	return match
+}
+
+func listSources(specs []blocklist.ListSpec) []string {
+	out := make([]string, 0, len(specs))
+	for _, l := range specs {
+		out = append(out, l.Source)
+	}
+	return out
 }
 
 func onOff(on bool) string {
@@ -108,24 +142,25 @@ func onOff(on bool) string {
 // the next settings and the audited change from the file and the current
 // settings. It reloads with them first, the way a config reload does (zero
 // lost queries), and stores them only once they serve, so a change that
-// cannot be built is refused and nothing changes.
+// cannot be built is refused and nothing changes. Its errors, which the
+// API answers and logs, show URLs without their secrets.
 func (s *Server) changeSettings(what string, edit func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error)) (runstate.Change, error) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
 	file, cur := s.fileCfg.Load(), s.settings.Get()
 	next, ch, err := edit(file, cur)
 	if err != nil {
-		return runstate.Change{}, err
+		return runstate.Change{}, redact.Error(err)
 	}
 	if err := s.reload(applySettings(file, next)); err != nil {
-		return runstate.Change{}, fmt.Errorf("%s: %w", what, err)
+		return runstate.Change{}, redact.Error(fmt.Errorf("%s: %w", what, err))
 	}
 	if err := s.settings.Save(next, ch); err != nil {
 		_ = s.reload(applySettings(file, cur)) // serve what is stored
-		return runstate.Change{}, err
+		return runstate.Change{}, redact.Error(err)
 	}
 	ch = next.Audit[len(next.Audit)-1] // with its time
-	s.log.Info("console setting", zap.String("what", ch.What), zap.String("group", ch.Group), zap.String("list", ch.List),
+	s.log.Info("console setting", zap.String("what", ch.What), zap.String("group", ch.Group), zap.String("list", redact.URL(ch.List)),
 		zap.String("old", redact.Text(ch.OldValue)), zap.String("new", redact.Text(ch.NewValue)), zap.String("by", ch.By))
 	return ch, nil
 }

@@ -45,6 +45,7 @@ func (s *Server) RemoveUpstream(server, by string) (runstate.Change, error) {
 		if server == "" {
 			return nil, nil // the file's
 		}
+		server = unredact(server, cur)
 		if !slices.Contains(cur, server) {
 			return nil, fmt.Errorf("upstreams.servers: %q: not an upstream (upstreams: %s)", redact.URL(server), strings.Join(redact.Strings(cur), ", "))
 		}

@@ -7,13 +7,18 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/internal/redact"
 	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/query"
 )
 
+// redactedNote heads an export that hid a secret: the read token sees the
+// export too, and a secret is shown nowhere (see internal/redact).
+const redactedNote = "# \"" + redact.Marker + "\" hides a secret (a token, a password) a URL carries: put the whole URL back from where it was typed\n"
+
 // ExportSettings renders what the console changed (lists, upstreams, local
 // records) as config YAML, to fold back into the file: each key it holds
-// replaces the file's whole key.
+// replaces the file's whole key. URLs are shown without their secrets.
 func (s *Server) ExportSettings() ([]byte, error) {
 	file, st := s.fileCfg.Load(), s.settings.Get()
 	cfg := applySettings(file, st)
@@ -30,7 +35,7 @@ func (s *Server) ExportSettings() ([]byte, error) {
 		LocalRecords *exportRecords   `yaml:"local_records,omitempty"`
 	}
 	if len(st.Upstreams) > 0 {
-		out.Upstreams = &exportUpstreams{Servers: cfg.Upstreams.Servers}
+		out.Upstreams = &exportUpstreams{Servers: redact.Strings(cfg.Upstreams.Servers)}
 	}
 	if len(st.LocalRecords) > 0 {
 		out.LocalRecords = exportLocal(cfg.LocalRecords.Records)
@@ -38,7 +43,7 @@ func (s *Server) ExportSettings() ([]byte, error) {
 	sources := func(l []blocklist.ListSpec) []string {
 		var o []string
 		for _, x := range l {
-			o = append(o, x.Source)
+			o = append(o, redact.URL(x.Source))
 		}
 		return o
 	}
@@ -63,7 +68,13 @@ func (s *Server) ExportSettings() ([]byte, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), enc.Close()
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	if bytes.Contains(buf.Bytes(), []byte(redact.Marker)) {
+		return append([]byte(redactedNote), buf.Bytes()...), nil
+	}
+	return buf.Bytes(), nil
 }
 
 // exportUpstreams and exportRecords are the upstreams and local_records
