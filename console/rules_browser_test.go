@@ -33,6 +33,13 @@ func rulesEditor(t *testing.T, b *browser, dnsAddr string) {
 	if eval[bool](t, b, `!document.getElementById('rules-save').disabled`) {
 		t.Error("save is on with a bad line")
 	}
+	b.run(t, "go to the line", chromedp.Click(chromedp.CSS(`#rules-errors li[data-line="3"] button.goto`)))
+	if got := eval[string](t, b, `(t => t.value.slice(t.selectionStart, t.selectionEnd))(document.getElementById('rules-text'))`); got != "||bulk..example^" {
+		t.Errorf("the error's line number selects %q, want the bad line", got)
+	}
+	eval[any](t, b, `(t => t.setSelectionRange(t.value.length, t.value.length))(document.getElementById('rules-text'))`)
+	b.screenshot(t, "rules", 1280)
+	b.screenshot(t, "rules", 360)
 	b.run(t, "fix it", chromedp.SendKeys(chromedp.CSS("#rules-text"), strings.Repeat(kb.Backspace, len("..example^"))+".example^"),
 		chromedp.WaitVisible(chromedp.CSS("#rules-verdict.ok")), chromedp.WaitNotPresent(chromedp.CSS("#rules-errors li")))
 	b.run(t, "save", chromedp.Click(chromedp.CSS("#rules-save")), chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="||bulk.example^"]`)))
@@ -65,6 +72,7 @@ func clientsWhy(t *testing.T, b *browser, dnsAddr string) {
 		t.Errorf("why 127.0.0.1 is in default: %q", got)
 	}
 	b.screenshot(t, "clients", 1280)
+	b.screenshot(t, "clients", 360)
 	b.page(t, "#log?client=127.0.0.2", "tr.rec .group-why")
 	if got := b.text(t, "tr.rec .group"); !strings.Contains(got, "lab") || !strings.Contains(got, "127.0.0.2/32") {
 		t.Errorf("the log row's group: %q, want lab and its network", got)

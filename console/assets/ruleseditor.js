@@ -6,9 +6,18 @@ import { h, card, toast } from './dom.js';
 
 const DEBOUNCE = 300;
 
-function errorList(out, errors) {
+// errorList names each bad line; its number selects that line in the text.
+function errorList(out, errors, text) {
   out.replaceChildren(...errors.map((e) => h('li', { 'data-line': e.line },
-    h('strong', {}, 'line ' + e.line + ': '), e.error)));
+    h('button', { type: 'button', class: 'goto', 'aria-label': 'Go to line ' + e.line, onclick: () => selectLine(text, e.line) }, 'line ' + e.line),
+    ': ', e.error)));
+}
+
+function selectLine(text, n) {
+  const lines = text.value.split('\n');
+  const start = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  text.focus();
+  text.setSelectionRange(start, start + (lines[n - 1] || '').length);
 }
 
 // editor returns the card and load(rules): the text shown becomes the
@@ -25,7 +34,7 @@ export function editor(onSaved) {
     verdict.className = res.ok ? 'ok' : 'error';
     verdict.textContent = res.ok ? `cleandns reads every line: ${res.rules} rule${res.rules === 1 ? '' : 's'}.` :
       (res.error || `${res.errors.length} line${res.errors.length === 1 ? '' : 's'} cannot be read; fix ${res.errors.length === 1 ? 'it' : 'them'} to save.`);
-    errorList(errors, res.errors || []);
+    errorList(errors, res.errors || [], text);
     save.disabled = !res.ok || !dirty;
   };
   text.addEventListener('input', () => {
