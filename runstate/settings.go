@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // DocSettings is the document of the settings made in the console.
@@ -16,6 +17,28 @@ const DocSettings = "settings"
 
 // maxAudit is how many changes the settings keep in their audit trail.
 const maxAudit = 200
+
+// Limits of the console's settings, so that the document (in the state
+// directory, in Redis, read by every instance at each change) cannot
+// grow without bound: a change past one is refused, and a document past
+// one, written elsewhere, does not read (see ErrDamaged). Full to every
+// limit the document stays under MaxSettingsBytes.
+const (
+	// MaxLocalRecords is how many local records the console keeps.
+	MaxLocalRecords = 1000
+	// MaxUpstreams is how long the console's upstream list may be.
+	MaxUpstreams = 32
+	// MaxListChanges is how many list switches (on or off, every group)
+	// the console keeps: a group's lists switched on are bounded by the
+	// blocklists' own 64 distinct lists, and those switched off by the
+	// file's.
+	MaxListChanges = 128
+	// MaxAuditValue is how much of a change's old and new value the audit
+	// trail keeps.
+	MaxAuditValue = 1024
+	// MaxSettingsBytes is the largest settings document that reads.
+	MaxSettingsBytes = 4 << 20
+)
 
 // Settings are the changes made in the console (or through the API) on top
 // of the config file: lists switched on or off per group, the upstreams,
@@ -152,10 +175,16 @@ func (s *SettingsStore) load() (changed bool, err error) {
 		return false, fmt.Errorf("runtime state %s: %w", DocSettings, err)
 	}
 	st := &Settings{}
+	if len(b) > MaxSettingsBytes {
+		return false, fmt.Errorf("runtime state %s: %w: %d bytes, over %d", DocSettings, ErrDamaged, len(b), MaxSettingsBytes)
+	}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, st); err != nil {
 			return false, fmt.Errorf("runtime state %s: %w: %w", DocSettings, ErrDamaged, err)
 		}
+	}
+	if err := st.CheckLimits(); err != nil {
+		return false, fmt.Errorf("runtime state %s: %w: %w", DocSettings, ErrDamaged, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,6 +228,7 @@ func (s *SettingsStore) Save(next *Settings, ch Change) error {
 	s.edit.Lock()
 	defer s.edit.Unlock()
 	ch.At = s.now()
+	ch.OldValue, ch.NewValue = clip(ch.OldValue), clip(ch.NewValue)
 	next.Audit = append(slices.Clone(next.Audit), ch)
 	if n := len(next.Audit); n > maxAudit {
 		next.Audit = next.Audit[n-maxAudit:]
@@ -206,6 +236,9 @@ func (s *SettingsStore) Save(next *Settings, ch Change) error {
 	b, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {
 		return err
+	}
+	if len(b) > MaxSettingsBytes { // JSON escapes can swell values within the limits
+		return fmt.Errorf("runtime state %s: %d bytes, over %d: remove some of the console's records or lists", DocSettings, len(b), MaxSettingsBytes)
 	}
 	// Seen before it is set: the Backend's watchers hear Set before it
 	// returns, and this change is not news here.
@@ -224,4 +257,35 @@ func (s *SettingsStore) Save(next *Settings, ch Change) error {
 		return fmt.Errorf("runtime state %s: %w", DocSettings, err)
 	}
 	return nil
+}
+
+// CheckLimits says which limit st is past (MaxLocalRecords, MaxUpstreams,
+// MaxListChanges), nil when none.
+func (st *Settings) CheckLimits() error {
+	lists := 0
+	for _, c := range st.Lists {
+		lists += len(c.Add) + len(c.Remove)
+	}
+	switch {
+	case len(st.LocalRecords) > MaxLocalRecords:
+		return fmt.Errorf("%d local records, over the console's %d (put more in local_records.records or local_records.hosts_file)", len(st.LocalRecords), MaxLocalRecords)
+	case len(st.Upstreams) > MaxUpstreams:
+		return fmt.Errorf("%d upstreams, over the console's %d", len(st.Upstreams), MaxUpstreams)
+	case lists > MaxListChanges:
+		return fmt.Errorf("%d lists switched on or off, over the console's %d (fold them into the config file)", lists, MaxListChanges)
+	}
+	return nil
+}
+
+// clip cuts an audit value to MaxAuditValue bytes, on a rune boundary.
+func clip(v string) string {
+	const more = " …"
+	if len(v) <= MaxAuditValue {
+		return v
+	}
+	cut := MaxAuditValue - len(more)
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + more
 }

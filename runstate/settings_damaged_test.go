@@ -2,8 +2,10 @@ package runstate
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +17,8 @@ var damagedSettings = []struct{ name, doc string }{
 	{"an array", `[1, 2, 3]`},
 	{"a wrong nested type", `{"local_records": [{"name": 5}]}`},
 	{"binary", "\x00\xff\xfe"},
+	{"past MaxUpstreams", `{"upstreams": [` + strings.Repeat(`"9.9.9.9",`, MaxUpstreams) + `"1.1.1.1"]}`},
+	{"past MaxSettingsBytes", `{"audit": [{"by": "` + strings.Repeat("x", MaxSettingsBytes) + `"}]}`},
 }
 
 // TestSettingsDamagedAtStart: a damaged document does not stop the store
@@ -76,5 +80,33 @@ func TestSettingsDamagedByAnother(t *testing.T) {
 				t.Errorf("OnDamaged heard %v, want ErrDamaged", damage)
 			}
 		})
+	}
+}
+
+// TestSettingsSaveKeepsUnderTheLimit: within the count limits, values that
+// JSON escapes swell (each "<" is six bytes) could still make a document
+// no instance reads back; Save refuses it and keeps the last one.
+func TestSettingsSaveKeepsUnderTheLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console-settings.json")
+	s, err := OpenSettings(NewDir(map[string]string{DocSettings: path}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := s.Get()
+	for i := range MaxLocalRecords {
+		next = next.WithLocalRecord(LocalRecord{Name: "big.home.arpa", Type: "TXT", Value: fmt.Sprint(i) + strings.Repeat("<", 1000)})
+	}
+	if err := next.CheckLimits(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(next, Change{By: "test"}); err == nil {
+		t.Fatal("a document over MaxSettingsBytes was saved")
+	}
+	if !s.Get().Empty() {
+		t.Error("a refused Save changed the settings")
+	}
+	again, err := OpenSettings(NewDir(map[string]string{DocSettings: path}), nil)
+	if err != nil || again.Damaged() != nil || !again.Get().Empty() {
+		t.Errorf("after a refused Save: %v, damaged %v", err, again.Damaged())
 	}
 }

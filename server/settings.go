@@ -152,6 +152,9 @@ func (s *Server) changeSettings(what string, edit func(file *config.Config, cur 
 	if err != nil {
 		return runstate.Change{}, redact.Error(err)
 	}
+	if err := next.CheckLimits(); err != nil {
+		return runstate.Change{}, fmt.Errorf("%s: %w", redact.Text(what), err)
+	}
 	if err := s.reload(applySettings(file, next)); err != nil {
 		return runstate.Change{}, redact.Error(fmt.Errorf("%s: %w", what, err))
 	}
