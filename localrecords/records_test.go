@@ -126,11 +126,28 @@ func TestValidate(t *testing.T) {
 		{[]Record{{Name: "", Type: "A", Value: "10.0.0.1"}}, "local_records.records[0].name: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1"}, {Name: "a.lan", Type: "CNAME", Value: "b.lan"}}, "local_records.records[1]: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1", TTL: -time.Second}}, "local_records.records[0].ttl: "},
+		// CNAME loops: answered, they are a chain a client chases round.
+		{[]Record{{Name: "a.lan", Type: "CNAME", Value: "a.lan"}}, "local_records.records: a CNAME loop: a.lan -> a.lan"},
+		{[]Record{{Name: "a.lan", Type: "CNAME", Value: "b.lan"}, {Name: "b.lan", Type: "CNAME", Value: "A.lan."}},
+			"local_records.records: a CNAME loop: a.lan -> b.lan -> a.lan"},
+		{[]Record{{Name: "*.lab.lan", Type: "CNAME", Value: "x.lab.lan"}}, "local_records.records: a CNAME loop: *.lab.lan -> x.lab.lan -> x.lab.lan"},
+		{[]Record{{Name: "c.lan", Type: "CNAME", Value: "d.lan"}, {Name: "d.lan", Type: "CNAME", Value: "e.lan"}, {Name: "e.lan", Type: "CNAME", Value: "d.lan"}},
+			"local_records.records: a CNAME loop: c.lan -> d.lan -> e.lan -> d.lan"},
 	}
 	for _, tt := range tests {
 		err := Config{Records: tt.rec}.Validate()
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%+v: Validate = %v, want prefix %q", tt.rec, err, tt.want)
+		}
+	}
+	// A chain that ends, even at a wildcard or outside, is no loop.
+	for _, ok := range [][]Record{
+		{{Name: "a.lan", Type: "CNAME", Value: "b.lan"}, {Name: "b.lan", Type: "CNAME", Value: "c.lan"}, {Name: "c.lan", Type: "A", Value: "10.0.0.1"}},
+		{{Name: "a.lan", Type: "CNAME", Value: "x.lab.lan"}, {Name: "*.lab.lan", Type: "A", Value: "10.0.0.1"}},
+		{{Name: "*.lab.lan", Type: "CNAME", Value: "www.example.org"}},
+	} {
+		if err := (Config{Records: ok}).Validate(); err != nil {
+			t.Errorf("%+v: %v", ok, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package localrecords
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,57 @@ func build(records []Record, hosts []dns.RR, defTTL time.Duration) (*table, erro
 	for _, rr := range addrs {
 		t.addPTR(rr)
 	}
+	if err := t.checkLoops(); err != nil {
+		return nil, fmt.Errorf("local_records.records: %w", err)
+	}
 	return t, nil
+}
+
+// checkLoops refuses a CNAME chain that comes back to a name it passed
+// (a.lan -> b.lan -> a.lan, or a wildcard's target under itself): lookup
+// would answer it as a chain of maxChain CNAMEs that a client chases
+// round. Owners are tried in order, so the error names the same loop
+// every time.
+func (t *table) checkLoops() error {
+	var owners []string
+	for name, rrs := range t.names {
+		if cnameOf(rrs) != "" {
+			owners = append(owners, name)
+		}
+	}
+	for parent, rrs := range t.wild {
+		if cnameOf(rrs) != "" {
+			owners = append(owners, "*."+parent)
+		}
+	}
+	slices.Sort(owners)
+	for _, owner := range owners {
+		seen := map[string]bool{}
+		var path []string
+		for cur := owner; cur != ""; {
+			path = append(path, strings.TrimSuffix(cur, "."))
+			if seen[cur] {
+				return fmt.Errorf("a CNAME loop: %s", strings.Join(path, " -> "))
+			}
+			seen[cur] = true
+			rrs, _, ok := t.find(cur)
+			if !ok {
+				break
+			}
+			cur = cnameOf(rrs)
+		}
+	}
+	return nil
+}
+
+// cnameOf is the target of the CNAME among rrs, "" when there is none.
+func cnameOf(rrs []dns.RR) string {
+	for _, rr := range rrs {
+		if c, ok := rr.(*dns.CNAME); ok {
+			return c.Target
+		}
+	}
+	return ""
 }
 
 // set is the map rr's owner lives in, and its key there.

@@ -1,0 +1,39 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/runstate"
+)
+
+// TestConsoleRecordLoops: a console record that closes a CNAME loop, with
+// itself or with the file's records, is refused and stores nothing; the
+// names answer as before.
+func TestConsoleRecordLoops(t *testing.T) {
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
+	s := boot(t, upstreamYAML(up)+`local_records:
+  records:
+    - {name: nas.home.arpa, type: A, value: 192.168.1.10}
+    - {name: files.home.arpa, type: CNAME, value: nas.home.arpa}
+`)
+	add := func(name, typ, value string) func(s *Server) (runstate.Change, error) {
+		return func(s *Server) (runstate.Change, error) {
+			return s.AddLocalRecord(runstate.LocalRecord{Name: name, Type: typ, Value: value}, "admin@test")
+		}
+	}
+	same := map[string]string{"nas.home.arpa.": "192.168.1.10", "files.home.arpa.": "192.168.1.10"}
+	runSettingSteps(t, s, []settingStep{
+		{name: "over the file's name, back to the file's CNAME", do: add("nas.home.arpa", "CNAME", "files.home.arpa"),
+			wantErr: []string{"CNAME loop", "files.home.arpa -> nas.home.arpa -> files.home.arpa"}, want: same},
+		{name: "to itself", do: add("self.home.arpa", "CNAME", "self.home.arpa"),
+			wantErr: []string{"CNAME loop", "self.home.arpa -> self.home.arpa"}, want: map[string]string{"self.home.arpa.": "NXDOMAIN"}},
+		{name: "a wildcard onto a name under it", do: add("*.lab.home.arpa", "CNAME", "x.lab.home.arpa"),
+			wantErr: []string{"CNAME loop"}, want: map[string]string{"y.lab.home.arpa.": "NXDOMAIN"}},
+		{name: "a chain that ends is fine", do: add("media.home.arpa", "CNAME", "files.home.arpa"),
+			want: map[string]string{"media.home.arpa.": "192.168.1.10"}},
+	})
+	if got := len(s.Settings().LocalRecords); got != 1 {
+		t.Errorf("%d console records stored, want 1", got)
+	}
+}
