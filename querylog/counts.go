@@ -11,9 +11,10 @@ import (
 )
 
 // The counters behind top lists and dashboard counts: every query is
-// counted as it is recorded, before the buffer, so they stay exact when
-// records are dropped. They live in memory, in 10-minute buckets for 24
-// hours.
+// counted as the writer takes its record, or as the record is dropped, so
+// they stay exact when records are dropped and lag the queries by at most
+// the writer's flush interval. They live in memory, in 10-minute buckets
+// for 24 hours.
 const (
 	bucketSpan  = 10 * time.Minute
 	countedFor  = 24 * time.Hour
@@ -66,30 +67,28 @@ type nameCount struct {
 
 func newCounters(now time.Time) *counters { return &counters{started: now, seed: maphash.MakeSeed()} }
 
-// add counts one query that started at t in the totals. Its name, client
-// and list are counted later, by the writer, in batches (addKeys): on the
-// query's path the maps cost more than the rest of the query log.
-func (c *counters) add(t time.Time, blocked bool) {
-	num := t.UnixNano() / int64(bucketSpan)
-	c.mu.Lock()
+// countTotals counts all queries, blocked of them, of bucket number num,
+// in their bucket and hour, opening the bucket when it is newer than the
+// current one, and returns it. c.mu is held. It runs where the keys are
+// counted (the writer's tally, a dropped record), not on the query's path:
+// there it took a lock that every UDP loop shared.
+func (c *counters) countTotals(num, all, blocked int64) *bucket {
 	b := c.cur
 	if b == nil || num > b.num {
 		b = c.open(num)
+	} else {
+		b = c.bucketOf(num)
 	}
-	b.queries++
-	if blocked {
-		b.blocked++
-	}
-	hour := t.Unix() / 3600 * 3600
+	b.queries += all
+	b.blocked += blocked
+	hour := num * int64(bucketSpan/time.Second) / 3600 * 3600
 	if n := len(c.hourly); n == 0 || c.hourly[n-1].Hour.Unix() != hour {
 		c.hourly = append(c.hourly, HourCount{Hour: time.Unix(hour, 0).UTC()})
 	}
 	hc := &c.hourly[len(c.hourly)-1]
-	hc.Total++
-	if blocked {
-		hc.Blocked++
-	}
-	c.mu.Unlock()
+	hc.Total += all
+	hc.Blocked += blocked
+	return b
 }
 
 // bucketOf is the bucket a query of bucket number num counts in: its own
@@ -109,6 +108,7 @@ func (c *counters) bucketOf(num int64) *bucket {
 type tally struct {
 	num     int64 // the bucket number of the records tallied
 	n       int
+	blocked int64
 	names   map[string]*[2]int64 // all, blocked
 	clients map[client]int64
 	lists   map[string]int64
@@ -135,6 +135,7 @@ func (t *tally) add(c *counters, e *entry) {
 	t.clients[client{e.client, e.clientID}]++
 	if e.result == query.Blocked {
 		nc[1]++
+		t.blocked++
 		t.lists[e.list]++
 	}
 }
@@ -145,7 +146,7 @@ func (t *tally) merge(c *counters) {
 		return
 	}
 	c.mu.Lock()
-	b := c.bucketOf(t.num)
+	b := c.countTotals(t.num, int64(t.n), t.blocked)
 	for name, k := range t.names {
 		c.addName(b, name, k[0], k[1])
 	}
@@ -159,11 +160,11 @@ func (t *tally) merge(c *counters) {
 	clear(t.names)
 	clear(t.clients)
 	clear(t.lists)
-	t.n = 0
+	t.n, t.blocked = 0, 0
 }
 
-// addEntry counts the keys of one record, straight into its bucket: for
-// the records lost before the writer saw them.
+// addEntry counts one record, its totals and keys, straight into its
+// bucket: for the records lost before the writer saw them.
 func (c *counters) addEntry(e *entry) {
 	num := e.start.UnixNano() / int64(bucketSpan)
 	blocked := e.result == query.Blocked
@@ -172,7 +173,7 @@ func (c *counters) addEntry(e *entry) {
 		nb = 1
 	}
 	c.mu.Lock()
-	b := c.bucketOf(num)
+	b := c.countTotals(num, 1, nb)
 	c.addName(b, e.name, 1, nb)
 	addKey(b.clients, client{e.client, e.clientID}, 1)
 	if blocked {

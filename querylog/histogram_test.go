@@ -52,7 +52,11 @@ func TestHistogramFromCounters(t *testing.T) {
 		at      time.Duration
 		blocked bool
 	}{{-90 * time.Minute, false}, {-85 * time.Minute, true}, {-15 * time.Minute, false}, {-1 * time.Minute, true}} {
-		c.add(base.Add(q.at), q.blocked)
+		e := entry{start: base.Add(q.at), name: "a.example.", result: query.Forwarded}
+		if q.blocked {
+			e.result = query.Blocked
+		}
+		c.addEntry(&e)
 	}
 	got := c.histogram(base.Add(-2*time.Hour), base, time.Hour)
 	if len(got) != 2 || !got[0].Time.Equal(base.Add(-2*time.Hour)) || got[0].Total != 2 || got[0].Blocked != 1 ||

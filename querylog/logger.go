@@ -153,11 +153,12 @@ func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 // Path is where the log is stored.
 func (l *Logger) Path() string { return l.cfg.Path }
 
-// Record counts a finished query and queues its record. It never blocks:
-// when the buffer is full the oldest record waiting gives way, counted.
+// Record queues a finished query's record (the counters count it as the
+// writer takes it) and counts it in the last hour's minutes. It never
+// blocks: when the buffer is full the oldest record waiting gives way,
+// counted.
 func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	e := newEntry(req, resp, rcode, d)
-	l.counts.add(e.start, e.result == query.Blocked)
 	l.recent.add(e.start, e.result)
 	if l.isClosed.Load() {
 		l.lost[iClosed].Inc()
@@ -171,8 +172,9 @@ func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d t
 	}
 }
 
-// countKeys counts the name, client and list of a record the writer will
-// never see, so the top lists stay exact under overload.
+// countKeys counts a record the writer will never see, its totals and its
+// name, client and list, so the counts and top lists stay exact under
+// overload.
 func (l *Logger) countKeys(e *entry) { l.counts.addEntry(e) }
 
 // Flush writes every record queued before the call, and returns the store's
