@@ -145,6 +145,14 @@ func onOff(on bool) string {
 // cannot be built is refused and nothing changes. Its errors, which the
 // API answers and logs, show URLs without their secrets.
 func (s *Server) changeSettings(what string, edit func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error)) (runstate.Change, error) {
+	return s.changeSettingsChecked(what, edit, nil)
+}
+
+// changeSettingsChecked is changeSettings with check run once the change
+// serves and before it is stored: an error from it serves the settings
+// before again and refuses the change.
+func (s *Server) changeSettingsChecked(what string, edit func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error),
+	check func() error) (runstate.Change, error) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
 	file, cur := s.fileCfg.Load(), s.settings.Get()
@@ -157,6 +165,12 @@ func (s *Server) changeSettings(what string, edit func(file *config.Config, cur 
 	}
 	if err := s.reload(applySettings(file, next)); err != nil {
 		return runstate.Change{}, redact.Error(fmt.Errorf("%s: %w", what, err))
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			_ = s.reload(applySettings(file, cur))
+			return runstate.Change{}, redact.Error(fmt.Errorf("%s: %w", what, err))
+		}
 	}
 	if err := s.settings.Save(next, ch); err != nil {
 		_ = s.reload(applySettings(file, cur)) // serve what is stored

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,14 +25,40 @@ func upstreamsNow(file *config.Config, st *runstate.Settings) []string {
 // AddUpstream puts server at the end of the upstreams in effect (the
 // console's, else the file's). An address that does not parse, or that
 // needs upstreams.bootstrap the file lacks, is refused and stores nothing.
+//
+// Before it is stored, the new upstreams get the start-up loop probe: one
+// that sends it back to this server (through another resolver, which the
+// listen-address check cannot see) is refused, as every query sent to it
+// would go round until it timed out.
 func (s *Server) AddUpstream(server, by string) (runstate.Change, error) {
 	server = strings.TrimSpace(server)
-	return s.setUpstreams("upstream "+redact.URL(server), by, func(cur []string, _ bool) ([]string, error) {
+	edit := func(cur []string, _ bool) ([]string, error) {
 		if slices.Contains(cur, server) {
 			return nil, fmt.Errorf("upstreams.servers: %q: already an upstream", redact.URL(server))
 		}
 		return append(slices.Clone(cur), server), nil
-	})
+	}
+	return s.setUpstreamsChecked("upstream "+redact.URL(server), by, edit, func() error { return s.probeLoop(server) })
+}
+
+// upstreamProbeTimeout bounds the loop probe of an upstream added in the
+// console: an upstream that does not answer makes the change wait this
+// long at most (its own upstreams.timeout bounds each probe too).
+const upstreamProbeTimeout = 5 * time.Second
+
+// probeLoop sends the loop probe through the upstreams now serving and
+// says whether the one named server came back.
+func (s *Server) probeLoop(server string) error {
+	parent := s.ctx
+	if parent == nil { // not started: nothing could come back
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(parent, upstreamProbeTimeout)
+	defer cancel()
+	if slices.Contains(s.current().upstream.ProbeLoop(ctx, s.loops), redact.URL(server)) {
+		return fmt.Errorf("upstreams.servers: %q sends queries back to this server: they would loop", redact.URL(server))
+	}
+	return nil
 }
 
 // RemoveUpstream takes server out of the upstreams in effect; server ""
@@ -56,7 +83,11 @@ func (s *Server) RemoveUpstream(server, by string) (runstate.Change, error) {
 // setUpstreams applies the upstream list edit makes of the one in effect
 // (nil: the file's).
 func (s *Server) setUpstreams(what, by string, edit func(cur []string, fromConsole bool) ([]string, error)) (runstate.Change, error) {
-	return s.changeSettings(what, func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error) {
+	return s.setUpstreamsChecked(what, by, edit, nil)
+}
+
+func (s *Server) setUpstreamsChecked(what, by string, edit func(cur []string, fromConsole bool) ([]string, error), check func() error) (runstate.Change, error) {
+	return s.changeSettingsChecked(what, func(file *config.Config, cur *runstate.Settings) (*runstate.Settings, runstate.Change, error) {
 		old := upstreamsNow(file, cur)
 		servers, err := edit(old, len(cur.Upstreams) > 0)
 		if err != nil {
@@ -73,7 +104,7 @@ func (s *Server) setUpstreams(what, by string, edit func(cur []string, fromConso
 		ch := runstate.Change{By: by, What: "upstreams",
 			OldValue: strings.Join(redact.Strings(old), ", "), NewValue: strings.Join(redact.Strings(servers), ", ")}
 		return cur.WithUpstreams(servers, file.Upstreams.Servers), ch, nil
-	})
+	}, check)
 }
 
 // recordSpec is a console record as local_records.records holds it.

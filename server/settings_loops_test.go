@@ -2,6 +2,9 @@ package server
 
 import (
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
 	"github.com/cleandns/cleandns/runstate"
@@ -35,5 +38,32 @@ func TestConsoleRecordLoops(t *testing.T) {
 	})
 	if got := len(s.Settings().LocalRecords); got != 1 {
 		t.Errorf("%d console records stored, want 1", got)
+	}
+}
+
+// TestConsoleUpstreamLoop: an upstream added in the console that forwards
+// back to this server (a loop through another resolver, which the listen
+// address check cannot see) is found by the start-up probe, run for it,
+// and refused; the upstreams in effect keep answering.
+func TestConsoleUpstreamLoop(t *testing.T) {
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
+	s := boot(t, upstreamYAML(up))
+	self := s.Addrs()[0]
+	// A forwarder to cleandns, as a router or another resolver might be.
+	back := dnstest.NewServer(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		in, _, err := (&dns.Client{Timeout: time.Second}).Exchange(r, self)
+		if err != nil {
+			in = new(dns.Msg).SetRcode(r, dns.RcodeServerFailure)
+		}
+		_ = w.WriteMsg(in)
+	})
+	good := dnstest.NewServer(t, dnstest.A("192.0.2.3"))
+	runSettingSteps(t, s, []settingStep{
+		{name: "an upstream that forwards back", do: func(s *Server) (runstate.Change, error) { return s.AddUpstream(back, "admin@test") },
+			wantErr: []string{back, "loop"}, want: map[string]string{"www.example.": "192.0.2.1"}},
+		{name: "an upstream that answers", do: func(s *Server) (runstate.Change, error) { return s.AddUpstream(good, "admin@test") }},
+	})
+	if got := s.Settings().Upstreams; len(got) != 2 || got[1] != good {
+		t.Errorf("stored upstreams %v, want [%s %s]", got, up, good)
 	}
 }
