@@ -93,6 +93,9 @@ func (r Record) parse(defTTL time.Duration) (dns.RR, error) {
 		if err != nil {
 			return nil, fmt.Errorf("value: %q is not an IP address", r.Value)
 		}
+		if ip.Zone() != "" { // an answer cannot carry it: it would be dropped unsaid
+			return nil, fmt.Errorf("value: %q has a zone (%%%s): a DNS answer carries the address alone", r.Value, ip.Zone())
+		}
 		return addrRR(hdr, ip.Unmap(), strings.ToUpper(r.Type))
 	case "CNAME":
 		target := strings.ToLower(dns.Fqdn(strings.TrimSpace(r.Value)))

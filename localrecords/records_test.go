@@ -126,6 +126,7 @@ func TestValidate(t *testing.T) {
 		{[]Record{{Name: "", Type: "A", Value: "10.0.0.1"}}, "local_records.records[0].name: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1"}, {Name: "a.lan", Type: "CNAME", Value: "b.lan"}}, "local_records.records[1]: "},
 		{[]Record{{Name: "a.lan", Type: "A", Value: "10.0.0.1", TTL: -time.Second}}, "local_records.records[0].ttl: "},
+		{[]Record{{Name: "a.lan", Type: "AAAA", Value: "fe80::1%eth0"}}, "local_records.records[0].value: \"fe80::1%eth0\" has a zone"},
 		// CNAME loops: answered, they are a chain a client chases round.
 		{[]Record{{Name: "a.lan", Type: "CNAME", Value: "a.lan"}}, "local_records.records: a CNAME loop: a.lan -> a.lan"},
 		{[]Record{{Name: "a.lan", Type: "CNAME", Value: "b.lan"}, {Name: "b.lan", Type: "CNAME", Value: "A.lan."}},
