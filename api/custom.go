@@ -26,11 +26,14 @@ type custom struct {
 	what  string // "runtime deny entries", "custom rules"
 	key   string // the document's JSON key and the query parameter
 	param string
+	// version, when set, names the set's version in GET's answer.
+	version func() string
 }
 
 func (a *API) customRoutes() {
 	deny := custom{store: func() CustomStore { return a.d.Deny }, what: "runtime deny entries", key: "deny", param: "name"}
-	rules := custom{store: func() CustomStore { return a.d.Rules }, what: "custom rules", key: "rules", param: "rule"}
+	rules := custom{store: func() CustomStore { return a.d.Rules }, what: "custom rules", key: "rules", param: "rule",
+		version: func() string { return a.d.Rules.Version() }}
 	a.route("GET /api/v1/deny", "admin", a.admin("list deny", deny.list))
 	a.route("POST /api/v1/deny", "admin", a.admin("deny", deny.add))
 	a.route("DELETE /api/v1/deny", "admin", a.admin("undeny", deny.remove))
@@ -46,6 +49,14 @@ func (c custom) list(w http.ResponseWriter, _ *http.Request, _ who) error {
 	s := c.store()
 	if s == nil {
 		return notAvailable(c.what)
+	}
+	if c.version != nil {
+		// The version first: read before a change that the list then
+		// shows, it makes a replace built on that list fail, never succeed
+		// over a rule the editor did not see.
+		v := c.version()
+		writeJSON(w, http.StatusOK, map[string]any{c.key: s.List(), "version": v})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{c.key: s.List()})
 	return nil

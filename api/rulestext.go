@@ -19,7 +19,10 @@ const maxRulesBody = 1 << 20
 // whole set replaced at once; runstate.Custom is one.
 type RuleSet interface {
 	CustomStore
-	Replace(rules []string, by string) (RulesReplaced, error)
+	// Replace refuses with runstate.ErrRulesChanged when ifVersion is set
+	// and the set is no longer that version.
+	Replace(rules []string, by, ifVersion string) (RulesReplaced, error)
+	Version() string
 }
 
 // RulesReplaced is the answer of PUT /rules: the set's size and what
@@ -30,6 +33,10 @@ type RulesReplaced = runstate.Replaced
 // rule, one a line, in any list syntax cleandns reads.
 type RulesText struct {
 	Text string `json:"text"`
+	// Version, for PUT, is the set's version as GET /rules gave it: the
+	// replace is refused (409) if the rules changed since. Empty: replace
+	// whatever is there.
+	Version string `json:"version,omitempty"`
 }
 
 // RulesCheck is the answer of POST /rules/check, and the body of a PUT
@@ -44,27 +51,27 @@ type RulesCheck struct {
 
 // readRulesText reads the body and checks it line by line with the
 // lists' parser.
-func readRulesText(r *http.Request) ([]string, RulesCheck, error) {
+func readRulesText(r *http.Request) ([]string, RulesCheck, RulesText, error) {
 	var body RulesText
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxRulesBody))
 	if err := dec.Decode(&body); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, RulesCheck{}, errorf(http.StatusRequestEntityTooLarge, "the rules are more than %d bytes", maxRulesBody)
+			return nil, RulesCheck{}, body, errorf(http.StatusRequestEntityTooLarge, "the rules are more than %d bytes", maxRulesBody)
 		}
-		return nil, RulesCheck{}, badRequest(`the body must be JSON {"text": "one rule a line"}: %v`, err)
+		return nil, RulesCheck{}, body, badRequest(`the body must be JSON {"text": "one rule a line"}: %v`, err)
 	}
 	rules, errs := blocklist.CheckRules(body.Text)
 	if errs == nil {
 		errs = []blocklist.LineError{}
 	}
-	return rules, RulesCheck{OK: len(errs) == 0, Rules: len(rules), Errors: errs}, nil
+	return rules, RulesCheck{OK: len(errs) == 0, Rules: len(rules), Errors: errs}, body, nil
 }
 
 // checkRules reads a whole rules text as PUT /rules would, storing
 // nothing: the console's editor checks as the admin types.
 func (a *API) checkRules(w http.ResponseWriter, r *http.Request, _ who) error {
-	_, res, err := readRulesText(r)
+	_, res, _, err := readRulesText(r)
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,7 @@ func (a *API) replaceRules(w http.ResponseWriter, r *http.Request, c who) error 
 	if a.d.Rules == nil {
 		return notAvailable("custom rules")
 	}
-	rules, res, err := readRulesText(r)
+	rules, res, body, err := readRulesText(r)
 	if err != nil {
 		return err
 	}
@@ -87,7 +94,10 @@ func (a *API) replaceRules(w http.ResponseWriter, r *http.Request, c who) error 
 		writeJSON(w, http.StatusBadRequest, res)
 		return nil
 	}
-	done, err := a.d.Rules.Replace(rules, c.kind.String()+"@"+c.remote)
+	done, err := a.d.Rules.Replace(rules, c.kind.String()+"@"+c.remote, body.Version)
+	if errors.Is(err, runstate.ErrRulesChanged) {
+		return errorf(http.StatusConflict, "%v: nothing was saved; load them again (version %s now)", err, a.d.Rules.Version())
+	}
 	if err != nil {
 		return badRequest("%v", err)
 	}

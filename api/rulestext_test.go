@@ -67,13 +67,13 @@ func TestRulesText(t *testing.T) {
 		errLines            []int
 		rules               []string // the set afterwards
 	}{
-		{name: "check a bad text", method: "POST", token: readTok, body: RulesText{bad}, want: 200, errLines: []int{3, 5}, rules: []string{"||old.example^"}},
-		{name: "check a good text", method: "POST", token: readTok, body: RulesText{good}, want: 200, ok: true, rules: []string{"||old.example^"}},
+		{name: "check a bad text", method: "POST", token: readTok, body: RulesText{Text: bad}, want: 200, errLines: []int{3, 5}, rules: []string{"||old.example^"}},
+		{name: "check a good text", method: "POST", token: readTok, body: RulesText{Text: good}, want: 200, ok: true, rules: []string{"||old.example^"}},
 		{name: "check without JSON", method: "POST", token: readTok, body: "just text", want: 400, rules: []string{"||old.example^"}},
-		{name: "replace with the read token", method: "PUT", token: readTok, body: RulesText{good}, want: 403, rules: []string{"||old.example^"}},
-		{name: "replace with a bad text", method: "PUT", token: adminTok, body: RulesText{bad}, want: 400, errLines: []int{3, 5}, rules: []string{"||old.example^"}},
-		{name: "replace", method: "PUT", token: adminTok, body: RulesText{good}, want: 200, rules: []string{"||good.example^", "@@||ok.good.example^", "0.0.0.0 tracker.example"}},
-		{name: "replace with nothing", method: "PUT", token: adminTok, body: RulesText{"! all gone\n"}, want: 200},
+		{name: "replace with the read token", method: "PUT", token: readTok, body: RulesText{Text: good}, want: 403, rules: []string{"||old.example^"}},
+		{name: "replace with a bad text", method: "PUT", token: adminTok, body: RulesText{Text: bad}, want: 400, errLines: []int{3, 5}, rules: []string{"||old.example^"}},
+		{name: "replace", method: "PUT", token: adminTok, body: RulesText{Text: good}, want: 200, rules: []string{"||good.example^", "@@||ok.good.example^", "0.0.0.0 tracker.example"}},
+		{name: "replace with nothing", method: "PUT", token: adminTok, body: RulesText{Text: "! all gone\n"}, want: 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// A check's answer or a refusal, or what a replace changed.
@@ -133,4 +133,37 @@ func toStrings(v any) []string {
 		out = s
 	}
 	return out
+}
+
+// TestRulesReplaceVersion: PUT /rules with the version GET /rules gave
+// replaces the set; after another change it is refused with 409 and the
+// rule added meanwhile stays.
+func TestRulesReplaceVersion(t *testing.T) {
+	e := newEnv(t, Tokens{Admin: adminTok})
+	var got struct {
+		Rules   []CustomEntry
+		Version string
+	}
+	e.send(t, "GET", "/api/v1/rules", adminTok, nil, &got)
+	if got.Version == "" {
+		t.Fatal("GET /rules gave no version")
+	}
+	if code, body := e.do(t, "POST", "/api/v1/rules?rule=%7C%7Cmeanwhile.example%5E", adminTok); code != http.StatusCreated {
+		t.Fatalf("add: %d %s", code, body)
+	}
+	var res map[string]any
+	if code := e.send(t, "PUT", "/api/v1/rules", adminTok, RulesText{Text: "||mine.example^", Version: got.Version}, &res); code != http.StatusConflict ||
+		!strings.Contains(res["error"].(string), "changed since") {
+		t.Errorf("PUT on a stale version: %d %v, want 409", code, res)
+	}
+	if r := e.rules(t); len(r) != 1 || r[0] != "||meanwhile.example^" {
+		t.Errorf("after the refused PUT: %q", r)
+	}
+	e.send(t, "GET", "/api/v1/rules", adminTok, nil, &got)
+	if code := e.send(t, "PUT", "/api/v1/rules", adminTok, RulesText{Text: "||mine.example^", Version: got.Version}, &res); code != http.StatusOK {
+		t.Errorf("PUT on the current version: %d %v", code, res)
+	}
+	if r := e.rules(t); len(r) != 1 || r[0] != "||mine.example^" {
+		t.Errorf("after the PUT: %q", r)
+	}
 }

@@ -136,7 +136,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitFor(t, 5*time.Second, "ruled.example blocked", func() bool { return rcode(t, dnsAddr, "ruled.example") == dns.RcodeNameError })
 	})
 
-	t.Run("all rules edited as one text", func(t *testing.T) { rulesEditor(t, b, dnsAddr) })
+	t.Run("all rules edited as one text", func(t *testing.T) { rulesEditor(t, b, base, dnsAddr) })
 
 	t.Run("pause and resume", func(t *testing.T) {
 		pause := `tr[data-group=""] button.pause[data-duration="5m"]`

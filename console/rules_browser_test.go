@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +20,10 @@ import (
 
 // rulesEditor: the rules page's editor holds the stored rules; a bad line
 // typed is named by its number and keeps Save off; fixed, the text is
-// saved whole and real DNS queries answer blocked for its rules.
-func rulesEditor(t *testing.T, b *browser, dnsAddr string) {
+// saved whole and real DNS queries answer blocked for its rules; a save
+// over a rule added elsewhere meanwhile is refused until the text is
+// loaded again.
+func rulesEditor(t *testing.T, b *browser, base, dnsAddr string) {
 	b.page(t, "#rules", `tr[data-rule="||ruled.example^"]`)
 	if got := eval[string](t, b, `document.getElementById('rules-text').value`); got != "||ruled.example^\n" {
 		t.Fatalf("the editor holds %q, want the stored rule", got)
@@ -50,6 +54,39 @@ func rulesEditor(t *testing.T, b *browser, dnsAddr string) {
 		if got := rcode(t, dnsAddr, name); got != dns.RcodeNameError {
 			t.Errorf("%s answers %s after the save, want blocked", name, dns.RcodeToString[got])
 		}
+	}
+
+	// A rule added elsewhere while the text is being edited: saving the
+	// text would drop it unseen, so nothing is saved until it is loaded.
+	b.run(t, "edit again", chromedp.SendKeys(chromedp.CSS("#rules-text"), "||late.example^"),
+		chromedp.WaitEnabled(chromedp.CSS("#rules-save")))
+	apiPost(t, base, "/api/v1/rules?rule="+url.QueryEscape("||elsewhere.example^"))
+	b.run(t, "save over it", chromedp.Click(chromedp.CSS("#rules-save")), chromedp.WaitVisible(chromedp.CSS("#rules-reload")))
+	b.checkErrors(t, "409") // the refused save's answer
+	if got := rcode(t, dnsAddr, "late.example"); got != dns.RcodeSuccess {
+		t.Errorf("late.example answers %s: the refused save stored it", dns.RcodeToString[got])
+	}
+	b.run(t, "load the saved rules", chromedp.Click(chromedp.CSS("#rules-reload")))
+	waitFor(t, 5*time.Second, "the editor to hold the rule added elsewhere", func() bool {
+		return strings.Contains(eval[string](t, b, `document.getElementById('rules-text').value`), "||elsewhere.example^")
+	})
+}
+
+// apiPost calls the API with the admin token and wants a 2xx answer.
+func apiPost(t *testing.T, base, path string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %s", path, resp.Status)
 	}
 }
 

@@ -1,10 +1,16 @@
 package runstate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 )
+
+// ErrRulesChanged is Replace's answer when the rules are no longer those
+// of the version the caller read.
+var ErrRulesChanged = errors.New("the custom rules changed since they were read")
 
 // Replaced says what a Replace changed.
 type Replaced struct {
@@ -13,28 +19,48 @@ type Replaced struct {
 	Removed []string `json:"removed"` // in the set before, not now
 }
 
+// Version names the set of custom rules as it is now: it changes when a
+// rule is added, removed or moved, so an editor can say which set it
+// replaces.
+func (c Custom) Version() string { return version(c.set().entries) }
+
+func version(entries []Entry) string {
+	h := sha256.New()
+	for _, e := range entries {
+		h.Write([]byte(e.Name + e.Rule + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
 // Replace makes rules the whole set of custom rules, in one write: a rule
 // already there keeps its entry (when and by whom it was added), a new one
 // is added now by by, and every other is removed. Each rule must pass
 // blocklist.ValidateRule; one that does not refuses the whole set and
-// nothing changes.
-func (c Custom) Replace(rules []string, by string) (Replaced, error) {
+// nothing changes. With a version (from Version), the set must still be
+// that one, or nothing changes and the error is ErrRulesChanged: a rule
+// added meanwhile is not dropped unseen.
+func (c Custom) Replace(rules []string, by, ifVersion string) (Replaced, error) {
 	if c.doc != DocRules {
 		return Replaced{}, errors.New("only the custom rules are replaced whole")
 	}
 	keys := make([]string, 0, len(rules))
+	seen := make(map[string]bool, len(rules))
 	for _, r := range rules {
 		k, err := c.key(r)
 		if err != nil {
 			return Replaced{}, err
 		}
-		if !slices.Contains(keys, k) {
+		if !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
 		}
 	}
 	s := c.s
 	s.edit.Lock()
 	defer s.edit.Unlock()
+	if ifVersion != "" && !strings.EqualFold(ifVersion, version(c.set().entries)) {
+		return Replaced{}, ErrRulesChanged
+	}
 	old := map[string]Entry{}
 	for _, e := range c.set().entries {
 		old[e.Rule] = e

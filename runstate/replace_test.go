@@ -1,6 +1,7 @@
 package runstate
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestReplaceRules(t *testing.T) {
 			want: []string{"||new.example^", "||kept.example^", "@@||ok.new.example^"}, added: []string{}, removed: []string{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := st.Rules().Replace(tt.rules, "admin@second")
+			got, err := st.Rules().Replace(tt.rules, "admin@second", "")
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want one naming %q", err, tt.wantErr)
@@ -78,7 +79,21 @@ func TestReplaceRules(t *testing.T) {
 			t.Errorf("%s blocked %v, want %v", name, d.Blocked, blocked)
 		}
 	}
-	if _, err := st2.Denylist().Replace([]string{"||a.example^"}, "x"); err == nil {
+	v := st2.Rules().Version()
+	if _, err := st2.Rules().Add("||meanwhile.example^", "admin@third"); err != nil {
+		t.Fatal(err)
+	}
+	before := st2.Rules().List()
+	if _, err := st2.Rules().Replace([]string{"||new.example^"}, "admin@second", v); !errors.Is(err, ErrRulesChanged) {
+		t.Errorf("replacing a set changed since its version: %v, want ErrRulesChanged", err)
+	}
+	if got := st2.Rules().List(); len(got) != len(before) {
+		t.Errorf("a refused replace changed the set: %d rules, want %d", len(got), len(before))
+	}
+	if _, err := st2.Rules().Replace([]string{"||new.example^"}, "admin@second", st2.Rules().Version()); err != nil {
+		t.Errorf("replacing the current version: %v", err)
+	}
+	if _, err := st2.Denylist().Replace([]string{"||a.example^"}, "x", ""); err == nil {
 		t.Error("the deny list was replaced whole")
 	}
 }

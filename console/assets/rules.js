@@ -39,7 +39,7 @@ export function render(main, ctx) {
   });
   const draw = async () => {
     const [rules, deny] = await Promise.all([get('rules'), get('deny')]);
-    bulk.load(rules.rules);
+    bulk.load(rules.rules, rules.version);
     rulesOut.replaceChildren(card('Custom rules', table(['rule', 'added', 'by', ''], rules.rules.map((e) => h('tr', { 'data-rule': e.rule },
       h('td', {}, h('code', {}, e.rule)), h('td', {}, ago(e.added)), h('td', { class: 'muted' }, e.by || ''),
       h('td', {}, h('button', { type: 'button', onclick: async () => {

@@ -29,7 +29,7 @@ export function editor(onSaved) {
   const errors = h('ul', { id: 'rules-errors', class: 'error' });
   const save = h('button', { type: 'submit', class: 'primary', id: 'rules-save', disabled: true }, 'Save all rules');
   const form = h('form', { id: 'rules-editor' }, text, verdict, errors, h('p', {}, save));
-  let dirty = false, timer = 0, seq = 0;
+  let dirty = false, timer = 0, seq = 0, version = '';
   const show = (res) => {
     verdict.className = res.ok ? 'ok' : 'error';
     verdict.textContent = res.ok ? `cleandns reads every line: ${res.rules} rule${res.rules === 1 ? '' : 's'}.` :
@@ -55,7 +55,7 @@ export function editor(onSaved) {
     seq++;
     save.disabled = true;
     try {
-      const res = await put('rules', {}, { text: text.value });
+      const res = await put('rules', {}, { text: text.value, version });
       dirty = false;
       verdict.className = 'ok';
       verdict.textContent = `Saved: ${res.rules} rules (${res.added.length} added, ${res.removed.length} removed).`;
@@ -64,11 +64,19 @@ export function editor(onSaved) {
       onSaved();
     } catch (e) {
       if (e.data && e.data.errors) show(e.data);
-      else { verdict.className = 'error'; verdict.textContent = 'Save failed: ' + e.message; }
+      else if (e.status === 409) {
+        // Someone changed the rules since this text was loaded: saving it
+        // would drop their change unseen.
+        verdict.className = 'error';
+        verdict.replaceChildren('The rules changed since this text was loaded; nothing was saved. ',
+          h('button', { type: 'button', id: 'rules-reload', onclick: () => { dirty = false; onSaved(); } }, 'Load the saved rules'),
+          ' (your text here is replaced).');
+      } else { verdict.className = 'error'; verdict.textContent = 'Save failed: ' + e.message; }
     }
   });
-  const load = (rules) => {
+  const load = (rules, v) => {
     if (dirty) return;
+    version = v || '';
     text.value = rules.map((r) => r.rule).join('\n') + (rules.length ? '\n' : '');
   };
   const el = card('All custom rules', form,
