@@ -52,3 +52,27 @@ func TestCheckRules(t *testing.T) {
 		}
 	})
 }
+
+// FuzzCheckRules: whatever the text, every rule CheckRules keeps is one
+// ValidateRule accepts, kept once, and every error names a line the text has.
+func FuzzCheckRules(f *testing.F) {
+	for _, s := range []string{"||a.example^\n@@||b.example^", "0.0.0.0 x.example\n! c\n\n||bad..x^", "\ufeff/re[gex/\r\n$dnsrewrite"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		rules, errs := CheckRules(text)
+		lines := strings.Count(text, "\n") + 1
+		seen := map[string]bool{}
+		for _, r := range rules {
+			if err := ValidateRule(r); err != nil || seen[r] {
+				t.Fatalf("kept %q (seen before: %v): %v", r, seen[r], err)
+			}
+			seen[r] = true
+		}
+		for _, e := range errs {
+			if e.Line < 1 || e.Line > lines || e.Error == "" {
+				t.Fatalf("error %+v for a text of %d lines", e, lines)
+			}
+		}
+	})
+}
