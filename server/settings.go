@@ -155,7 +155,7 @@ func (s *Server) changeSettingsChecked(what string, edit func(file *config.Confi
 	check func() error) (runstate.Change, error) {
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
-	file, cur := s.fileCfg.Load(), s.settings.Get()
+	file, cur := s.fileCfg.Load(), validOnly(s.fileCfg.Load(), s.settings.Get())
 	next, ch, err := edit(file, cur)
 	if err != nil {
 		return runstate.Change{}, redact.Error(err)
@@ -198,8 +198,40 @@ func (s *Server) buildFirst(file *config.Config) (*generation, error) {
 	if err == nil || st.Empty() {
 		return g, err
 	}
+	if valid := validOnly(file, st); valid != st {
+		if g, verr := s.build(applySettings(file, valid), nil); verr == nil {
+			s.log.Error("console settings: some cannot be built anywhere and are left out; the next change drops them", zap.Error(redact.Error(err)))
+			return g, nil
+		}
+	}
 	s.log.Error("console settings cannot be applied here: the config file serves without them", zap.Error(redact.Error(err)))
 	return s.build(file, nil)
+}
+
+// validOnly is st without the settings no instance could build: console
+// upstreams that do not make a valid upstreams section with the file's,
+// records that do not parse. They can only come from a document written
+// elsewhere (every change made here is checked), and left in they would
+// make every later change fail on them. st itself when all are valid.
+func validOnly(file *config.Config, st *runstate.Settings) *runstate.Settings {
+	out := *st
+	if len(st.Upstreams) > 0 {
+		c := file.Upstreams
+		c.Servers = st.Upstreams
+		if c.Validate() != nil {
+			out.Upstreams = nil
+		}
+	}
+	out.LocalRecords = slices.DeleteFunc(slices.Clone(st.LocalRecords), func(r runstate.LocalRecord) bool {
+		return recordSpec(r.Normal()).Check() != nil
+	})
+	if lr := applySettings(file, &out).LocalRecords; len(out.LocalRecords) > 0 && lr.Validate() != nil {
+		out.LocalRecords = nil // together they break a rule (a CNAME beside an address, a loop)
+	}
+	if len(out.Upstreams) == len(st.Upstreams) && len(out.LocalRecords) == len(st.LocalRecords) {
+		return st
+	}
+	return &out
 }
 
 // Settings are the console's settings now.
