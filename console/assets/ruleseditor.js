@@ -20,10 +20,11 @@ function selectLine(text, n) {
   text.setSelectionRange(start, start + (lines[n - 1] || '').length);
 }
 
-// editor returns the card and load(rules): the text shown becomes the
-// stored set, unless the admin has changed it since the last load.
+// editor returns the card and load(rules, version): the text shown becomes
+// the stored set, unless the admin has changed it since the last load; a
+// save names the version it was loaded from.
 export function editor(onSaved) {
-  const text = h('textarea', { id: 'rules-text', rows: 10, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'rules-verdict',
+  const text = h('textarea', { id: 'rules-text', rows: 10, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'All custom rules, one a line', 'aria-describedby': 'rules-verdict',
     placeholder: '||ads.example^\n@@||ok.example^\n0.0.0.0 tracker.example' });
   const verdict = h('p', { id: 'rules-verdict', role: 'status', 'aria-live': 'polite' });
   const errors = h('ul', { id: 'rules-errors', class: 'error' });
