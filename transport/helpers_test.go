@@ -18,7 +18,7 @@ import (
 
 // writeCert writes a self-signed pair for dns.test into dir and returns the
 // file names and a pool that trusts it.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+func writeCert(t testing.TB, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	c, k, err := SelfSigned([]string{"dns.test", "127.0.0.1"}, time.Hour, time.Now())
 	if err != nil {
@@ -79,7 +79,7 @@ func txtOf(t *testing.T, m *dns.Msg) string {
 	return ""
 }
 
-func newMetrics(t *testing.T) *Metrics {
+func newMetrics(t testing.TB) *Metrics {
 	t.Helper()
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -105,7 +105,7 @@ func startStream(t *testing.T, h dns.Handler, cfg StreamConfig, tlsConf *tls.Con
 }
 
 // serveTest runs serve until the test ends, then shuts it down.
-func serveTest(t *testing.T, serve func() error, shutdown func(context.Context) error) {
+func serveTest(t testing.TB, serve func() error, shutdown func(context.Context) error) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- serve() }()
