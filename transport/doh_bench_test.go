@@ -3,13 +3,14 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,24 +19,35 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/cleandns/cleandns/blocklist"
+	"github.com/cleandns/cleandns/metrics"
+	"github.com/cleandns/cleandns/policy"
+	"github.com/cleandns/cleandns/query"
+	"github.com/cleandns/cleandns/resolver"
 )
 
-// blockAnswer is a handler that answers as the edge does for a blocked
-// name: a packed answer from a recycled buffer, handed over with Write.
-func blockAnswer() dns.HandlerFunc {
-	bufs := sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-	a, _ := dns.NewRR("blocked.test. 10 IN A 0.0.0.0")
-	return func(w dns.ResponseWriter, r *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(r)
-		m.Answer = []dns.RR{a}
-		bp := bufs.Get().(*[]byte)
-		b, err := m.PackBuffer((*bp)[:cap(*bp)])
-		if err == nil {
-			_, _ = w.Write(b)
-		}
-		bufs.Put(bp)
+// blockingEdge is the pipeline as a blocked name meets it: the real edge
+// in front of a block link that matches every name (the default answer,
+// NXDOMAIN with the SOA), written packed as a cache hit or block is.
+func blockingEdge(tb testing.TB) dns.Handler {
+	tb.Helper()
+	mode, err := resolver.ParseBlockMode(policy.BlockConfig{TTL: 10 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
 	}
+	block := resolver.NewBlockLink(func(string) blocklist.Matcher { return matchAll{} }, mode)
+	forward := resolver.HandlerFunc(func(context.Context, *query.Request) (*query.Response, error) {
+		return nil, errors.New("benchmark: nothing is forwarded")
+	})
+	edge := resolver.NewEdge(resolver.EdgeConfig{}, resolver.Build(resolver.Parts{Block: block, Forward: forward}), metrics.NewUnregistered(), zap.NewNop())
+	return edge.For(query.ProtoDoH)
+}
+
+type matchAll struct{}
+
+func (matchAll) Match(string) (blocklist.Rule, bool) {
+	return blocklist.Rule{List: "bench", Text: "*"}, true
 }
 
 // BenchmarkDoHServer measures the DoH server's cost per query: one HTTP/2
@@ -62,7 +74,7 @@ func benchDoH(b *testing.B, method string, inflight int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := NewDoHServer(ln, NewDoH(blockAnswer(), nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, newMetrics(b), zap.NewNop())
+	s := NewDoHServer(ln, NewDoH(blockingEdge(b), nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, newMetrics(b), zap.NewNop())
 	serveTest(b, s.Serve, s.Shutdown)
 
 	conn, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "dns.test", NextProtos: []string{"h2"}})
