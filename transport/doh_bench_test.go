@@ -5,17 +5,23 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -30,18 +36,17 @@ import (
 // blockingEdge is the pipeline as a blocked name meets it: the real edge
 // in front of a block link that matches every name (the default answer,
 // NXDOMAIN with the SOA), written packed as a cache hit or block is.
-func blockingEdge(tb testing.TB) dns.Handler {
-	tb.Helper()
+func blockingEdge() (dns.Handler, error) {
 	mode, err := resolver.ParseBlockMode(policy.BlockConfig{TTL: 10 * time.Second})
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	block := resolver.NewBlockLink(func(string) blocklist.Matcher { return matchAll{} }, mode)
 	forward := resolver.HandlerFunc(func(context.Context, *query.Request) (*query.Response, error) {
 		return nil, errors.New("benchmark: nothing is forwarded")
 	})
 	edge := resolver.NewEdge(resolver.EdgeConfig{}, resolver.Build(resolver.Parts{Block: block, Forward: forward}), metrics.NewUnregistered(), zap.NewNop())
-	return edge.For(query.ProtoDoH)
+	return edge.For(query.ProtoDoH), nil
 }
 
 type matchAll struct{}
@@ -64,20 +69,157 @@ func BenchmarkDoHServer(b *testing.B) {
 	}
 }
 
-func benchDoH(b *testing.B, method string, inflight int) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
+// benchServerEnv, set, makes the test binary a DoH server for
+// BenchmarkDoHServer to measure from outside (see startBenchServer).
+const benchServerEnv = "CLEANDNS_DOH_BENCH_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchServerEnv) != "" {
+		if err := runBenchServer(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	certFile, keyFile, pool := writeCert(b, b.TempDir())
+	os.Exit(m.Run())
+}
+
+// runBenchServer serves DoH on 127.0.0.1:0, prints "ADDR CERTFILE", and
+// serves until its standard input closes.
+func runBenchServer() error {
+	dir, err := os.MkdirTemp("", "dohbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	c, k, err := SelfSigned([]string{"dns.test"}, time.Hour, time.Now())
+	if err != nil {
+		return err
+	}
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := errors.Join(os.WriteFile(certFile, c, 0o600), os.WriteFile(keyFile, k, 0o600)); err != nil {
+		return err
+	}
+	s, err := newBenchServer(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	fmt.Println(s.Addr(), certFile)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := s.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	return <-done
+}
+
+func newBenchServer(certFile, keyFile string) (*DoHServer, error) {
 	certs, err := LoadCerts(certFile, keyFile)
 	if err != nil {
+		return nil, err
+	}
+	h, err := blockingEdge()
+	if err != nil {
+		return nil, err
+	}
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return NewDoHServer(ln, NewDoH(h, nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, m, zap.NewNop()), nil
+}
+
+// benchTarget is the server a benchmark asks: its address, the pool that
+// trusts its certificate, and, for one in a process of its own, that
+// process's CPU time so far.
+type benchTarget struct {
+	addr    string
+	pool    *x509.CertPool
+	cpuTime func() time.Duration // nil when the server shares this process
+}
+
+// startBenchServer starts the server in this process, or, with
+// DOH_BENCH_PROCESS=1, in a child process (this test binary again, run
+// through $DOH_BENCH_WRAP when set, e.g. "valgrind --tool=callgrind"), so
+// that its CPU time per query can be read apart from the client's.
+func startBenchServer(b *testing.B) benchTarget {
+	b.Helper()
+	if os.Getenv("DOH_BENCH_PROCESS") == "" {
+		certFile, keyFile, pool := writeCert(b, b.TempDir())
+		s, err := newBenchServer(certFile, keyFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		serveTest(b, s.Serve, s.Shutdown)
+		return benchTarget{addr: s.Addr().String(), pool: pool}
+	}
+	args := append(strings.Fields(os.Getenv("DOH_BENCH_WRAP")), os.Args[0])
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), benchServerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
 		b.Fatal(err)
 	}
-	s := NewDoHServer(ln, NewDoH(blockingEdge(b), nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, newMetrics(b), zap.NewNop())
-	serveTest(b, s.Serve, s.Shutdown)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("bench server: %v", err)
+		}
+	})
+	var addr, certFile string
+	if _, err := fmt.Fscanln(stdout, &addr, &certFile); err != nil {
+		b.Fatal(err)
+	}
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	pid := cmd.Process.Pid
+	return benchTarget{addr: addr, pool: pool, cpuTime: func() time.Duration { return threadsCPU(b, pid) }}
+}
 
-	conn, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "dns.test", NextProtos: []string{"h2"}})
+// threadsCPU is the time the threads of process pid have spent on a CPU,
+// in nanoseconds from /proc's schedstat (the clock-tick figures of
+// /proc/PID/stat are too coarse for a short run).
+func threadsCPU(tb testing.TB, pid int) time.Duration {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
+
+func benchDoH(b *testing.B, method string, inflight int) {
+	srv := startBenchServer(b)
+	conn, err := tls.Dial("tcp", srv.addr, &tls.Config{RootCAs: srv.pool, ServerName: "dns.test", NextProtos: []string{"h2"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,6 +236,10 @@ func benchDoH(b *testing.B, method string, inflight int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime(b)
+	var srv0 time.Duration
+	if srv.cpuTime != nil {
+		srv0 = srv.cpuTime()
+	}
 	errc := make(chan error, 1)
 	tokens := make(chan struct{}, inflight)
 	go func() { errc <- c.readAnswers(b.N, tokens) }()
@@ -109,9 +255,13 @@ func benchDoH(b *testing.B, method string, inflight int) {
 	if err := <-errc; err != nil {
 		b.Fatal(err)
 	}
-	// The process's CPU time, client and server together: on a shared
-	// machine a steadier figure than the wall clock's ns/op.
+	// CPU time, steadier than the wall clock's ns/op on a shared machine:
+	// this process's (client and, by default, server), and the server's
+	// alone when it runs apart.
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	if srv.cpuTime != nil {
+		b.ReportMetric(float64(srv.cpuTime()-srv0)/float64(b.N), "server-cpu-ns/op")
+	}
 }
 
 // cpuTime is the CPU time this process has used, user and system.
