@@ -24,15 +24,14 @@ type DoHServer struct {
 }
 
 // NewDoHServer serves h on ln; tlsConf nil means plain HTTP. Connections
-// beyond maxConns wait to be accepted; idle ones close after idle.
+// beyond maxConns wait to be accepted; idle ones close after idle. h sees
+// every path: DoH answers 404 beyond /dns-query and /dns-query/{id}, so a
+// ServeMux in front of it would only add a lookup per query.
 func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
 	open := m.Open.WithLabelValues(query.ProtoDoH)
-	mux := http.NewServeMux()
-	mux.Handle(dohPath, h)
-	mux.Handle(dohPath+"/", h)
 	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil}
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           h,
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
