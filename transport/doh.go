@@ -2,12 +2,15 @@ package transport
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -27,11 +30,27 @@ const dohType = "application/dns-message"
 type DoH struct {
 	handler dns.Handler
 	trusted Trusted
+	// queries recycles the per-query state (*dohQuery): the message, its
+	// writer and the buffer the query is read into. Nothing keeps them once
+	// ServeDNS has returned: the edge answers on the calling goroutine, as
+	// the UDP loop, which reuses its message the same way, relies on.
+	queries sync.Pool
 }
 
 // NewDoH returns the handler; trusted are the proxies whose
 // X-Forwarded-For or Forwarded header names the client.
 func NewDoH(h dns.Handler, trusted Trusted) *DoH { return &DoH{handler: h, trusted: trusted} }
+
+// dohQuery is one query's state, recycled.
+type dohQuery struct {
+	msg dns.Msg
+	w   dohWriter
+	buf []byte // the query's wire form is read or decoded into it
+}
+
+// dohBufSize is the capacity of a recycled query buffer; a bigger query
+// gets a buffer of its own, not kept.
+const dohBufSize = 512
 
 // ServeHTTP answers one query.
 func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,17 +59,24 @@ func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	q, status := readQuery(r)
+	dq, _ := d.queries.Get().(*dohQuery)
+	if dq == nil {
+		dq = &dohQuery{buf: make([]byte, 0, dohBufSize)}
+	}
+	defer d.recycle(dq)
+	q, status := readQuery(r, dq.buf[:0])
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	m := new(dns.Msg)
+	m := &dq.msg
+	*m = dns.Msg{}
 	if resolver.UnpackQuery(m, q) != "" || m.Response {
 		http.Error(w, "not a DNS query", http.StatusBadRequest)
 		return
 	}
-	dw := &dohWriter{id: id, remote: d.client(r)}
+	dw := &dq.w
+	*dw = dohWriter{id: id, remote: d.client(r)}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		dw.local = a
 	}
@@ -69,16 +95,29 @@ func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(dw.answer)
 }
 
-// readQuery returns the query's wire form, or the HTTP status to refuse it.
-func readQuery(r *http.Request) ([]byte, int) {
+// recycle returns dq to the pool, without a buffer grown for a big query.
+func (d *DoH) recycle(dq *dohQuery) {
+	if cap(dq.buf) > dohBufSize {
+		dq.buf = make([]byte, 0, dohBufSize)
+	}
+	dq.msg = dns.Msg{}
+	dq.w = dohWriter{}
+	d.queries.Put(dq)
+}
+
+// readQuery returns the query's wire form, read into buf (which it may
+// outgrow), or the HTTP status to refuse it.
+func readQuery(r *http.Request, buf []byte) ([]byte, int) {
 	switch r.Method {
 	case http.MethodGet:
-		s := r.URL.Query().Get("dns")
+		s, _ := queryParam(r.URL.RawQuery, "dns")
 		if s == "" {
 			return nil, http.StatusBadRequest
 		}
 		// RFC 8484 §4.1: base64url without padding; padded is tolerated.
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+		// The text goes into buf first, the query after it.
+		text := append(buf[:0], strings.TrimRight(s, "=")...)
+		b, err := base64.RawURLEncoding.AppendDecode(text[len(text):], text)
 		if err != nil || len(b) < 12 {
 			return nil, http.StatusBadRequest
 		}
@@ -87,7 +126,7 @@ func readQuery(r *http.Request) ([]byte, int) {
 		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != dohType {
 			return nil, http.StatusUnsupportedMediaType
 		}
-		b, err := io.ReadAll(io.LimitReader(r.Body, dns.MaxMsgSize+1))
+		b, err := readBody(r.Body, buf, dns.MaxMsgSize+1)
 		if err != nil || len(b) < 12 {
 			return nil, http.StatusBadRequest
 		}
@@ -97,6 +136,59 @@ func readQuery(r *http.Request) ([]byte, int) {
 		return b, 0
 	}
 	return nil, http.StatusMethodNotAllowed
+}
+
+// queryParam is url.Values.Get of the query string raw for one key, without
+// parsing every parameter into a map: the first well-formed key=value pair
+// whose key is key, as url.ParseQuery reads them (pairs with a semicolon or
+// a bad escape are skipped).
+func queryParam(raw, key string) (string, bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, ok := unescapeQuery(k)
+		if !ok || k != key {
+			continue
+		}
+		if v, ok = unescapeQuery(v); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// unescapeQuery is url.QueryUnescape, skipped when there is nothing to undo.
+func unescapeQuery(s string) (string, bool) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
+}
+
+// readBody reads r to its end into buf, growing it, but not past limit
+// bytes: a body longer than that comes back limit bytes long.
+func readBody(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	b := buf[:0]
+	for len(b) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):min(cap(b), limit)]
+		n, err := r.Read(room)
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // client is the request's client address: the peer's, or, when the peer is

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/miekg/dns"
@@ -186,6 +188,49 @@ func TestMinTTL(t *testing.T) {
 			got, ok := minTTL(b)
 			if got != tc.want || ok != tc.ok {
 				t.Errorf("minTTL = %d, %v; want %d, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestQueryParam: the dns parameter is found as url.Values.Get finds it.
+func TestQueryParam(t *testing.T) {
+	for _, raw := range []string{
+		"dns=AAAB", "a=1&dns=AAAB&dns=CCCC", "dns=&dns=AAAB", "d%6Es=AA%41B", "dns=AA+B",
+		"x=1;dns=AAAB&dns=CCCC", "dns=%zz&dns=AAAB", "%zz=1&dns=AAAB", "", "dnsx=1", "&&dns=AAAB&",
+	} {
+		want := ""
+		if v, err := url.ParseQuery(raw); err == nil || v != nil {
+			want = v.Get("dns")
+		}
+		if got, _ := queryParam(raw, "dns"); got != want {
+			t.Errorf("%q: %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// TestReadBody: a body is read whole into the buffer, growing it, up to the
+// limit.
+func TestReadBody(t *testing.T) {
+	tests := []struct {
+		name       string
+		size, bufc int
+		want       int
+	}{
+		{"fits", 100, 512, 100},
+		{"grows", 5000, 512, 5000},
+		{"empty", 0, 512, 0},
+		{"at the limit", 70000, 16, 65536},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := bytes.Repeat([]byte{7}, tc.size)
+			b, err := readBody(iotest.OneByteReader(bytes.NewReader(body)), make([]byte, 0, tc.bufc), dns.MaxMsgSize+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) != tc.want || !bytes.Equal(b, body[:tc.want]) {
+				t.Errorf("read %d bytes, want %d", len(b), tc.want)
 			}
 		})
 	}
