@@ -61,6 +61,9 @@ type StreamServer struct {
 	log     *zap.Logger
 
 	closing atomic.Bool
+	done    chan struct{} // closed by Shutdown: idle workers exit
+	stop    sync.Once
+	workers *workers[streamQuery]
 	open    atomic.Int64
 	mu      sync.Mutex // guards conns
 	conns   map[*streamConn]struct{}
@@ -76,7 +79,9 @@ func NewStreamServer(ln net.Listener, h dns.Handler, cfg StreamConfig, m *Metric
 	if m == nil {
 		m = unregisteredMetrics()
 	}
-	return &StreamServer{cfg: cfg, ln: ln, handler: h, metrics: m, log: log, conns: map[*streamConn]struct{}{}}
+	s := &StreamServer{cfg: cfg, ln: ln, handler: h, metrics: m, log: log, conns: map[*streamConn]struct{}{}, done: make(chan struct{})}
+	s.workers = newWorkers(answerStream, s.done)
+	return s
 }
 
 // Addr is the listener's address.
@@ -147,6 +152,7 @@ func (s *StreamServer) untrack(c *streamConn) {
 func (s *StreamServer) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing.Store(true)
+	s.stop.Do(func() { close(s.done) })
 	err := s.ln.Close()
 	for c := range s.conns {
 		c.stopReading()

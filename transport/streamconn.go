@@ -121,14 +121,22 @@ func (c *streamConn) dispatch(b []byte) bool {
 	}
 	c.slots <- struct{}{} // blocks reading while MaxInFlight are being answered
 	c.pending.Add(1)
-	go func() {
-		defer func() {
-			<-c.slots
-			c.pending.Done()
-		}()
-		c.srv.handler.ServeDNS(&streamWriter{c: c}, m)
-	}()
+	c.srv.workers.run(streamQuery{c: c, m: m})
 	return true
+}
+
+// streamQuery is one query read from a stream, answered by a worker.
+type streamQuery struct {
+	c *streamConn
+	m *dns.Msg
+}
+
+func answerStream(q streamQuery) {
+	defer func() {
+		<-q.c.slots
+		q.c.pending.Done()
+	}()
+	q.c.srv.handler.ServeDNS(streamWriter{c: q.c}, q.m)
 }
 
 // write sends one framed message. Answers from concurrent handlers are
@@ -160,25 +168,29 @@ func (c *streamConn) write(b []byte) error {
 	return nil
 }
 
-// streamWriter is the dns.ResponseWriter of one query on a stream.
+// streamWriter is the dns.ResponseWriter of one query on a stream. It is a
+// value holding one pointer, so making it an interface allocates nothing.
 type streamWriter struct {
-	noTSIG
 	c *streamConn
 }
 
-var _ Identified = (*streamWriter)(nil)
+var _ Identified = streamWriter{}
 
-func (w *streamWriter) LocalAddr() net.Addr  { return w.c.nc.LocalAddr() }
-func (w *streamWriter) RemoteAddr() net.Addr { return w.c.nc.RemoteAddr() }
-func (w *streamWriter) ClientID() string     { return w.c.clientID }
-func (w *streamWriter) WriteMsg(m *dns.Msg) error {
+func (w streamWriter) LocalAddr() net.Addr  { return w.c.nc.LocalAddr() }
+func (w streamWriter) RemoteAddr() net.Addr { return w.c.nc.RemoteAddr() }
+func (w streamWriter) ClientID() string     { return w.c.clientID }
+func (streamWriter) Close() error           { return nil }
+func (streamWriter) TsigStatus() error      { return nil }
+func (streamWriter) TsigTimersOnly(bool)    {}
+func (streamWriter) Hijack()                {}
+func (w streamWriter) WriteMsg(m *dns.Msg) error {
 	b, err := m.Pack()
 	if err != nil {
 		return err
 	}
 	return w.c.write(b)
 }
-func (w *streamWriter) Write(b []byte) (int, error) {
+func (w streamWriter) Write(b []byte) (int, error) {
 	if err := w.c.write(b); err != nil {
 		return 0, err
 	}

@@ -40,8 +40,8 @@ type udpLoop struct {
 	stopping atomic.Bool
 	done     chan struct{} // closed when the reader returns
 	resumed  sync.WaitGroup
-	waiting  atomic.Int64      // resumed queries not yet answered
-	idle     chan resumedQuery // unbuffered: taken only by a waiting worker
+	waiting  atomic.Int64 // resumed queries not yet answered
+	workers  *workers[resumedQuery]
 	// maxResumed is the cap on waiting (defaultMaxResumed; tests lower it).
 	maxResumed int64
 
@@ -58,7 +58,7 @@ type udpLoop struct {
 
 func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger) (*udpLoop, error) {
 	l := &udpLoop{
-		conn: conn, edge: edge, log: log, done: make(chan struct{}), idle: make(chan resumedQuery), maxResumed: defaultMaxResumed,
+		conn: conn, edge: edge, log: log, done: make(chan struct{}), maxResumed: defaultMaxResumed,
 		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),
 	}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
@@ -69,6 +69,7 @@ func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger) (*udpLoop, err
 			return nil, fmt.Errorf("udp %s: IP_PKTINFO: %w", conn.LocalAddr(), err4)
 		}
 	}
+	l.workers = newWorkers(l.answer, l.done)
 	l.send = l.write // bound once: ServeInline's send costs no allocation per query
 	return l, nil
 }
@@ -156,12 +157,7 @@ func (l *udpLoop) handle(pkt []byte) {
 	}
 	l.resumed.Add(1)
 	l.waiting.Add(1)
-	t := resumedQuery{resume: resume, w: w}
-	select {
-	case l.idle <- t: // a worker that answered a query before takes it
-	default:
-		go l.worker(t)
-	}
+	l.workers.run(resumedQuery{resume: resume, w: w})
 }
 
 // resumedQuery is a query suspended inline and the writer for its answer.
@@ -170,33 +166,11 @@ type resumedQuery struct {
 	w      *udpWriter
 }
 
-// workerIdle is how long a worker of resumed queries waits for the next
-// before it exits.
-const workerIdle = 10 * time.Second
-
-// worker answers t, then the queries handed to it while it waits, until
-// it has waited workerIdle or the reader has returned. A goroutine per
-// query started each on a small stack that the exchange's call chain then
-// grew (runtime.newstack and copystack were a third of a cache miss's
-// instructions with the stack start fixed, 5% of its CPU otherwise); a
-// worker keeps its stack. The workers are at most the queries resumed at
-// once (maxResumed).
-func (l *udpLoop) worker(t resumedQuery) {
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		t.resume(t.w)
-		l.waiting.Add(-1)
-		l.resumed.Done()
-		idle.Reset(workerIdle)
-		select {
-		case t = <-l.idle:
-		case <-idle.C:
-			return
-		case <-l.done:
-			return
-		}
-	}
+// answer runs a resumed query on one of the loop's workers.
+func (l *udpLoop) answer(t resumedQuery) {
+	t.resume(t.w)
+	l.waiting.Add(-1)
+	l.resumed.Done()
 }
 
 // defaultMaxResumed caps the queries of one socket resumed on goroutines of their
