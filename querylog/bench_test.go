@@ -103,7 +103,7 @@ func (nopStore) Write([]Record) error           { return nil }
 func (nopStore) Prune(time.Time) (int64, error) { return 0, nil }
 func (nopStore) Close() error                   { return nil }
 
-// BenchmarkRecord is the query side's cost: the totals and a copy into the
+// BenchmarkRecord is the query side's cost: the minute counts and a copy into the
 // ring (and, with -cpu 1, the writer's tallies and conversion, a store
 // that keeps nothing).
 func BenchmarkRecord(b *testing.B) {
