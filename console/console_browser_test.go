@@ -204,6 +204,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	t.Run("a local record from the Settings page", func(t *testing.T) { localRecordInSettings(t, b, dnsAddr) })
 	t.Run("upstreams from the Settings page", func(t *testing.T) { upstreamsInSettings(t, b, dnsAddr, up) })
+	t.Run("markup in a record stays text", func(t *testing.T) { markupStaysText(t, b) })
 
 	t.Run("clients and why they are in their group", func(t *testing.T) { clientsWhy(t, b, dnsAddr) })
 

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,32 @@ func upstreamsInSettings(t *testing.T, b *browser, dnsAddr, fileUp string) {
 	if got := addressOf(t, dnsAddr, "via-file-upstream.example"); got != "192.0.2.1" {
 		t.Errorf("back to the file's upstream: %s", got)
 	}
+}
+
+// markupStaysText adds, through the API, a local record whose name and
+// value are markup (as another instance's settings or a careless paste
+// could hold), and sees the Settings page show it as text: no element is
+// made of it, no handler runs; then removes it.
+func markupStaysText(t *testing.T, b *browser) {
+	const value = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`
+	const name = `<b>x</b>.home.arpa`
+	status := eval[float64](t, b, `fetch('/api/v1/settings/local-records?' + new URLSearchParams({name: `+
+		strconv.Quote(name)+`, type: 'TXT', value: `+strconv.Quote(value)+`}), {method: 'POST'}).then(r => r.status)`)
+	if status != 200 {
+		t.Fatalf("adding the record: %v", status)
+	}
+	b.page(t, "#settings", "#local-records tbody tr")
+	waitFor(t, 5*time.Second, "the record listed", func() bool {
+		return strings.Contains(b.text(t, "#local-records"), "<script>")
+	})
+	if got := b.text(t, "#local-records"); !strings.Contains(got, value) || !strings.Contains(got, name) {
+		t.Errorf("the record is not shown as its text: %q", got)
+	}
+	if n := eval[float64](t, b, `document.querySelectorAll('#local-records img, #local-records script, #local-records b, #console-settings img, #console-settings b').length`); n != 0 {
+		t.Errorf("%v elements were made of the record's text", n)
+	}
+	if title := eval[string](t, b, `document.title`); strings.Contains(title, "pwned") {
+		t.Errorf("the record's markup ran: title %q", title)
+	}
+	_ = eval[float64](t, b, `fetch('/api/v1/settings/local-records?' + new URLSearchParams({name: `+strconv.Quote(name)+`}), {method: 'DELETE'}).then(r => r.status)`)
 }
