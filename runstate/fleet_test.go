@@ -1,6 +1,7 @@
 package runstate
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -90,5 +91,44 @@ func TestRefreshRequestsReachOthers(t *testing.T) {
 	}
 	if len(byA) != 1 || len(byO) != 1 {
 		t.Errorf("a stale request was acted on: a %v, o %v", byA, byO)
+	}
+}
+
+// TestRefreshRequestsAreBounded: another instance (a bug, a loop, a
+// skewed clock) cannot make this one refresh its lists without pause: a
+// flood of requests is acted on once per refreshMinGap, and one dated in
+// the future is not acted on.
+func TestRefreshRequestsAreBounded(t *testing.T) {
+	b := NewDir(nil)
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	r, err := OpenRefreshes(b, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heard int
+	r.OnRequest(func(RefreshRequest) { heard++ })
+	peer := func(id string, at time.Time) {
+		t.Helper()
+		doc := []byte(`{"id":"` + id + `","at":"` + at.Format(time.RFC3339Nano) + `","by":"peer"}`)
+		if err := b.Set(DocRefresh, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		peer(fmt.Sprint("flood-", i), now)
+	}
+	if heard != 1 {
+		t.Errorf("a flood of %d requests was acted on %d times, want 1", 50, heard)
+	}
+	now = now.Add(refreshMinGap)
+	peer("later", now)
+	if heard != 2 {
+		t.Errorf("a request refreshMinGap later was not acted on (%d)", heard)
+	}
+	now = now.Add(refreshMinGap)
+	peer("future", now.Add(time.Hour))
+	if heard != 2 {
+		t.Errorf("a request dated an hour ahead was acted on")
 	}
 }

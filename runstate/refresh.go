@@ -19,6 +19,12 @@ const DocRefresh = "refresh"
 // the lists' own refresh interval has run since.
 const refreshMaxAge = time.Minute
 
+// refreshMinGap is the least time between two requests this instance acts
+// on: another instance that asks without pause (a bug, a script on its
+// API) must not make every instance download every list over and over.
+// A request within the gap is dropped; the lists' own refresh runs anyway.
+const refreshMinGap = time.Minute
+
 // RefreshRequest is one request to refresh every list now.
 type RefreshRequest struct {
 	ID string    `json:"id"`
@@ -34,7 +40,8 @@ type Refreshes struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	seen      string // the ID of the last request made or heard here
+	seen      string    // the ID of the last request made or heard here
+	acted     time.Time // when a request heard was last passed on
 	onRequest []func(RefreshRequest)
 }
 
@@ -80,11 +87,17 @@ func (r *Refreshes) heard() {
 		return
 	}
 	r.seen = req.ID
-	fns := slices.Clone(r.onRequest)
-	r.mu.Unlock()
-	if r.now().Sub(req.At) > refreshMaxAge {
+	now := r.now()
+	// Stale, dated ahead of this clock by more than a skew, or too soon
+	// after the last one: not acted on.
+	if age := now.Sub(req.At); age > refreshMaxAge || age < -refreshMaxAge ||
+		(!r.acted.IsZero() && now.Sub(r.acted) < refreshMinGap) {
+		r.mu.Unlock()
 		return
 	}
+	r.acted = now
+	fns := slices.Clone(r.onRequest)
+	r.mu.Unlock()
 	for _, fn := range fns {
 		fn(req)
 	}
