@@ -33,8 +33,12 @@ const (
 // special-use name wins: an Active Directory domain under .local is
 // forwarded to its domain controllers.
 type SpecialLink struct {
-	zones   map[string]zoneKind
-	tlds    map[string]bool // the last label of every zone: most names are rejected with one lookup
+	zones map[string]zoneKind
+	// tlds holds the last label of every zone, with the fewest and most
+	// labels of its zones: most names are rejected with one lookup, and
+	// the rest look up only their suffixes of those lengths (a .com name
+	// one, for mask.icloud.com, instead of one per label).
+	tlds    map[string]depths
 	covered func(name string) bool
 }
 
@@ -58,12 +62,23 @@ func NewSpecialLink(bypass policy.BypassConfig, covered func(name string) bool) 
 		l.zones["mask.icloud.com."] = kindBypass
 		l.zones["mask-h2.icloud.com."] = kindBypass
 	}
-	l.tlds = make(map[string]bool)
+	l.tlds = make(map[string]depths)
 	for z := range l.zones {
-		l.tlds[tld(z)] = true
+		n := labels(z)
+		d, ok := l.tlds[tld(z)]
+		if !ok {
+			d = depths{min: n, max: n}
+		}
+		l.tlds[tld(z)] = depths{min: min(d.min, n), max: max(d.max, n)}
 	}
 	return l
 }
+
+// depths are the fewest and the most labels of the zones under one TLD.
+type depths struct{ min, max int }
+
+// labels is the number of dots of a fully qualified name: its labels.
+func labels(name string) int { return strings.Count(name, ".") }
 
 // tld returns the last label of a fully qualified name, with its dot.
 func tld(name string) string {
@@ -151,13 +166,17 @@ func (l *SpecialLink) empty(m *dns.Msg, req *query.Request, apex string) {
 }
 
 // match finds the most specific special zone holding name.
+// Only its suffixes with as many labels as a zone under its TLD can be one.
 func (l *SpecialLink) match(name string) (string, zoneKind, bool) {
-	if !l.tlds[tld(name)] {
+	d, ok := l.tlds[tld(name)]
+	if !ok {
 		return "", 0, false
 	}
-	for off := 0; off < len(name); {
-		if kind, ok := l.zones[name[off:]]; ok {
-			return name[off:], kind, true
+	for off, n := 0, labels(name); off < len(name) && n >= d.min; n-- {
+		if n <= d.max {
+			if kind, ok := l.zones[name[off:]]; ok {
+				return name[off:], kind, true
+			}
 		}
 		i := strings.IndexByte(name[off:], '.')
 		if i < 0 {

@@ -52,11 +52,16 @@ func TestSpecialLink(t *testing.T) {
 		{"use-application-dns.net.", dns.TypeA, dns.RcodeNameError, "", "use-application-dns.net.", true},
 		{"mask.icloud.com.", dns.TypeAAAA, dns.RcodeNameError, "", "mask.icloud.com.", true},
 		{"mask-h2.icloud.com.", dns.TypeHTTPS, dns.RcodeNameError, "", "mask-h2.icloud.com.", true},
+		// Deeper than any zone under their TLD: only the suffixes as deep as one are looked up.
+		{"a.b.mask.icloud.com.", dns.TypeA, dns.RcodeNameError, "", "mask.icloud.com.", true},
+		{"x.y.z.test.", dns.TypeA, dns.RcodeNameError, "", "test.", false},
 		// Passed on: a covering forward zone, public names, look-alikes.
 		{"dc1.corp.local.", dns.TypeA, -1, "", "", false},
 		{"corp.local.", dns.TypeSOA, -1, "", "", false},
 		{"example.com.", dns.TypeA, -1, "", "", false},
 		{"icloud.com.", dns.TypeA, -1, "", "", false},
+		{"www.tiktok.com.", dns.TypeA, -1, "", "", false},
+		{"a.mask.icloud.co.", dns.TypeA, -1, "", "", false},
 		{"notlocal.", dns.TypeA, -1, "", "", false},
 		{"1.0.32.172.in-addr.arpa.", dns.TypePTR, -1, "", "", false},
 		{"1.0.128.100.in-addr.arpa.", dns.TypePTR, -1, "", "", false},
