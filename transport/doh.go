@@ -35,17 +35,37 @@ type DoH struct {
 	// ServeDNS has returned: the edge answers on the calling goroutine, as
 	// the UDP loop, which reuses its message the same way, relies on.
 	queries sync.Pool
+	workers *dohWorkers
+	closed  sync.Once
 }
 
 // NewDoH returns the handler; trusted are the proxies whose
-// X-Forwarded-For or Forwarded header names the client.
-func NewDoH(h dns.Handler, trusted Trusted) *DoH { return &DoH{handler: h, trusted: trusted} }
+// X-Forwarded-For or Forwarded header names the client. Close ends the
+// goroutines it keeps for answering.
+func NewDoH(h dns.Handler, trusted Trusted) *DoH {
+	d := &DoH{handler: h, trusted: trusted}
+	d.workers = newDoHWorkers(d.serve)
+	return d
+}
+
+// Close ends the idle answering goroutines. Queries still work after it,
+// each on a goroutine of its own.
+func (d *DoH) Close() error {
+	d.closed.Do(d.workers.close)
+	return nil
+}
 
 // dohQuery is one query's state, recycled.
 type dohQuery struct {
 	msg dns.Msg
 	w   dohWriter
 	buf []byte // the query's wire form is read or decoded into it
+
+	rw       http.ResponseWriter
+	req      *http.Request
+	id       string        // the client ID of the path
+	done     chan struct{} // a worker has answered (capacity 1)
+	panicked any           // what the worker's answering panicked with
 }
 
 // dohBufSize is the capacity of a recycled query buffer; a bigger query
@@ -61,9 +81,16 @@ func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	dq, _ := d.queries.Get().(*dohQuery)
 	if dq == nil {
-		dq = &dohQuery{buf: make([]byte, 0, dohBufSize)}
+		dq = &dohQuery{buf: make([]byte, 0, dohBufSize), done: make(chan struct{}, 1)}
 	}
-	defer d.recycle(dq)
+	dq.rw, dq.req, dq.id = w, r, id
+	d.workers.run(dq)
+	d.recycle(dq)
+}
+
+// serve answers the query of dq's request, on a worker.
+func (d *DoH) serve(dq *dohQuery) {
+	w, r, id := dq.rw, dq.req, dq.id
 	q, status := readQuery(r, dq.buf[:0])
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
@@ -102,6 +129,7 @@ func (d *DoH) recycle(dq *dohQuery) {
 	}
 	dq.msg = dns.Msg{}
 	dq.w = dohWriter{}
+	dq.rw, dq.req, dq.id, dq.panicked = nil, nil, "", nil
 	d.queries.Put(dq)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -72,6 +73,9 @@ func (s *DoHServer) Serve() error {
 // The listener is closed here too, for a server that never served.
 func (s *DoHServer) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	if c, ok := s.srv.Handler.(io.Closer); ok { // DoH's answering goroutines
+		err = errors.Join(err, c.Close())
+	}
 	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
 		err = errors.Join(err, cerr)
 	}
