@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -233,5 +234,66 @@ func TestReadBody(t *testing.T) {
 				t.Errorf("read %d bytes, want %d", len(b), tc.want)
 			}
 		})
+	}
+}
+
+// TestDoHWorkers: queries are answered on kept goroutines, a panic while
+// answering fails that request only (net/http resets its stream, as it did
+// when the handler ran on the request's goroutine), and after Close each
+// query still gets an answer.
+func TestDoHWorkers(t *testing.T) {
+	certFile, keyFile, pool := writeCert(t, t.TempDir())
+	certs, err := LoadCerts(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if strings.HasPrefix(r.Question[0].Name, "panic.") {
+			panic("answering " + r.Question[0].Name)
+		}
+		echo(0)(w, r)
+	})
+	doh := NewDoH(h, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewDoHServer(ln, doh, TLSConfig(certs, "h2"), 10, time.Minute, newMetrics(t), zap.NewNop())
+	serveTest(t, s.Serve, s.Shutdown)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "dns.test"}, ForceAttemptHTTP2: true}}
+	ask := func(name string) error {
+		q := base64.RawURLEncoding.EncodeToString(packed(t, name))
+		resp, err := client.Get("https://" + s.Addr().String() + "/dns-query?dns=" + q)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	steps := []struct {
+		name    string
+		close   bool
+		wantErr bool
+	}{
+		{"x.test", false, false},
+		{"panic.test", false, true},
+		{"y.test", false, false},
+		{"z.test", true, false},
+	}
+	for _, st := range steps {
+		if st.close {
+			if err := doh.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ask(st.name); (err != nil) != st.wantErr {
+			t.Errorf("%s (closed %v): error %v, want an error %v", st.name, st.close, err, st.wantErr)
+		}
 	}
 }
