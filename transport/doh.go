@@ -102,24 +102,45 @@ func (d *DoH) serve(dq *dohQuery) {
 		http.Error(w, "not a DNS query", http.StatusBadRequest)
 		return
 	}
+	conn := addrsOf(r)
 	dw := &dq.w
-	*dw = dohWriter{id: id, remote: d.client(r)}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		dw.local = a
-	}
+	*dw = dohWriter{id: id, local: conn.local, remote: d.client(r, conn), rw: w}
 	d.handler.ServeDNS(dw, m)
-	if dw.answer == nil {
+	if !dw.wrote {
 		// Dropped by policy (access or rate limit): HTTP has no silence.
 		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", dohType)
-	h.Set("Content-Length", strconv.Itoa(len(dw.answer)))
-	if ttl, ok := minTTL(dw.answer); ok {
-		h.Set("Cache-Control", "max-age="+strconv.FormatUint(uint64(ttl), 10))
+}
+
+// dohConnKey is the context key of a connection's dohConnAddrs.
+type dohConnKey struct{}
+
+// dohConnAddrs are a connection's addresses, read once for all its
+// requests (DoHServer's ConnContext) instead of parsed from
+// Request.RemoteAddr for each.
+type dohConnAddrs struct {
+	local  net.Addr
+	peer   netip.AddrPort // as Request.RemoteAddr says it; invalid if it does not parse
+	remote net.Addr       // peer, unmapped
+}
+
+func newConnAddrs(local net.Addr, remoteAddr string) *dohConnAddrs {
+	a := &dohConnAddrs{local: local}
+	if peer, err := netip.ParseAddrPort(remoteAddr); err == nil {
+		a.peer = peer
+		a.remote = net.TCPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port()))
 	}
-	_, _ = w.Write(dw.answer)
+	return a
+}
+
+// addrsOf returns the addresses of r's connection: from its context when
+// DoHServer put them there, otherwise from r.
+func addrsOf(r *http.Request) *dohConnAddrs {
+	if a, ok := r.Context().Value(dohConnKey{}).(*dohConnAddrs); ok {
+		return a
+	}
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	return newConnAddrs(local, r.RemoteAddr)
 }
 
 // recycle returns dq to the pool, without a buffer grown for a big query.
@@ -222,12 +243,11 @@ func readBody(r io.Reader, buf []byte, limit int) ([]byte, error) {
 // client is the request's client address: the peer's, or, when the peer is
 // a trusted proxy, the nearest untrusted address it and the proxies before
 // it forwarded (Forwarded first, then X-Forwarded-For).
-func (d *DoH) client(r *http.Request) net.Addr {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+func (d *DoH) client(r *http.Request, conn *dohConnAddrs) net.Addr {
+	peer, addr := conn.peer, conn.remote
+	if addr == nil {
 		return nil
 	}
-	addr := net.TCPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port()))
 	if !d.trusted.Contains(peer.Addr()) {
 		return addr
 	}
@@ -283,12 +303,13 @@ func parseHop(s string) (netip.Addr, bool) {
 	return a.Unmap(), err == nil
 }
 
-// dohWriter keeps the answer for ServeHTTP to send.
+// dohWriter sends the answer as the HTTP response.
 type dohWriter struct {
 	noTSIG
 	id            string
 	local, remote net.Addr
-	answer        []byte
+	rw            http.ResponseWriter
+	wrote         bool
 }
 
 var _ Identified = (*dohWriter)(nil)
@@ -298,12 +319,33 @@ func (w *dohWriter) RemoteAddr() net.Addr { return w.remote }
 func (w *dohWriter) ClientID() string     { return w.id }
 func (w *dohWriter) WriteMsg(m *dns.Msg) error {
 	b, err := m.Pack()
-	w.answer = b
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
 	return err
 }
 
-// Write copies b: the edge may reuse its buffer once Write returns.
+// dohTypeHeader is the Content-Type of every answer. It is never changed:
+// net/http copies a response's header map before writing it.
+var dohTypeHeader = []string{dohType}
+
+// errAnswered refuses a second answer to one query.
+var errAnswered = errors.New("doh: the query was already answered")
+
+// Write sends b, the packed answer, with its headers. The edge may reuse
+// b once Write returns: the ResponseWriter has copied or sent it by then.
 func (w *dohWriter) Write(b []byte) (int, error) {
-	w.answer = append([]byte(nil), b...)
-	return len(b), nil
+	if w.wrote {
+		return 0, errAnswered
+	}
+	w.wrote = true
+	h := w.rw.Header()
+	h["Content-Type"] = dohTypeHeader
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if ttl, ok := minTTL(b); ok {
+		var buf [24]byte
+		h["Cache-Control"] = []string{string(strconv.AppendUint(append(buf[:0], "max-age="...), uint64(ttl), 10))}
+	}
+	return w.rw.Write(b)
 }

@@ -40,6 +40,9 @@ func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns
 		IdleTimeout:       idle,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          zap.NewStdLog(log),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, dohConnKey{}, newConnAddrs(c.LocalAddr(), c.RemoteAddr().String()))
+		},
 		ConnState: func(_ net.Conn, st http.ConnState) {
 			switch st {
 			case http.StateNew:
