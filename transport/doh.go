@@ -35,7 +35,13 @@ type DoH struct {
 	// ServeDNS has returned: the edge answers on the calling goroutine, as
 	// the UDP loop, which reuses its message the same way, relies on.
 	queries sync.Pool
-	workers *dohWorkers
+	// workers answer the queries. net/http starts each HTTP/2 request on a
+	// goroutine with the smallest stack, and the edge and pipeline behind
+	// it grew that stack two or three times per query, copying it each
+	// time (about a tenth of the server's instructions); a worker keeps
+	// its stack, and the request's goroutine only waits for it.
+	workers *workers[*dohQuery]
+	stop    chan struct{} // closed by Close: idle workers exit
 	closed  sync.Once
 }
 
@@ -43,15 +49,15 @@ type DoH struct {
 // X-Forwarded-For or Forwarded header names the client. Close ends the
 // goroutines it keeps for answering.
 func NewDoH(h dns.Handler, trusted Trusted) *DoH {
-	d := &DoH{handler: h, trusted: trusted}
-	d.workers = newDoHWorkers(d.serve)
+	d := &DoH{handler: h, trusted: trusted, stop: make(chan struct{})}
+	d.workers = newWorkers(d.answer, d.stop)
 	return d
 }
 
 // Close ends the idle answering goroutines. Queries still work after it,
 // each on a goroutine of its own.
 func (d *DoH) Close() error {
-	d.closed.Do(d.workers.close)
+	d.closed.Do(func() { close(d.stop) })
 	return nil
 }
 
@@ -85,7 +91,22 @@ func (d *DoH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	dq.rw, dq.req, dq.id = w, r, id
 	d.workers.run(dq)
+	<-dq.done
+	if v := dq.panicked; v != nil {
+		// Raised again where net/http expects a handler's panic.
+		panic(v)
+	}
 	d.recycle(dq)
+}
+
+// answer serves dq on a worker; once it signals done, dq belongs to the
+// request's goroutine again.
+func (d *DoH) answer(dq *dohQuery) {
+	defer func() {
+		dq.panicked = recover()
+		dq.done <- struct{}{}
+	}()
+	d.serve(dq)
 }
 
 // serve answers the query of dq's request, on a worker.
