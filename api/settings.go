@@ -41,7 +41,11 @@ func (a *API) setList(w http.ResponseWriter, r *http.Request, c who) error {
 		return notAvailable("console settings")
 	}
 	q := r.URL.Query()
-	group, list := q.Get("group"), q.Get("list")
+	list, err := settingParam(r, "list")
+	if err != nil {
+		return err
+	}
+	group := q.Get("group")
 	if group == "" {
 		group = "default"
 	}

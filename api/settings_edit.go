@@ -29,7 +29,10 @@ func (a *API) editUpstream(w http.ResponseWriter, r *http.Request, c who, add bo
 	if a.d.Settings == nil {
 		return notAvailable("console settings")
 	}
-	server := r.URL.Query().Get("server")
+	server, err := settingParam(r, "server")
+	if err != nil {
+		return err
+	}
 	if len(server) > maxUpstreamLen || (add && server == "") {
 		return badRequest("server is required: an IP, IP:port, udp://, tcp://, tls://host:853 or https://host/dns-query")
 	}

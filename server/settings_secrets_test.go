@@ -35,9 +35,12 @@ func TestSettingsShowNoSecrets(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	s := bootDeps(t, cfg, Deps{Version: "test", Logger: zap.New(core)})
 	base := "http://" + s.HTTPAddr() + "/api/v1/"
-	call := func(method, path, token string) (int, string) {
+	call := func(method, path, token string, body ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, nil)
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(strings.Join(body, "")))
+		if len(body) > 0 {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -48,13 +51,18 @@ func TestSettingsShowNoSecrets(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	q := func(k, v string) string { return url.Values{k: {v}}.Encode() }
-	for _, step := range []struct{ method, path string }{
-		{"POST", "settings/upstreams?" + q("server", consoleDoH)},
-		{"POST", "settings/lists?on=true&" + q("list", list)},
+	// As the console sends them: the URL in the body, out of the request
+	// line (a proxy's access log).
+	for _, step := range []struct{ method, path, body string }{
+		{"POST", "settings/upstreams", `{"server": "` + consoleDoH + `"}`},
+		{"POST", "settings/lists?on=true", `{"list": "` + list + `"}`},
 	} {
-		if code, body := call(step.method, step.path, testAdminToken); code != http.StatusOK {
+		if code, body := call(step.method, step.path, testAdminToken, step.body); code != http.StatusOK {
 			t.Fatalf("%s %s: %d %s", step.method, step.path, code, body)
 		}
+	}
+	if code, body := call("POST", "settings/upstreams", testAdminToken, `{"server": 5}`); code != http.StatusBadRequest || !strings.Contains(body, "JSON object") {
+		t.Errorf("a body that is not strings: %d %s", code, body)
 	}
 	secrets := []string{"FILESECRET", "CONSOLESECRET", "LISTSECRET"}
 	for _, tc := range []struct{ name, method, path, token string }{

@@ -14,7 +14,8 @@ const PRESETS = [
 
 async function setList(group, list, on) {
   try {
-    await post('settings/lists', { group, list, on });
+    // The source goes in the body: a URL's token stays out of the request line.
+    await post('settings/lists', { group, on }, { list });
     toast((on ? 'Added ' : 'Switched off ') + list + ' for ' + group + '.');
     return true;
   } catch (e) { toast('Failed: ' + e.message); return false; }

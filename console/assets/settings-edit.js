@@ -85,7 +85,8 @@ export function editForms(redraw) {
   upForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const s = server.value.trim();
-    confirmIn(upSlot, 'Add upstream ' + s, () => change(async () => { await post('settings/upstreams', { server: s }); server.value = ''; }, 'Added ' + s + '.', redraw));
+    // The address goes in the body: a URL's token stays out of the request line.
+    confirmIn(upSlot, 'Add upstream ' + s, () => change(async () => { await post('settings/upstreams', {}, { server: s }); server.value = ''; }, 'Added ' + s + '.', redraw));
   });
   const f = {
     name: h('input', { id: 'rec-name', size: 22, required: true, placeholder: 'printer.home.arpa' }),
