@@ -104,6 +104,9 @@ func TestDoH(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); ct != dohType {
 				t.Errorf("Content-Type %q", ct)
 			}
+			if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || time.Since(d) > time.Minute || time.Until(d) > time.Second {
+				t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
+			}
 			// The smallest TTL of the answer is the TXT's 60.
 			if cc := resp.Header.Get("Cache-Control"); cc != "max-age=60" {
 				t.Errorf("Cache-Control %q, want max-age=60", cc)
