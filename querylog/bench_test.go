@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,4 +193,20 @@ func BenchmarkLogPerRecord(b *testing.B) {
 	b.StopTimer()
 	cpu1, _ := processCPU()
 	b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/record")
+}
+
+// BenchmarkRecordLoops is BenchmarkRecord as the UDP loops record: each
+// goroutine one loop, its requests carrying its lane.
+func BenchmarkRecordLoops(b *testing.B) {
+	l := NewWithStore(Config{}, nopStore{}, Deps{})
+	defer l.Close()
+	var lanes atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := request("10.0.0.5", "www.example.com.")
+		setLane(req, int(lanes.Add(1)-1))
+		for pb.Next() {
+			l.Record(req, resp, 0, time.Millisecond)
+		}
+	})
 }

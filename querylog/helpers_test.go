@@ -59,3 +59,6 @@ func generate(n int, end time.Time) []Record {
 	}
 	return out
 }
+
+// setLane says which loop req came from.
+func setLane(*query.Request, int) {}
