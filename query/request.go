@@ -19,6 +19,11 @@ type Request struct {
 	Type     uint16     // question type
 	Group    string     // client group whose rules apply; DefaultGroup until groups exist
 	Start    time.Time  // when the edge received the query
+	// Lane is the number of the UDP loop that read the query (for a stream
+	// listener's query, a number from its client's address), so that state
+	// kept per loop, the query log's buffer shard, is taken by one loop only:
+	// no lock the loops share on the hot path. Any value is valid.
+	Lane int
 	// Unfiltered says why the blocklist was not applied to a query it
 	// would have been applied to ("paused"): the query log records it as
 	// the reason of a forwarded or cached answer.

@@ -61,4 +61,4 @@ func generate(n int, end time.Time) []Record {
 }
 
 // setLane says which loop req came from.
-func setLane(*query.Request, int) {}
+func setLane(req *query.Request, lane int) { req.Lane = lane }

@@ -32,8 +32,8 @@ func (l *Logger) Histogram(ctx context.Context, since time.Time, step time.Durat
 		return nil, fmt.Errorf("histogram step %v is under %v", step, MinStep)
 	}
 	now := l.now()
-	if step%time.Minute == 0 && l.recent.covers(since, now) {
-		return l.recent.histogram(since, now, step), nil
+	if step%time.Minute == 0 && minutesCover(since, now) {
+		return l.minuteHistogram(since, now, step), nil
 	}
 	if step%bucketSpan == 0 && l.counts.covers(since, now) {
 		return l.counts.histogram(since, now, step), nil

@@ -67,8 +67,8 @@ func TestHistogramFromCounters(t *testing.T) {
 
 func TestHistogramFromMinutes(t *testing.T) {
 	now := t0.Truncate(time.Minute).Add(30 * time.Second)
-	var m minutes
-	for _, q := range []struct {
+	l := &Logger{lanes: newLanes(8, 2)} // the queries of one minute in both lanes: summed
+	for i, q := range []struct {
 		ago time.Duration
 		r   query.Result
 	}{
@@ -76,9 +76,9 @@ func TestHistogramFromMinutes(t *testing.T) {
 		{0, query.Blocked}, {0, query.Cached}, {0, query.Forwarded},
 		{61 * time.Minute, query.Blocked}, // an hour back: its slot is reused, nothing counts
 	} {
-		m.add(now.Add(-q.ago), q.r)
+		l.lanes[i%2].recent.add(now.Add(-q.ago), q.r)
 	}
-	got := m.histogram(now.Add(-time.Hour), now, time.Minute)
+	got := l.minuteHistogram(now.Add(-time.Hour), now, time.Minute)
 	want := []struct{ total, blocked, cached int64 }{{2, 1, 0}, {1, 0, 1}, {3, 1, 1}}
 	if len(got) != len(want) {
 		t.Fatalf("minutes = %+v", got)
@@ -91,7 +91,7 @@ func TestHistogramFromMinutes(t *testing.T) {
 	if !got[2].Time.Equal(now.Truncate(time.Minute)) {
 		t.Errorf("last minute starts %v", got[2].Time)
 	}
-	if m.covers(now.Add(-2*time.Hour), now) {
+	if minutesCover(now.Add(-2*time.Hour), now) {
 		t.Error("the minutes claim two hours")
 	}
 }

@@ -57,10 +57,10 @@ type Logger struct {
 	log    *zap.Logger
 	now    func() time.Time
 	counts *counters
-	recent minutes // the last hour per minute, for the console's live chart
 
-	ring     *ring
-	spare    []entry
+	// lanes are the buffer and the last hour's minute counts (the console's
+	// live chart), sharded by query.Request.Lane (lanes.go).
+	lanes    []*lane
 	lost     [4]prometheus.Counter // by reason, in the order of reasons
 	isClosed atomic.Bool
 
@@ -108,26 +108,27 @@ func New(cfg Config, deps Deps) (*Logger, error) {
 		}
 		return OpenSQLite(cfg.Path, cfg.MaxRows)
 	}
-	return start(cfg, open, deps), nil
+	return start(cfg, open, deps, laneCount(cfg.Buffer)), nil
 }
 
 // NewWithStore starts a Logger over an open store; New is the usual way.
 func NewWithStore(cfg Config, st Store, deps Deps) *Logger {
 	cfg.SetDefaults()
-	return start(cfg, func() (Store, error) { return st, nil }, deps)
+	return start(cfg, func() (Store, error) { return st, nil }, deps, laneCount(cfg.Buffer))
 }
 
 // NewOpening starts a Logger whose writer opens its store with open, in the
 // background, as New does.
 func NewOpening(cfg Config, open func() (Store, error), deps Deps) *Logger {
 	cfg.SetDefaults()
-	return start(cfg, open, deps)
+	return start(cfg, open, deps, laneCount(cfg.Buffer))
 }
 
-func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
+// start starts a Logger whose buffer is split over lanes shards.
+func start(cfg Config, open func() (Store, error), deps Deps, lanes int) *Logger {
 	l := &Logger{
 		cfg: cfg, open: open, log: deps.Logger, now: deps.Now,
-		ring: newRing(cfg.Buffer), spare: make([]entry, max(cfg.Buffer, 1)),
+		lanes: newLanes(cfg.Buffer, lanes),
 		ctl:  make(chan control),
 		done: make(chan struct{}),
 	}
@@ -154,19 +155,21 @@ func start(cfg Config, open func() (Store, error), deps Deps) *Logger {
 func (l *Logger) Path() string { return l.cfg.Path }
 
 // Record queues a finished query's record (the counters count it as the
-// writer takes it) and counts it in the last hour's minutes. It never
-// blocks: when the buffer is full the oldest record waiting gives way,
-// counted.
+// writer takes it) and counts it in the last hour's minutes, both in the
+// lane req.Lane names, which no other UDP loop takes. It never blocks: when
+// the lane's share of the buffer is full the oldest record waiting in that
+// lane gives way, counted.
 func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d time.Duration) {
 	e := newEntry(req, resp, rcode, d)
-	l.recent.add(e.start, e.result)
+	ln := l.laneOf(req)
+	ln.recent.add(e.start, e.result)
 	if l.isClosed.Load() {
 		l.lost[iClosed].Inc()
 		l.countKeys(&e)
 		return
 	}
 	var old entry
-	if l.ring.push(&e, &old) {
+	if ln.ring.push(&e, &old) {
 		l.lost[iOverflow].Inc()
 		l.countKeys(&old)
 	}
@@ -308,5 +311,5 @@ func newPostgres(cfg Config, deps Deps) (*Logger, error) {
 		return nil, err
 	}
 	cfg.Path = "postgres (" + cfg.Instance + ")" // what Path and the status show: never the DSN
-	return start(cfg, func() (Store, error) { return st, nil }, deps), nil
+	return start(cfg, func() (Store, error) { return st, nil }, deps, laneCount(cfg.Buffer)), nil
 }

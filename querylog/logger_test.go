@@ -37,42 +37,81 @@ func lostCount(dropped *prometheus.CounterVec, reason string) int64 {
 }
 
 // A flood against a stuck store: recording never blocks, the newest
-// records are the ones kept, and every record lost is counted, exactly.
+// records of each lane are the ones kept, and every record lost is
+// counted, exactly. The records alternate between the lanes, so the newest
+// of each are the newest of all.
 func TestFloodKeepsNewestAndCountsTheLost(t *testing.T) {
+	for _, lanes := range []int{1, 2} {
+		t.Run(fmt.Sprintf("lanes=%d", lanes), func(t *testing.T) {
+			st := &slowStore{release: make(chan struct{})}
+			dropped := NewDroppedCounter("test")
+			const buffer, sent = 64, 20_000
+			cfg := Config{Buffer: buffer, BatchSize: 4, FlushInterval: time.Hour}
+			cfg.SetDefaults()
+			l := start(cfg, func() (Store, error) { return st, nil }, Deps{Dropped: dropped, Now: func() time.Time { return t0 }}, lanes)
+			begin := time.Now()
+			for i := range sent {
+				req, resp := request("10.0.0.5", fmt.Sprintf("q%d.example.", i))
+				setLane(req, i%lanes)
+				l.Record(req, resp, 0, time.Millisecond)
+				if i == 100 {
+					time.Sleep(2 * pollEvery) // the writer takes the first records and sticks in Write
+				}
+			}
+			if d := time.Since(begin); d > 5*time.Second {
+				t.Errorf("recording %d queries against a stuck store took %v: Record blocked", sent, d)
+			}
+			close(st.release)
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			stored := map[string]bool{}
+			for _, r := range st.stored {
+				stored[r.Name] = true
+			}
+			for i := sent - buffer; i < sent; i++ {
+				if name := fmt.Sprintf("q%d.example.", i); !stored[name] {
+					t.Fatalf("%s, among the newest %d, was not stored (%d stored)", name, buffer, len(st.stored))
+				}
+			}
+			lost := lostCount(dropped, LostOverflow)
+			if int64(len(st.stored))+lost != sent || lost == 0 {
+				t.Errorf("stored %d + lost %d != sent %d", len(st.stored), lost, sent)
+			}
+			if got := l.Totals(time.Time{}).Queries; got != sent {
+				t.Errorf("counters saw %d queries, want all %d", got, sent)
+			}
+		})
+	}
+}
+
+// Records from several lanes reach the store in the order they started,
+// as from one buffer, and the buffer's size is split over the lanes.
+func TestLanesMergeInTimeOrder(t *testing.T) {
 	st := &slowStore{release: make(chan struct{})}
-	dropped := NewDroppedCounter("test")
-	const buffer, sent = 64, 20_000
-	l := NewWithStore(Config{Buffer: buffer, BatchSize: 4, FlushInterval: time.Hour}, st, Deps{Dropped: dropped, Now: func() time.Time { return t0 }})
-	start := time.Now()
-	for i := range sent {
-		req, resp := request("10.0.0.5", fmt.Sprintf("q%d.example.", i))
-		l.Record(req, resp, 0, time.Millisecond)
-		if i == 100 {
-			time.Sleep(2 * pollEvery) // the writer takes the first records and sticks in Write
-		}
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("recording %d queries against a stuck store took %v: Record blocked", sent, d)
-	}
 	close(st.release)
-	if err := l.Close(); err != nil {
+	cfg := Config{Buffer: 10, FlushInterval: time.Hour}
+	cfg.SetDefaults()
+	l := start(cfg, func() (Store, error) { return st, nil }, Deps{}, 3)
+	if got := []int{len(l.lanes[0].ring.buf), len(l.lanes[1].ring.buf), len(l.lanes[2].ring.buf)}; got[0]+got[1]+got[2] != 10 || got[0] != 4 {
+		t.Errorf("lane sizes %v, want 4, 3, 3", got)
+	}
+	for i, lane := range []int{2, 0, 1, 0, 0, 2, 1} { // lane of the query that started at t0+i
+		req, resp := request("10.0.0.5", fmt.Sprintf("q%d.example.", i))
+		req.Start = t0.Add(time.Duration(i) * time.Millisecond)
+		setLane(req, lane)
+		l.Record(req, resp, 0, time.Millisecond)
+	}
+	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stored := map[string]bool{}
+	defer l.Close()
+	var names []string
 	for _, r := range st.stored {
-		stored[r.Name] = true
+		names = append(names, r.Name)
 	}
-	for i := sent - buffer; i < sent; i++ {
-		if name := fmt.Sprintf("q%d.example.", i); !stored[name] {
-			t.Fatalf("%s, among the newest %d, was not stored (%d stored)", name, buffer, len(st.stored))
-		}
-	}
-	lost := lostCount(dropped, LostOverflow)
-	if int64(len(st.stored))+lost != sent || lost == 0 {
-		t.Errorf("stored %d + lost %d != sent %d", len(st.stored), lost, sent)
-	}
-	if got := l.Totals(time.Time{}).Queries; got != sent {
-		t.Errorf("counters saw %d queries, want all %d", got, sent)
+	if want := "q0.example. q1.example. q2.example. q3.example. q4.example. q5.example. q6.example."; strings.Join(names, " ") != want {
+		t.Errorf("stored %v, want %s", names, want)
 	}
 }
 

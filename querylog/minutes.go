@@ -46,17 +46,26 @@ func (m *minutes) add(t time.Time, r query.Result) {
 	}
 }
 
-// covers reports whether the minutes hold the span since t: the last hour
-// asked a moment ago still is (the slots hold 61 whole minutes back).
-func (m *minutes) covers(since, now time.Time) bool {
+// minutesCover reports whether the minutes hold the span since t: the last
+// hour asked a moment ago still is (the slots hold 61 whole minutes back).
+func minutesCover(since, now time.Time) bool {
 	return since.Unix()/60 >= now.Unix()/60-(minuteCount-1)
 }
 
-// histogram sums the minutes since t into steps (multiples of a minute).
-func (m *minutes) histogram(since, now time.Time, step time.Duration) []Bucket {
+// minuteHistogram sums every lane's minutes since t into steps (multiples
+// of a minute).
+func (l *Logger) minuteHistogram(since, now time.Time, step time.Duration) []Bucket {
+	sum := map[int64]*Bucket{}
+	for _, ln := range l.lanes {
+		ln.recent.sumInto(sum, since, now, step)
+	}
+	return sorted(sum)
+}
+
+// sumInto adds the minutes since t to sum's steps (multiples of a minute).
+func (m *minutes) sumInto(sum map[int64]*Bucket, since, now time.Time, step time.Duration) {
 	first, last := since.Unix()/60, now.Unix()/60
 	per := int64(step / time.Minute)
-	sum := map[int64]*Bucket{}
 	for i := range m.b {
 		b := &m.b[i]
 		n := b.num.Load()
@@ -75,5 +84,4 @@ func (m *minutes) histogram(since, now time.Time, step time.Duration) []Bucket {
 		sum[k].Blocked += b.blocked.Load()
 		*sum[k].Cached += b.cached.Load()
 	}
-	return sorted(sum)
 }

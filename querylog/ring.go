@@ -10,15 +10,14 @@ import (
 // records, which are the ones asked about ("what is this laptop doing
 // now?"), and the caller counts the one lost. The writer takes everything
 // at once by swapping in an empty buffer, so a query holds the lock for a
-// copy and the writer for a swap.
+// copy and the writer for a swap. Each lane has its own (lanes.go): the
+// lock is one loop's and the writer's, never two loops'.
 type ring struct {
 	mu   sync.Mutex
 	buf  []entry
 	head int // index of the oldest record
 	n    int // records waiting
 }
-
-func newRing(size int) *ring { return &ring{buf: make([]entry, max(size, 1))} }
 
 // push adds e, and reports whether it overwrote the oldest record, which
 // it then copies to old.

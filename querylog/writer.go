@@ -87,6 +87,7 @@ func (l *Logger) openStore() {
 type batcher struct {
 	l      *Logger
 	batch  []Record
+	runs   [][]entry // what the last take returned, by lane
 	tally  *tally                // the batch's names, clients and lists, for the counters
 	names  map[netip.Addr]string // clients as stored, so each is rendered once
 	rested time.Time             // no work before this: the writer rests
@@ -104,7 +105,7 @@ func (b *batcher) poll(now time.Time) {
 	if now.Before(b.rested) {
 		return
 	}
-	n, oldest := b.l.ring.waiting()
+	n, oldest := b.l.waiting()
 	if n == 0 || (n < b.l.cfg.BatchSize && now.Sub(oldest) < b.l.cfg.FlushInterval-pollEvery/2) {
 		return
 	}
@@ -131,19 +132,13 @@ func (b *batcher) poll(now time.Time) {
 // grow without bound while the disk is full.
 func (b *batcher) writeAll() error {
 	l := b.l
-	buf, head, n := l.ring.take(l.spare)
-	l.spare = buf
-	first, second := taken(buf, head, n)
+	b.runs = l.take(b.runs)
 	b.batch = b.batch[:0]
-	for _, run := range [][]entry{first, second} {
-		for i := range run {
-			b.tally.add(l.counts, &run[i])
-			b.batch = append(b.batch, run[i].record(b.client(run[i].client), storedID(run[i].clientID, l.cfg.Client)))
-		}
-	}
+	merge(b.runs, func(e *entry) {
+		b.tally.add(l.counts, e)
+		b.batch = append(b.batch, e.record(b.client(e.client), storedID(e.clientID, l.cfg.Client)))
+	})
 	b.tally.merge(l.counts)
-	clear(first) // let the requests' strings go
-	clear(second)
 	hours := l.counts.takeHourly()
 	if l.store == nil {
 		l.lost[iUnavailable].Add(float64(len(b.batch)))

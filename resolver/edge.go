@@ -128,7 +128,7 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 		bp = &b
 	}
 	defer e.streamBufs.Put(bp)
-	resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, start, true, *bp)
+	resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, streamLane(client), start, true, *bp)
 	if wouldBlock {
 		// This goroutine is the query's own and may wait: the rest runs
 		// here, from where the inline run stopped.
@@ -138,6 +138,14 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 		e.write(w, r, resp, protocol)
 	}
 	e.observe(req, resp, proto, start)
+}
+
+// streamLane is a stream query's query.Request.Lane: the last byte of its
+// client's address, so that clients spread over the query log's shards
+// (a stream listener's goroutines are many, not one per core).
+func streamLane(client netip.Addr) int {
+	b := client.As16()
+	return int(b[15])
 }
 
 // streamBufSize is the capacity of serve's recycled answer buffers: most
@@ -167,7 +175,7 @@ func (e *Edge) write(w dns.ResponseWriter, r *dns.Msg, resp *query.Response, pro
 // no response, when the query was suspended: the caller resumes it (run
 // with resume set) on another goroutine. The request describes the query
 // for metrics and the query log, header failures included.
-func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, clientID, protocol string, start time.Time, inline bool, scratch []byte) (resp *query.Response, wouldBlock bool) {
+func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, clientID, protocol string, lane int, start time.Time, inline bool, scratch []byte) (resp *query.Response, wouldBlock bool) {
 	*req = query.Request{
 		Msg:      r,
 		Client:   client,
@@ -175,6 +183,7 @@ func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, cl
 		Protocol: protocol,
 		Group:    query.DefaultGroup,
 		Start:    start,
+		Lane:     lane,
 		Inline:   inline,
 		Scratch:  scratch,
 	}

@@ -73,7 +73,8 @@ var udpProto = protocolIndex(query.ProtoUDP)
 // from where the inline run stopped. client is the source address,
 // IPv4-mapped addresses unmapped. received is when the datagram was read
 // (zero: now); a loop that reads many at once reads the clock once for all.
-func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter)) {
+// lane numbers the calling loop (query.Request.Lane).
+func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, lane int, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter)) {
 	start := received
 	if start.IsZero() {
 		start = e.now()
@@ -82,7 +83,7 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, bu
 	if req == nil {
 		req = new(query.Request)
 	}
-	resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, start, true, buf)
+	resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, lane, start, true, buf)
 	if wouldBlock {
 		return func(w dns.ResponseWriter) { e.resume(w, req) }
 	}

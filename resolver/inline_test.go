@@ -26,7 +26,7 @@ func TestServeInlineResumesMisses(t *testing.T) {
 		t.Helper()
 		q := new(dns.Msg).SetQuestion(name, dns.TypeA)
 		var sent []byte
-		resume := edge.ServeInline(q, client, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = append([]byte(nil), b...); return nil })
+		resume := edge.ServeInline(q, client, 0, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = append([]byte(nil), b...); return nil })
 		if resume != nil {
 			if sent != nil {
 				t.Fatalf("%s: sent %x and asked to resume", name, sent)
@@ -74,7 +74,7 @@ func TestServeInlineStale(t *testing.T) {
 	edge.For("udp").ServeDNS(&captureWriter{}, q.Copy()) // stores the answer
 	env.clock.Advance(120 * time.Second)
 	env.next.fail.Store(true)
-	resume := edge.ServeInline(q.Copy(), client, time.Time{}, nil, func([]byte) error { return nil })
+	resume := edge.ServeInline(q.Copy(), client, 0, time.Time{}, nil, func([]byte) error { return nil })
 	if resume == nil {
 		t.Fatal("an expired entry due for refresh was answered inline")
 	}
@@ -82,7 +82,7 @@ func TestServeInlineStale(t *testing.T) {
 	resume(w) // refresh fails: stale, and the recheck timer starts
 	env.link.Wait()
 	var sent []byte
-	if edge.ServeInline(q.Copy(), client, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = b; return nil }) != nil {
+	if edge.ServeInline(q.Copy(), client, 0, time.Time{}, make([]byte, 0, 512), func(b []byte) error { sent = b; return nil }) != nil {
 		t.Fatal("stale answer within the recheck timer was not answered inline")
 	}
 	for _, b := range [][]byte{w.out, sent} {

@@ -38,7 +38,7 @@ func (r *countRecorder) Record(*query.Request, *query.Response, int, time.Durati
 func askInline(t *testing.T, edge *Edge, q *dns.Msg) (resumed bool, out *dns.Msg) {
 	t.Helper()
 	var sent []byte
-	resume := edge.ServeInline(q, netip.MustParseAddr("192.0.2.7"), time.Time{}, make([]byte, 0, 512),
+	resume := edge.ServeInline(q, netip.MustParseAddr("192.0.2.7"), 0, time.Time{}, make([]byte, 0, 512),
 		func(b []byte) error { sent = append([]byte(nil), b...); return nil })
 	if resume != nil {
 		w := &captureWriter{}

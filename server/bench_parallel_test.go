@@ -22,7 +22,7 @@ func benchInlineParallel(b *testing.B, name string, wantRcode int) {
 	}
 	client := netip.MustParseAddr("127.0.0.1")
 	warm := func(m *dns.Msg, buf []byte, send func([]byte) error) {
-		if resume := s.edge.ServeInline(m, client, time.Time{}, buf, send); resume != nil {
+		if resume := s.edge.ServeInline(m, client, 0, time.Time{}, buf, send); resume != nil {
 			resume(&benchWriter{buf: make([]byte, 0, 512)})
 		}
 	}
@@ -32,20 +32,21 @@ func benchInlineParallel(b *testing.B, name string, wantRcode int) {
 	}
 	warm(m, make([]byte, 0, 4096), func([]byte) error { return nil })
 	s.gen.Load().cacheLink.Wait()
-	var bad atomic.Int64
+	var bad, lanes atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 0, 4096)
 		var last []byte
 		send := func(p []byte) error { last = p; return nil }
 		m := new(dns.Msg)
+		lane := int(lanes.Add(1) - 1)
 		for pb.Next() {
 			*m = dns.Msg{}
 			if err := m.Unpack(wire); err != nil {
 				bad.Add(1)
 				return
 			}
-			if resume := s.edge.ServeInline(m, client, time.Time{}, buf, send); resume != nil {
+			if resume := s.edge.ServeInline(m, client, lane, time.Time{}, buf, send); resume != nil {
 				bad.Add(1) // answered inline after the warm-up, or the benchmark measures the wrong path
 				resume(&benchWriter{buf: make([]byte, 0, 512)})
 				m = new(dns.Msg)

@@ -108,7 +108,7 @@ func benchInline(b *testing.B, name string, wantRcode int) {
 		if err := m.Unpack(wire); err != nil {
 			b.Fatal(err)
 		}
-		if resume := s.edge.ServeInline(m, client, time.Time{}, buf, send); resume != nil {
+		if resume := s.edge.ServeInline(m, client, 0, time.Time{}, buf, send); resume != nil {
 			resume(&benchWriter{buf: make([]byte, 0, 512)}) // the first, a miss
 			m = new(dns.Msg)
 		}

@@ -82,8 +82,8 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 				UDPSize:       dns.MaxMsgSize, // read whatever a client sends; answers are sized by the edge
 			}
 		} else {
-			for _, pc := range pcs {
-				loop, err := newUDPLoop(pc.(*net.UDPConn), h, log)
+			for i, pc := range pcs {
+				loop, err := newUDPLoop(pc.(*net.UDPConn), h, log, i)
 				if err != nil {
 					closeAll(pcs)
 					l.Close()

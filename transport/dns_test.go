@@ -23,7 +23,7 @@ func (f fakeHandler) For(protocol string) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) { _ = w.WriteMsg(answer(r, protocol)) })
 }
 
-func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ int, _ time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
 	resume := func(w dns.ResponseWriter) { _ = w.WriteMsg(answer(r, "resumed")) }
 	if !f.inline {
 		return resume

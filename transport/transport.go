@@ -22,8 +22,8 @@ type Handler interface {
 	// without waiting, packing into buf and calling send, and returns nil.
 	// When the query must wait (for an upstream) it returns resume, which
 	// the listener runs on another goroutine with the client's writer; r
-	// then belongs to it.
-	ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter))
+	// then belongs to it. lane numbers the loop (query.Request.Lane).
+	ServeInline(r *dns.Msg, client netip.Addr, lane int, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter))
 }
 
 // Listener is one configured listening address with its sockets.

@@ -35,6 +35,7 @@ type udpLoop struct {
 	conn     *net.UDPConn
 	edge     Handler
 	log      *zap.Logger
+	lane     int // the loop's number among its address's, for query.Request.Lane
 	wildcard bool
 
 	stopping atomic.Bool
@@ -56,9 +57,9 @@ type udpLoop struct {
 	send     func([]byte) error
 }
 
-func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger) (*udpLoop, error) {
+func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger, lane int) (*udpLoop, error) {
 	l := &udpLoop{
-		conn: conn, edge: edge, log: log, done: make(chan struct{}), maxResumed: defaultMaxResumed,
+		conn: conn, edge: edge, log: log, lane: lane, done: make(chan struct{}), maxResumed: defaultMaxResumed,
 		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),
 	}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
@@ -142,7 +143,7 @@ func (l *udpLoop) handle(pkt []byte) {
 		l.formerr(pkt)
 		return
 	}
-	resume := l.edge.ServeInline(r, l.client(), l.received, l.out, l.send)
+	resume := l.edge.ServeInline(r, l.client(), l.lane, l.received, l.out, l.send)
 	if resume == nil {
 		return
 	}

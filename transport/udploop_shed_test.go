@@ -17,8 +17,8 @@ type gatedHandler struct {
 	entered chan struct{}
 }
 
-func (g gatedHandler) ServeInline(r *dns.Msg, client netip.Addr, received time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
-	resume := g.fakeHandler.ServeInline(r, client, received, buf, send)
+func (g gatedHandler) ServeInline(r *dns.Msg, client netip.Addr, lane int, received time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+	resume := g.fakeHandler.ServeInline(r, client, lane, received, buf, send)
 	if resume == nil {
 		return nil
 	}
