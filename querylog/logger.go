@@ -129,8 +129,8 @@ func start(cfg Config, open func() (Store, error), deps Deps, lanes int) *Logger
 	l := &Logger{
 		cfg: cfg, open: open, log: deps.Logger, now: deps.Now,
 		lanes: newLanes(cfg.Buffer, lanes),
-		ctl:  make(chan control),
-		done: make(chan struct{}),
+		ctl:   make(chan control),
+		done:  make(chan struct{}),
 	}
 	if l.log == nil {
 		l.log = zap.NewNop()

@@ -87,7 +87,7 @@ func (l *Logger) openStore() {
 type batcher struct {
 	l      *Logger
 	batch  []Record
-	runs   [][]entry // what the last take returned, by lane
+	runs   [][]entry             // what the last take returned, by lane
 	tally  *tally                // the batch's names, clients and lists, for the counters
 	names  map[netip.Addr]string // clients as stored, so each is rendered once
 	rested time.Time             // no work before this: the writer rests
