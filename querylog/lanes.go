@@ -2,6 +2,7 @@ package querylog
 
 import (
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cleandns/cleandns/query"
@@ -20,7 +21,33 @@ type lane struct {
 	ring   ring
 	recent minutes
 	spare  []entry // the writer's: swapped for the ring's buffer on take
+	// lost tallies the records this lane's overflow lost, for the
+	// counters: the writer merges it as it takes the lane's records, so a
+	// flood of drops takes the lane's lock, not the counters' one.
+	lostMu sync.Mutex
+	lost   *tally
 	_      [64]byte
+}
+
+// lostFlush is how many distinct names a lane's lost tally holds before it
+// is merged at once: a flood of random names must not grow it unbounded.
+const lostFlush = 4096
+
+// countLost counts a record lost to overflow in the lane's tally.
+func (ln *lane) countLost(c *counters, e *entry) {
+	ln.lostMu.Lock()
+	ln.lost.add(c, e)
+	if len(ln.lost.names) >= lostFlush {
+		ln.lost.merge(c)
+	}
+	ln.lostMu.Unlock()
+}
+
+// mergeLost adds the lane's lost tally to c.
+func (ln *lane) mergeLost(c *counters) {
+	ln.lostMu.Lock()
+	ln.lost.merge(c)
+	ln.lostMu.Unlock()
 }
 
 // laneCount is how many lanes a buffer of size records gets: one per
@@ -39,7 +66,7 @@ func newLanes(size, n int) []*lane {
 		if i < size%n {
 			s++
 		}
-		ls[i] = &lane{ring: ring{buf: make([]entry, s)}, spare: make([]entry, s)}
+		ls[i] = &lane{ring: ring{buf: make([]entry, s)}, spare: make([]entry, s), lost: newTally()}
 	}
 	return ls
 }
@@ -51,7 +78,8 @@ func (l *Logger) laneOf(req *query.Request) *lane {
 }
 
 // take takes every record waiting in every lane, as runs each oldest first
-// (two a lane at most), into runs[:0].
+// (two a lane at most), into runs[:0], and merges the lanes' lost tallies
+// into the counters.
 func (l *Logger) take(runs [][]entry) [][]entry {
 	runs = runs[:0]
 	for _, ln := range l.lanes {
@@ -59,6 +87,7 @@ func (l *Logger) take(runs [][]entry) [][]entry {
 		ln.spare = buf
 		first, second := taken(buf, head, n)
 		runs = append(runs, first, second)
+		ln.mergeLost(l.counts)
 	}
 	return runs
 }

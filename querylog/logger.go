@@ -171,7 +171,7 @@ func (l *Logger) Record(req *query.Request, resp *query.Response, rcode int, d t
 	var old entry
 	if ln.ring.push(&e, &old) {
 		l.lost[iOverflow].Inc()
-		l.countKeys(&old)
+		ln.countLost(l.counts, &old)
 	}
 }
 
