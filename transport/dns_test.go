@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +12,10 @@ import (
 
 // fakeHandler answers every query with an A record naming how it was
 // answered: inline, resumed or through For (TCP, stock UDP).
-type fakeHandler struct{ inline bool }
+type fakeHandler struct {
+	inline bool
+	lanes  *sync.Map // the lanes ServeInline was called with, when set
+}
 
 func answer(r *dns.Msg, how string) *dns.Msg {
 	m := new(dns.Msg).SetReply(r)
@@ -23,7 +27,10 @@ func (f fakeHandler) For(protocol string) dns.Handler {
 	return dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) { _ = w.WriteMsg(answer(r, protocol)) })
 }
 
-func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, _ int, _ time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+func (f fakeHandler) ServeInline(r *dns.Msg, _ netip.Addr, lane int, _ time.Time, buf []byte, send func([]byte) error) func(dns.ResponseWriter) {
+	if f.lanes != nil {
+		f.lanes.Store(lane, true)
+	}
 	resume := func(w dns.ResponseWriter) { _ = w.WriteMsg(answer(r, "resumed")) }
 	if !f.inline {
 		return resume

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,12 +12,14 @@ import (
 
 // TestUDPLoopsShareThePort: with two loops an address has two sockets on
 // one port, and queries from many sources (which the kernel spreads over
-// them by source address and port) are all answered.
+// them by source address and port) are all answered, each loop passing
+// its own lane (the query log's shard) with its queries.
 func TestUDPLoopsShareThePort(t *testing.T) {
 	if !reusePortWorks {
 		t.Skip("SO_REUSEPORT spreading is Linux only")
 	}
-	l, err := ListenDNS("127.0.0.1:0", fakeHandler{inline: true}, DNSOptions{UDP: UDPConfig{Loops: 2}})
+	var lanes sync.Map
+	l, err := ListenDNS("127.0.0.1:0", fakeHandler{inline: true, lanes: &lanes}, DNSOptions{UDP: UDPConfig{Loops: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +48,11 @@ func TestUDPLoopsShareThePort(t *testing.T) {
 		conn.Close()
 		if err != nil || len(r.Answer) != 1 {
 			t.Fatalf("query %d: %v %v", i, r, err)
+		}
+	}
+	for lane := range 2 {
+		if _, ok := lanes.Load(lane); !ok {
+			t.Errorf("no query came with lane %d: the loops do not number themselves", lane)
 		}
 	}
 }
