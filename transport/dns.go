@@ -64,7 +64,7 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, err := net.Listen("tcp", pcs[0].LocalAddr().String())
+		l, err := net.Listen(family("tcp", addr), pcs[0].LocalAddr().String())
 		if err != nil {
 			closeAll(pcs)
 			lastErr = bindError(err)
@@ -121,7 +121,7 @@ func listenUDP(addr string, n int) ([]net.PacketConn, error) {
 		if n > 1 {
 			lc.Control = reusePort
 		}
-		pc, err := lc.ListenPacket(context.Background(), "udp", a)
+		pc, err := lc.ListenPacket(context.Background(), family("udp", addr), a)
 		if err != nil {
 			closeAll(pcs)
 			return nil, bindError(err)

@@ -56,3 +56,42 @@ func TestWildcardAnswersFromTheQueriedAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv4WildcardIsIPv4: 0.0.0.0 binds IPv4 sockets, not Go's default
+// dual-stack IPv6 socket, whose IPv4 datagrams take the kernel's IPv6 path
+// and carry two packet infos each. [::1] gets no answer on UDP or TCP.
+func TestIPv4WildcardIsIPv4(t *testing.T) {
+	if ln, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		ln.Close()
+	}
+	l, err := ListenDNS("0.0.0.0:0", fakeHandler{inline: true}, DNSOptions{UDP: UDPConfig{Loops: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Serve(make(chan error, 4))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = l.Shutdown(ctx)
+	})
+	_, port, _ := net.SplitHostPort(l.Addr())
+	for _, tc := range []struct {
+		net, to string
+		answer  bool
+	}{
+		{"udp", "127.0.0.1", true},
+		{"tcp", "127.0.0.1", true},
+		{"udp", "::1", false},
+		{"tcp", "::1", false},
+	} {
+		t.Run(tc.net+"/"+tc.to, func(t *testing.T) {
+			c := &dns.Client{Net: tc.net, Timeout: 300 * time.Millisecond}
+			r, _, err := c.Exchange(new(dns.Msg).SetQuestion("a.example.", dns.TypeA), net.JoinHostPort(tc.to, port))
+			if got := err == nil && r != nil; got != tc.answer {
+				t.Errorf("answered: %v, want %v (err %v)", got, tc.answer, err)
+			}
+		})
+	}
+}
