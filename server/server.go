@@ -212,6 +212,7 @@ func (s *Server) openListeners(addrs []string) error {
 		}
 		l, err := transport.ListenDNS(addr, s.edge, transport.DNSOptions{
 			StockUDP: s.stockUDP, Logger: s.log.Named("udp"), TCP: s.gen.Load().cfg.TCP, UDP: s.gen.Load().cfg.UDP, Metrics: s.conns,
+			V6Only: transport.V6Only(addr, addrs),
 		})
 		if err != nil {
 			return err

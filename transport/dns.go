@@ -28,6 +28,9 @@ type DNSOptions struct {
 	Metrics *Metrics
 	// UDP says how many sockets and reading loops serve UDP.
 	UDP UDPConfig
+	// V6Only binds an IPv6 address IPv6-only (IPV6_V6ONLY), so that an
+	// IPv4 wildcard can bind the same port beside it (see V6Only).
+	V6Only bool
 }
 
 // dnsListener is one configured address: a UDP and a TCP socket on the same
@@ -60,11 +63,11 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 	}
 	var lastErr error
 	for try := 0; try < 10; try++ {
-		pcs, err := listenUDP(addr, n)
+		pcs, err := listenUDP(addr, n, opts.V6Only)
 		if err != nil {
 			return nil, err
 		}
-		l, err := net.Listen(family("tcp", addr), pcs[0].LocalAddr().String())
+		l, err := net.Listen(family("tcp", addr, opts.V6Only), pcs[0].LocalAddr().String())
 		if err != nil {
 			closeAll(pcs)
 			lastErr = bindError(err)
@@ -110,7 +113,7 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 // the kernel spreads the queries over them by source address and port,
 // and each has a reading loop of its own. With port 0 the first socket's
 // port is the others'.
-func listenUDP(addr string, n int) ([]net.PacketConn, error) {
+func listenUDP(addr string, n int, v6only bool) ([]net.PacketConn, error) {
 	var pcs []net.PacketConn
 	for i := 0; i < n; i++ {
 		a := addr
@@ -121,7 +124,7 @@ func listenUDP(addr string, n int) ([]net.PacketConn, error) {
 		if n > 1 {
 			lc.Control = reusePort
 		}
-		pc, err := lc.ListenPacket(context.Background(), family("udp", addr), a)
+		pc, err := lc.ListenPacket(context.Background(), family("udp", addr, v6only), a)
 		if err != nil {
 			closeAll(pcs)
 			return nil, bindError(err)

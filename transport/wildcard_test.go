@@ -95,3 +95,61 @@ func TestIPv4WildcardIsIPv4(t *testing.T) {
 		})
 	}
 }
+
+// TestBothWildcardsOnOnePort: "0.0.0.0:P" and "[::]:P" listed together
+// both bind, [::] IPv6-only, and each family is answered over UDP and TCP.
+func TestBothWildcardsOnOnePort(t *testing.T) {
+	if ln, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		ln.Close()
+	}
+	serve := func(addr string, opts DNSOptions) Listener {
+		l, err := ListenDNS(addr, fakeHandler{inline: true}, opts)
+		if err != nil {
+			t.Fatalf("listen %s: %v", addr, err)
+		}
+		l.Serve(make(chan error, 4))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = l.Shutdown(ctx)
+		})
+		return l
+	}
+	l4 := serve("0.0.0.0:0", DNSOptions{UDP: UDPConfig{Loops: 1}})
+	_, port, _ := net.SplitHostPort(l4.Addr())
+	v6 := net.JoinHostPort("::", port)
+	serve(v6, DNSOptions{UDP: UDPConfig{Loops: 1}, V6Only: V6Only(v6, []string{l4.Addr(), v6})})
+	for _, nw := range []string{"udp", "tcp"} {
+		for _, to := range []string{"127.0.0.1", "::1"} {
+			c := &dns.Client{Net: nw, Timeout: time.Second}
+			if _, _, err := c.Exchange(new(dns.Msg).SetQuestion("a.example.", dns.TypeA), net.JoinHostPort(to, port)); err != nil {
+				t.Errorf("%s to %s: %v", nw, to, err)
+			}
+		}
+	}
+}
+
+func TestV6Only(t *testing.T) {
+	tests := []struct {
+		addr  string
+		addrs []string
+		want  bool
+	}{
+		{"[::]:53", []string{"0.0.0.0:53", "[::]:53"}, true},
+		{"[::]:53", []string{"192.168.1.1:53", "[::]:53"}, true},
+		{"[::]:53", []string{"[::]:53"}, false},
+		{"[::]:53", []string{"0.0.0.0:5353", "[::]:53"}, false},
+		{"[::]:0", []string{"0.0.0.0:0", "[::]:0"}, false}, // ports the kernel picks differ
+		{"[::1]:53", []string{"0.0.0.0:53", "[::1]:53"}, false},
+		{"0.0.0.0:53", []string{"0.0.0.0:53", "[::]:53"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr+"/"+tc.addrs[0], func(t *testing.T) {
+			if got := V6Only(tc.addr, tc.addrs); got != tc.want {
+				t.Errorf("V6Only(%q, %q) = %v, want %v", tc.addr, tc.addrs, got, tc.want)
+			}
+		})
+	}
+}
