@@ -87,7 +87,18 @@ func (l *CacheLink) Recheck(req *query.Request) (*query.Response, bool) {
 
 // Continue is the cache's way back: it stores what the forwarder got, and
 // passes it on packed from the entry it stored, as a hit would be.
+//
+// A failed exchange is answered from a fresh entry if one is there now: a
+// query that missed just before another exchange for the same question
+// stored its answer, and joined dedup just after that exchange left it,
+// asks upstream a second time, and a SERVFAIL on that second try must
+// neither beat nor overwrite the good answer already cached.
 func (l *CacheLink) Continue(_ context.Context, req *query.Request, resp *query.Response, err error) (*query.Response, error) {
+	if err != nil || failedExchange(resp) {
+		if hit, ok := l.Recheck(req); ok {
+			return hit, nil
+		}
+	}
 	if err == nil {
 		q := req.Msg.Question[0]
 		k := cache.NewKey(req.Name, q.Qtype, q.Qclass, req.DO(), req.Msg.CheckingDisabled)
@@ -96,6 +107,11 @@ func (l *CacheLink) Continue(_ context.Context, req *query.Request, resp *query.
 		}
 	}
 	return resp, err
+}
+
+// failedExchange reports whether resp is an upstream's SERVFAIL.
+func failedExchange(resp *query.Response) bool {
+	return resp != nil && resp.Result == query.Forwarded && resp.Msg != nil && resp.Msg.Rcode == dns.RcodeServerFailure
 }
 
 // packed is resp, just stored as k, with its answer packed from the entry

@@ -196,3 +196,41 @@ func TestCacheLinkConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCacheLinkFailureAfterConcurrentStore is the race TestInlineStress
+// once hit: a query misses, another exchange for the same question stores a
+// good answer, then this query's own exchange fails. The client gets the
+// stored answer, and the failure does not replace it.
+func TestCacheLinkFailureAfterConcurrentStore(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		fail, sfail bool
+	}{
+		{"upstream error", true, false},
+		{"upstream SERVFAIL", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newLinkEnv(t, nil, 300)
+			racing := HandlerFunc(func(ctx context.Context, req *query.Request) (*query.Response, error) {
+				// The other exchange lands while this one is out.
+				other := newReq(req.Name, 7, false)
+				if r := env.ask(t, other); r.Result != query.Forwarded {
+					t.Fatalf("other exchange: %v", r.Result)
+				}
+				env.next.fail.Store(tc.fail)
+				env.next.sfail.Store(tc.sfail)
+				return env.next.Resolve(ctx, req)
+			})
+			resp, err := env.link.Resolve(context.Background(), newReq("race.example.", 1, false), racing)
+			if err != nil {
+				t.Fatalf("error %v, want the stored answer", err)
+			}
+			if m := msgOf(t, resp); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 || m.Id != 1 {
+				t.Fatalf("got rcode %s, %d answers, id %d; want the stored answer with id 1", dns.RcodeToString[m.Rcode], len(m.Answer), m.Id)
+			}
+			if r := env.ask(t, newReq("race.example.", 2, false)); r.Result != query.Cached || msgOf(t, r).Rcode != dns.RcodeSuccess {
+				t.Errorf("after the failure: %v %s, want the good answer still cached", r.Result, dns.RcodeToString[msgOf(t, r).Rcode])
+			}
+		})
+	}
+}
