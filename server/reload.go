@@ -61,6 +61,12 @@ func (s *Server) reload(cfg *config.Config) error {
 	// New addresses first, DNS and HTTP: if one cannot be bound, the old
 	// config is intact, its HTTP listener and that listener's guard (the
 	// tokens) included. The guard is set only with the listener it guards.
+	uctx, ucancel := context.WithTimeout(context.Background(), prev.cfg.Upstreams.Deadline)
+	unbound, err := s.unbindFamilies(uctx, cfg.Listen)
+	ucancel()
+	if err != nil {
+		s.log.Warn("reload: rebinding listeners", zap.Error(err))
+	}
 	opened := map[string]bool{}
 	for _, a := range cfg.Listen {
 		if _, ok := s.listeners[a]; !ok {
@@ -72,6 +78,11 @@ func (s *Server) reload(cfg *config.Config) error {
 			if l, ok := s.listeners[a]; ok {
 				_ = l.Shutdown(context.Background())
 				delete(s.listeners, a)
+			}
+		}
+		if len(unbound) > 0 { // the old config's own sockets, as they were
+			if err := s.openListeners(prev.cfg.Listen); err != nil {
+				s.log.Error("reload: rebinding the previous listeners", zap.Strings("listen", unbound), zap.Error(err))
 			}
 		}
 		_ = next.held.release(&prev.held)

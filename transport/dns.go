@@ -42,6 +42,7 @@ type dnsListener struct {
 	loops []*udpLoop       // empty when udp is set
 	udp   *dns.Server      // miekg's UDP server, when stock
 	tcp   *StreamServer
+	v6    bool // bound IPv6-only (DNSOptions.V6Only)
 }
 
 // udpReadBuffer is the receive (and send) buffer asked for each UDP socket.
@@ -76,7 +77,7 @@ func ListenDNS(addr string, h Handler, opts DNSOptions) (Listener, error) {
 			}
 			return nil, lastErr
 		}
-		ln := &dnsListener{addr: addr, pcs: pcs}
+		ln := &dnsListener{addr: addr, pcs: pcs, v6: opts.V6Only}
 		if opts.StockUDP {
 			ln.udp = &dns.Server{
 				PacketConn:    pcs[0],
@@ -179,6 +180,9 @@ func (l *dnsListener) Serve(errc chan<- error) {
 
 // Addr is the bound address (the real port when 0 was configured).
 func (l *dnsListener) Addr() string { return l.pcs[0].LocalAddr().String() }
+
+// IPv6Only reports whether the sockets were bound IPv6-only.
+func (l *dnsListener) IPv6Only() bool { return l.v6 }
 
 // Shutdown stops reading, waits (within ctx) for queries being answered,
 // then closes the sockets.
