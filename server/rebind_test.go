@@ -73,3 +73,36 @@ func TestReloadChangesPortFamilies(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadRebindFailureRestoresListeners rejects a reload that would
+// rebind [::]:P beside 0.0.0.0:P but cannot bind a third address: the
+// dual-stack [::]:P is bound again and answers IPv4 as before.
+func TestReloadRebindFailureRestoresListeners(t *testing.T) {
+	var hits atomic.Int64
+	up := dnstest.NewServer(t, answerA(&hits))
+	port := strconv.Itoa(freeDualPort(t))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	o := func(listen ...string) config.Overrides { return config.Overrides{Listen: listen, HTTP: "127.0.0.1:0"} }
+	cfg, err := loader(upstreamYAML(up), o("[::]:"+port))()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := bootConfig(t, cfg)
+	if err := s.Reload(loader(upstreamYAML(up), o("0.0.0.0:"+port, "[::]:"+port, taken.Addr().String()))); err == nil {
+		t.Fatal("reload onto a taken address accepted")
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		c := &dns.Client{Net: network}
+		r, _, err := c.Exchange(new(dns.Msg).SetQuestion("www.tiktok.com.", dns.TypeA), "127.0.0.1:"+port)
+		if err != nil || r.Rcode != dns.RcodeNameError {
+			t.Errorf("after the rejected reload: %s: %v %v", network, r, err)
+		}
+	}
+	if got := s.Addrs(); len(got) != 1 {
+		t.Errorf("listening on %v, want the one previous address", got)
+	}
+}
