@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cleandns/cleandns/internal/dnstest"
+	"github.com/cleandns/cleandns/resolver"
 )
 
 // benchWriter is the ResponseWriter of a UDP client on loopback; it keeps
@@ -102,15 +103,14 @@ func benchInline(b *testing.B, name string, wantRcode int) {
 	buf := make([]byte, 0, 4096)
 	var last []byte
 	send := func(p []byte) error { last = p; return nil }
-	m := new(dns.Msg) // reused, as the UDP loop reuses its message
+	uq := new(resolver.Query) // reused, as the UDP loop reuses its query
 	serve := func() {
-		*m = dns.Msg{}
-		if err := m.Unpack(wire); err != nil {
-			b.Fatal(err)
+		if reason := uq.Unpack(wire); reason != "" {
+			b.Fatal(reason)
 		}
-		if resume := s.edge.ServeInline(m, client, 0, time.Time{}, buf, send); resume != nil {
+		if resume := s.edge.ServeInline(&uq.Msg, client, 0, time.Time{}, buf, send); resume != nil {
 			resume(&benchWriter{buf: make([]byte, 0, 512)}) // the first, a miss
-			m = new(dns.Msg)
+			uq = new(resolver.Query)
 		}
 	}
 	serve()

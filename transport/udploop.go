@@ -20,9 +20,10 @@ import (
 
 // udpLoop serves one UDP socket from a single reading goroutine instead of
 // miekg's goroutine per packet: it reads into a reused buffer, unpacks the
-// query with miekg and answers it inline when the pipeline can without
-// waiting (cache hits, blocked and local answers), packing into a reused
-// buffer. Queries that need an upstream are resumed on goroutines of their
+// query into a reused resolver.Query (the common query straight from the
+// wire, anything else with miekg) and answers it inline when the pipeline
+// can without waiting (cache hits, blocked and local answers), packing
+// into a reused buffer. Queries that need an upstream are resumed on goroutines of their
 // own, so a slow upstream never holds up the answers that need none. TCP
 // stays with miekg's server.
 //
@@ -49,7 +50,7 @@ type udpLoop struct {
 	// Owned by the reading goroutine.
 	in       []byte
 	out      []byte
-	msg      *dns.Msg        // the query, reused while queries are answered inline
+	query    *resolver.Query // the query, reused while queries are answered inline
 	received time.Time       // when the current datagram was read (for a batch, when the batch was)
 	peer     netip.AddrPort  // the current query's source, without a session
 	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address read without batches
@@ -60,7 +61,7 @@ type udpLoop struct {
 func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger, lane int) (*udpLoop, error) {
 	l := &udpLoop{
 		conn: conn, edge: edge, log: log, lane: lane, done: make(chan struct{}), maxResumed: defaultMaxResumed,
-		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), msg: new(dns.Msg),
+		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), query: new(resolver.Query),
 	}
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
 		l.wildcard = true
@@ -137,9 +138,8 @@ func (l *udpLoop) handle(pkt []byte) {
 	// The query's message is reused for the next one once it is answered
 	// inline (the edge keeps nothing of it: a background refresh copies it);
 	// a query resumed elsewhere takes it along, and the loop makes another.
-	r := l.msg
-	*r = dns.Msg{}
-	if resolver.UnpackQuery(r, pkt) != "" {
+	r := &l.query.Msg
+	if l.query.Unpack(pkt) != "" {
 		l.formerr(pkt)
 		return
 	}
@@ -151,7 +151,7 @@ func (l *udpLoop) handle(pkt []byte) {
 		l.shed(r)
 		return
 	}
-	l.msg = new(dns.Msg)
+	l.query = new(resolver.Query)
 	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
 	if len(l.oob) > 0 {
 		w.oob = append([]byte(nil), l.oob...) // the batch's buffer is reused
