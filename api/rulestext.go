@@ -21,7 +21,7 @@ type RuleSet interface {
 	CustomStore
 	// Replace refuses with runstate.ErrRulesChanged when ifVersion is set
 	// and the set is no longer that version.
-	Replace(rules []string, by, ifVersion string) (RulesReplaced, error)
+	Replace(text blocklist.RulesText, by, ifVersion string) (RulesReplaced, error)
 	Version() string
 }
 
@@ -51,21 +51,21 @@ type RulesCheck struct {
 
 // readRulesText reads the body and checks it line by line with the
 // lists' parser.
-func readRulesText(r *http.Request) ([]string, RulesCheck, RulesText, error) {
+func readRulesText(r *http.Request) (blocklist.RulesText, RulesCheck, RulesText, error) {
 	var body RulesText
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxRulesBody))
 	if err := dec.Decode(&body); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, RulesCheck{}, body, errorf(http.StatusRequestEntityTooLarge, "the rules are more than %d bytes", maxRulesBody)
+			return blocklist.RulesText{}, RulesCheck{}, body, errorf(http.StatusRequestEntityTooLarge, "the rules are more than %d bytes", maxRulesBody)
 		}
-		return nil, RulesCheck{}, body, badRequest(`the body must be JSON {"text": "one rule a line"}: %v`, err)
+		return blocklist.RulesText{}, RulesCheck{}, body, badRequest(`the body must be JSON {"text": "one rule a line"}: %v`, err)
 	}
 	rules, errs := blocklist.CheckRules(body.Text)
 	if errs == nil {
 		errs = []blocklist.LineError{}
 	}
-	return rules, RulesCheck{OK: len(errs) == 0, Rules: len(rules), Errors: errs}, body, nil
+	return rules, RulesCheck{OK: len(errs) == 0, Rules: len(rules.Rules), Errors: errs}, body, nil
 }
 
 // checkRules reads a whole rules text as PUT /rules would, storing

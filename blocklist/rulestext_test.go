@@ -24,8 +24,8 @@ func TestCheckRules(t *testing.T) {
 		{name: "a line that names nothing", text: "0.0.0.0 localhost", errLines: []int{1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rules, errs := CheckRules(tt.text)
-			if !slices.Equal(rules, tt.rules) {
+			text, errs := CheckRules(tt.text)
+			if rules := text.Names(); !slices.Equal(rules, tt.rules) && len(rules)+len(tt.rules) > 0 {
 				t.Errorf("rules %q, want %q", rules, tt.rules)
 			}
 			var lines []int
@@ -45,6 +45,17 @@ func TestCheckRules(t *testing.T) {
 			}
 		})
 	}
+	t.Run("comments written back in place", func(t *testing.T) {
+		in := "\ufeff! list\r\n\n  # a\n||a.example^  \n||a.example^\n# b\n||b.example^\n\n! end"
+		want := "! list\n\n# a\n||a.example^\n# b\n||b.example^\n\n! end\n"
+		text, errs := CheckRules(in)
+		if errs != nil || text.String() != want {
+			t.Errorf("written back %q (%v), want %q", text.String(), errs, want)
+		}
+		if text.Rules[1].Comment != "# b\n" || text.Trailing != "\n! end\n" {
+			t.Errorf("b's comment %q, trailing %q", text.Rules[1].Comment, text.Trailing)
+		}
+	})
 	t.Run("too many lines", func(t *testing.T) {
 		_, errs := CheckRules(strings.Repeat("a.example\n", MaxRulesText))
 		if len(errs) != 1 || !strings.Contains(errs[0].Error, "too many lines") {
@@ -60,10 +71,17 @@ func FuzzCheckRules(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		rules, errs := CheckRules(text)
+		read, errs := CheckRules(text)
 		lines := strings.Count(text, "\n") + 1
 		seen := map[string]bool{}
-		for _, r := range rules {
+		if errs == nil {
+			// Every line is kept, trimmed, in its place: only repeated rules go.
+			again, _ := CheckRules(read.String())
+			if again.String() != read.String() {
+				t.Fatalf("written back and read again: %q, then %q", read.String(), again.String())
+			}
+		}
+		for _, r := range read.Names() {
 			if err := ValidateRule(r); err != nil || seen[r] {
 				t.Fatalf("kept %q (seen before: %v): %v", r, seen[r], err)
 			}

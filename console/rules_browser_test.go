@@ -29,15 +29,15 @@ func rulesEditor(t *testing.T, b *browser, base, dnsAddr string) {
 		t.Fatalf("the editor holds %q, want the stored rule", got)
 	}
 	eval[any](t, b, `(t => t.setSelectionRange(t.value.length, t.value.length))(document.getElementById('rules-text'))`)
-	b.run(t, "a bad line", chromedp.SendKeys(chromedp.CSS("#rules-text"), "||bulked.example^\n||bulk..example^"),
-		chromedp.WaitVisible(chromedp.CSS(`#rules-errors li[data-line="3"]`)))
-	if got := b.text(t, "#rules-errors"); !strings.Contains(got, "line 3") || !strings.Contains(got, "bulk..example") {
-		t.Errorf("errors %q do not name line 3", got)
+	b.run(t, "a bad line", chromedp.SendKeys(chromedp.CSS("#rules-text"), "! bulk\n||bulked.example^\n||bulk..example^"),
+		chromedp.WaitVisible(chromedp.CSS(`#rules-errors li[data-line="4"]`)))
+	if got := b.text(t, "#rules-errors"); !strings.Contains(got, "line 4") || !strings.Contains(got, "bulk..example") {
+		t.Errorf("errors %q do not name line 4", got)
 	}
 	if eval[bool](t, b, `!document.getElementById('rules-save').disabled`) {
 		t.Error("save is on with a bad line")
 	}
-	b.run(t, "go to the line", chromedp.Click(chromedp.CSS(`#rules-errors li[data-line="3"] button.goto`)))
+	b.run(t, "go to the line", chromedp.Click(chromedp.CSS(`#rules-errors li[data-line="4"] button.goto`)))
 	if got := eval[string](t, b, `(t => t.value.slice(t.selectionStart, t.selectionEnd))(document.getElementById('rules-text'))`); got != "||bulk..example^" {
 		t.Errorf("the error's line number selects %q, want the bad line", got)
 	}
@@ -49,6 +49,13 @@ func rulesEditor(t *testing.T, b *browser, base, dnsAddr string) {
 	b.run(t, "save", chromedp.Click(chromedp.CSS("#rules-save")), chromedp.WaitVisible(chromedp.CSS(`tr[data-rule="||bulk.example^"]`)))
 	if got := b.text(t, "#rules-verdict"); !strings.Contains(got, "3 rules (2 added, 0 removed)") {
 		t.Errorf("after saving: %q", got)
+	}
+	// The comment typed is stored with the rule below it: the page drawn
+	// again from the API holds it where it was.
+	b.page(t, "#lists", "#new-list")
+	b.page(t, "#rules", `tr[data-rule="||bulk.example^"]`)
+	if got, want := eval[string](t, b, `document.getElementById('rules-text').value`), "||ruled.example^\n! bulk\n||bulked.example^\n||bulk.example^\n"; got != want {
+		t.Errorf("the editor holds %q after the save, want %q", got, want)
 	}
 	for _, name := range []string{"bulk.example", "www.bulked.example", "ruled.example"} {
 		if got := rcode(t, dnsAddr, name); got != dns.RcodeNameError {

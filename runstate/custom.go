@@ -22,6 +22,11 @@ type Entry struct {
 	Rule  string    `json:"rule,omitempty"` // a custom rule, in list syntax
 	Added time.Time `json:"added"`
 	By    string    `json:"by,omitempty"` // token kind and address that added it
+	// Comment is a custom rule's comment and blank lines above it in the
+	// rules text it was saved in, each ending in a newline; Trailing, on
+	// the last rule of that text, the lines after it (blocklist.TextRule).
+	Comment  string `json:"comment,omitempty"`
+	Trailing string `json:"trailing,omitempty"`
 }
 
 // customSet is a deny or rules document, parsed, with its matcher.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/cleandns/cleandns/blocklist"
 )
 
 // ErrRulesChanged is Replace's answer when the rules are no longer those
@@ -20,7 +22,7 @@ type Replaced struct {
 }
 
 // Version names the set of custom rules as it is now: it changes when a
-// rule is added, removed or moved, so an editor can say which set it
+// rule is added, removed or moved, or its comment changes, so an editor can say which set it
 // replaces.
 func (c Custom) Version() string { return version(c.set().entries) }
 
@@ -28,33 +30,43 @@ func version(entries []Entry) string {
 	h := sha256.New()
 	for _, e := range entries {
 		h.Write([]byte(e.Name + e.Rule + "\n"))
+		if e.Comment != "" || e.Trailing != "" { // a set without comments keeps the version it had before they were kept
+			h.Write([]byte(e.Comment + "\x00" + e.Trailing + "\x00"))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Replace makes rules the whole set of custom rules, in one write: a rule
-// already there keeps its entry (when and by whom it was added), a new one
-// is added now by by, and every other is removed. Each rule must pass
-// blocklist.ValidateRule; one that does not refuses the whole set and
-// nothing changes. With a version (from Version), the set must still be
-// that one, or nothing changes and the error is ErrRulesChanged: a rule
-// added meanwhile is not dropped unseen.
-func (c Custom) Replace(rules []string, by, ifVersion string) (Replaced, error) {
+// Replace makes text's rules the whole set of custom rules, in one write:
+// a rule already there keeps its entry (when and by whom it was added), a
+// new one is added now by by, and every other is removed; each keeps the
+// comment lines above it in text, and the last the lines after it. Each
+// rule must pass blocklist.ValidateRule; one that does not refuses the
+// whole set and nothing changes. With a version (from Version), the set
+// must still be that one, or nothing changes and the error is
+// ErrRulesChanged: a rule added meanwhile is not dropped unseen.
+func (c Custom) Replace(text blocklist.RulesText, by, ifVersion string) (Replaced, error) {
 	if c.doc != DocRules {
 		return Replaced{}, errors.New("only the custom rules are replaced whole")
 	}
-	keys := make([]string, 0, len(rules))
-	seen := make(map[string]bool, len(rules))
-	for _, r := range rules {
-		k, err := c.key(r)
+	keys := make([]string, 0, len(text.Rules))
+	comments := make([]string, 0, len(text.Rules))
+	seen := make(map[string]bool, len(text.Rules))
+	carried := "" // a repeated rule's comment goes to the next rule
+	for _, r := range text.Rules {
+		k, err := c.key(r.Rule)
 		if err != nil {
 			return Replaced{}, err
 		}
+		carried += r.Comment
 		if !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)
+			comments = append(comments, carried)
+			carried = ""
 		}
 	}
+	trailing := carried + text.Trailing
 	s := c.s
 	s.edit.Lock()
 	defer s.edit.Unlock()
@@ -68,13 +80,17 @@ func (c Custom) Replace(rules []string, by, ifVersion string) (Replaced, error) 
 	out := Replaced{Rules: len(keys), Added: []string{}, Removed: []string{}}
 	entries := make([]Entry, 0, len(keys))
 	now := s.clock.Now().UTC()
-	for _, k := range keys {
+	for i, k := range keys {
 		e, ok := old[k]
 		if !ok {
 			e = Entry{Rule: k, Added: now, By: by}
 			out.Added = append(out.Added, k)
 		}
 		delete(old, k)
+		e.Comment, e.Trailing = comments[i], ""
+		if i == len(keys)-1 {
+			e.Trailing = trailing
+		}
 		entries = append(entries, e)
 	}
 	for _, e := range c.set().entries {

@@ -78,9 +78,10 @@ export function editor(onSaved) {
   const load = (rules, v) => {
     if (dirty) return;
     version = v || '';
-    text.value = rules.map((r) => r.rule).join('\n') + (rules.length ? '\n' : '');
+    // Each rule below the comment and blank lines it was saved with.
+    text.value = rules.map((r) => (r.comment || '') + r.rule + '\n' + (r.trailing || '')).join('');
   };
   const el = card('All custom rules', form,
-    h('p', { class: 'muted' }, 'One rule a line, as in a list: ||name^ blocks a name and its subdomains, @@||name^ allows, a hosts line or a plain name blocks. Comments (! or #) and blank lines are read and not kept. Saving replaces every custom rule at once; a line cleandns cannot read saves nothing.'));
+    h('p', { class: 'muted' }, 'One rule a line, as in a list: ||name^ blocks a name and its subdomains, @@||name^ allows, a hosts line or a plain name blocks. Comments (! or #) and blank lines are kept with the rule below them. Saving replaces every custom rule at once; a line cleandns cannot read saves nothing.'));
   return { el, load, stop: () => clearTimeout(timer) };
 }
