@@ -96,6 +96,12 @@ func (f *Forwarder) race(ctx context.Context, deadline time.Time, q *dns.Msg, up
 	if len(ups) == 1 {
 		return f.attempt(ctx, deadline, q, ups[0])
 	}
+	return f.raceAll(ctx, deadline, q, ups)
+}
+
+// raceAll is race for more than one upstream. It is a function of its own
+// so that the single attempt's ctx does not escape with the goroutines'.
+func (f *Forwarder) raceAll(ctx context.Context, deadline time.Time, q *dns.Msg, ups []*upstream) result {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan result, len(ups))

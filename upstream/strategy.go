@@ -15,8 +15,12 @@ type group struct {
 // plan returns the upstreams to try, in order. Upstreams marked down are
 // left out while any is up; when all are down, all are tried in their
 // configured order (or none, with failFast). For fastest, the first two are
-// raced.
+// raced. The caller must not modify the slice: with failover and every
+// upstream up it is g.ups itself, so a miss allocates no plan.
 func (g *group) plan(failFast bool) []*upstream {
+	if g.strategy == StrategyFailover && g.allHealthy() {
+		return g.ups
+	}
 	var up []*upstream
 	for _, u := range g.ups {
 		if u.healthy() {
@@ -36,6 +40,15 @@ func (g *group) plan(failFast bool) []*upstream {
 		pickWeighted(up, 2)
 	}
 	return up
+}
+
+func (g *group) allHealthy() bool {
+	for _, u := range g.ups {
+		if !u.healthy() {
+			return false
+		}
+	}
+	return true
 }
 
 // pickWeighted moves n upstreams to the front of ups, each drawn at random

@@ -105,7 +105,8 @@ type udpSocket struct {
 // took it out of pending, the only place the reader finds it) and its
 // channel is empty.
 type udpWait struct {
-	query  *dns.Msg
+	query  *dns.Msg      // read-only: racing attempts share it
+	id     uint16        // the ID it was sent with (query.Id is not set)
 	reply  chan *dns.Msg // buffered: the reader never blocks
 	bad    error         // a datagram from the server that did not answer; under the socket's mu
 	closed error         // the socket failed under the query; under the socket's mu
@@ -128,13 +129,13 @@ var errPoolClosed = errors.New("upstream sockets closed")
 func (p *udpPool) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) (*dns.Msg, error) {
 	w := udpWaits.Get().(*udpWait)
 	defer w.recycle()
-	w.query = q.Copy() // Pack writes to the OPT record, so racing attempts need their own
+	w.query = q
 	s, err := p.register(w)
 	if err != nil {
 		return nil, err
 	}
-	id := w.query.Id
-	out, err := w.query.PackBuffer(w.buf[:cap(w.buf)])
+	id := w.id
+	out, err := packQuery(w.buf[:0], id, q)
 	if err == nil {
 		w.buf = out[:0]
 		_, err = s.conn.Write(out)
@@ -166,6 +167,18 @@ func (p *udpPool) exchange(ctx context.Context, deadline time.Time, q *dns.Msg) 
 	return nil, end
 }
 
+// packQuery packs q with the ID id into buf: by appendQuery for the
+// queries newQuery builds, else by miekg, on a copy, since its Pack writes
+// to the OPT record and racing attempts share q.
+func packQuery(buf []byte, id uint16, q *dns.Msg) ([]byte, error) {
+	if out, ok := appendQuery(buf, id, q); ok {
+		return out, nil
+	}
+	c := q.Copy()
+	c.Id = id
+	return c.PackBuffer(buf[:cap(buf)])
+}
+
 // recycle returns w to udpWaits once its exchange is over. The timer is
 // stopped already (Go 1.23's timers: no stale tick after Stop).
 func (w *udpWait) recycle() {
@@ -178,7 +191,7 @@ func unmapped(a netip.AddrPort) netip.AddrPort {
 }
 
 // register picks a random socket, rotating it when it is due, and records
-// w under an ID unused on it, which it sets in w.query.
+// w under an ID unused on it, which it sets in w.id.
 func (p *udpPool) register(w *udpWait) (*udpSocket, error) {
 	i := rand.IntN(udpPoolSize)
 	for {
@@ -204,11 +217,11 @@ func (p *udpPool) register(w *udpWait) (*udpSocket, error) {
 		s.retired = rotate
 		for {
 			// Unique among outstanding queries, or replies could be crossed.
-			if w.query.Id = randomID(); s.pending[w.query.Id] == nil {
+			if w.id = randomID(); s.pending[w.id] == nil {
 				break
 			}
 		}
-		s.pending[w.query.Id] = w
+		s.pending[w.id] = w
 		s.mu.Unlock()
 		if rotate {
 			_, _ = p.open(i, s) // failing, the next query tries again
@@ -346,7 +359,7 @@ func (s *udpSocket) deliver(b []byte, from netip.AddrPort) {
 		return
 	case w == nil:
 		return // late, for a query gone, or spoofed
-	case !matches(q, r):
+	case !answers(id, q, r):
 		s.noteBadFor(id, w, q, fmt.Errorf("%w: ID or question does not match", errBadReply))
 		return
 	}
