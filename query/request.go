@@ -42,9 +42,12 @@ type Request struct {
 	// Request is recycled once the answer is sent, and its answer with it.
 	answer Response
 	ede    dns.EDNS0_EDE
-	// rest and backs are what a suspended inline run left (suspend.go).
-	rest  Rest
-	backs []Continuation
+	// rest and backs are what a suspended inline run left (suspend.go);
+	// backs lies in backsArray while it fits, so a miss does not allocate
+	// it (the default pipeline keeps two ways back).
+	rest       Rest
+	backs      []Continuation
+	backsArray [4]Continuation
 }
 
 // NewResponse returns a zero Response for a link's answer: in an inline run

@@ -17,7 +17,9 @@ type Continuation interface {
 // Suspend ends an inline run where it must wait: rest is what is left to
 // do, and the links the run came through add their ways back (Return) as
 // the stop travels back out. Resume picks it up.
-func (r *Request) Suspend(rest Rest) { r.rest, r.backs = rest, r.backs[:0] }
+// The ways back are kept in r's own array: a copy of r made before it
+// suspends (a link's sub-request) gets its own when it suspends.
+func (r *Request) Suspend(rest Rest) { r.rest, r.backs = rest, r.backsArray[:0] }
 
 // Return keeps c, the way back of a link whose next suspended the request.
 func (r *Request) Return(c Continuation) { r.backs = append(r.backs, c) }
@@ -37,5 +39,9 @@ func (r *Request) Resume(ctx context.Context) (*Response, error) {
 	for _, c := range backs {
 		resp, err = c.Continue(ctx, r, resp, err)
 	}
+	// A recycled Request holds no link of an old pipeline (backs outgrew
+	// the array when it is not in it).
+	clear(backs)
+	clear(r.backsArray[:])
 	return resp, err
 }

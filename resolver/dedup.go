@@ -48,6 +48,9 @@ type dedupKey struct {
 }
 
 type flight struct {
+	// done is closed when the leader ends. The first follower makes it,
+	// under Dedup.mu: most exchanges have none, and a channel is an
+	// allocation a miss.
 	done      chan struct{}
 	followers int             // under Dedup.mu
 	resp      *query.Response // a pristine copy for the followers; never handed out
@@ -77,10 +80,13 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 	defer d.done(req.Client)
 	if ok {
 		f.followers++
+		if f.done == nil {
+			f.done = make(chan struct{})
+		}
 		d.mu.Unlock()
 		return d.follow(ctx, f)
 	}
-	f = &flight{done: make(chan struct{})}
+	f = new(flight)
 	d.calls[key] = f
 	d.mu.Unlock()
 
@@ -91,7 +97,7 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 	defer func() {
 		d.mu.Lock()
 		delete(d.calls, key) // no follower joins from here on
-		followed := f.followers > 0
+		followed, done := f.followers > 0, f.done
 		d.mu.Unlock()
 		if followed && f.err == nil && resp != nil {
 			// The followers' pristine copy, made only when there are
@@ -106,7 +112,9 @@ func (d *Dedup) Resolve(ctx context.Context, req *query.Request, next Handler) (
 			delete(d.failed, key)
 		}
 		d.mu.Unlock()
-		close(f.done)
+		if done != nil {
+			close(done)
+		}
 	}()
 	resp, err = next.Resolve(ctx, req)
 	if err != nil || resp != nil {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
@@ -43,14 +44,58 @@ const (
 // zone's lists itself (intrusive lists held by value in the maps), so
 // admitting an exchange allocates no list or element: container/list cost
 // four allocations a cache miss.
+//
+// It is also the exchange's context (ctx): under a parent that is never
+// cancelled (a resumed UDP query's), the slot itself, whose Done closes
+// when it is jostled; under any other, a context.WithCancelCause of the
+// parent. The first costs the slot and its channel, where the second, for
+// every miss, cost the context, its channel and the release's closure too.
 type slot struct {
-	client     netip.Addr
-	zone       string
-	start      time.Time
-	cancel     context.CancelCauseFunc
-	prev, next [2]*slot
-	listed     bool // false once released
+	context.Context // the parent
+	client          netip.Addr
+	zone            string
+	start           time.Time
+	prev, next      [2]*slot
+	listed          bool // false once released; under fairShare.mu
+
+	done    chan struct{}           // the slot's own Done, with a parent never cancelled; else nil
+	derived context.Context         // with a parent that may be cancelled: the exchange's context
+	cancel  context.CancelCauseFunc // derived's
+	jostled atomic.Bool
 }
+
+// ctx is the context to run the slot's exchange in.
+func (s *slot) ctx() context.Context {
+	if s.done != nil {
+		return s
+	}
+	return s.derived
+}
+
+// Done and Err make a slot with a parent never cancelled a context that
+// ends when it is jostled (Value and Deadline are the parent's).
+func (s *slot) Done() <-chan struct{} { return s.done }
+
+func (s *slot) Err() error {
+	if s.jostled.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// jostle cancels the slot's exchange; once, under fairShare.mu, as the
+// slot leaves its lists.
+func (s *slot) jostle() {
+	s.jostled.Store(true)
+	if s.done != nil {
+		close(s.done)
+	} else {
+		s.cancel(errJostled)
+	}
+}
+
+// Jostled reports whether the exchange lost its slot to a fairer one.
+func (s *slot) Jostled() bool { return s.jostled.Load() }
 
 // slotList is a list of slots, oldest first, linked through the slots'
 // prev and next for one of the lists (byClient, byZone).
@@ -100,27 +145,37 @@ func zoneOf(name string) string {
 	return name
 }
 
-// acquire admits one exchange of client for name, returning the context to
-// run it in and the release to call when it ends; or errUpstreamFull.
-func (f *fairShare) acquire(ctx context.Context, client netip.Addr, name string) (context.Context, func(), error) {
+// acquire admits one exchange of client for name, returning its slot,
+// whose ctx to run it in and which to release when it ends; or
+// errUpstreamFull.
+func (f *fairShare) acquire(ctx context.Context, client netip.Addr, name string) (*slot, error) {
 	zone := zoneOf(name)
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.inUse >= f.total && !f.jostleFor(client, zone, now) {
-		return nil, nil, errUpstreamFull
+		return nil, errUpstreamFull
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	s := &slot{client: client, zone: zone, start: now, cancel: cancel, listed: true}
+	s := &slot{Context: ctx, client: client, zone: zone, start: now, listed: true}
+	if ctx.Done() == nil {
+		s.done = make(chan struct{})
+	} else {
+		s.derived, s.cancel = context.WithCancelCause(ctx)
+	}
 	pushTo(f.clients, client, s, byClient)
 	pushTo(f.zones, zone, s, byZone)
 	f.inUse++
-	return ctx, func() {
-		f.mu.Lock()
-		f.release(s)
-		f.mu.Unlock()
-		cancel(nil)
-	}, nil
+	return s, nil
+}
+
+// release frees s's slot, if a jostle did not already.
+func (f *fairShare) release(s *slot) {
+	f.mu.Lock()
+	f.unlist(s)
+	f.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel(nil)
+	}
 }
 
 func pushTo[K comparable](m map[K]slotList, k K, s *slot, which int) {
@@ -139,8 +194,8 @@ func removeFrom[K comparable](m map[K]slotList, k K, s *slot, which int) {
 	m[k] = l
 }
 
-// release frees s's slot once; under mu.
-func (f *fairShare) release(s *slot) {
+// unlist frees s's slot once; under mu.
+func (f *fairShare) unlist(s *slot) {
 	if !s.listed {
 		return
 	}
@@ -173,7 +228,7 @@ func (f *fairShare) jostleFor(client netip.Addr, zone string, now time.Time) boo
 	if most <= mine+1 || now.Sub(oldest.start) < f.jostle {
 		return false
 	}
-	f.release(oldest)
-	oldest.cancel(errJostled)
+	f.unlist(oldest)
+	oldest.jostle()
 	return true
 }

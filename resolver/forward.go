@@ -43,14 +43,14 @@ func NewForward(upstreams Exchanger) *Forward {
 // Resolve forwards req. Failure is an error, which the edge answers with
 // SERVFAIL (or the cache with a stale answer).
 func (f *Forward) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
-	ctx, release, err := f.share.acquire(ctx, req.Client, req.Name)
+	s, err := f.share.acquire(ctx, req.Client, req.Name)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	reply, upstream, err := f.upstreams.Exchange(ctx, req.Msg)
+	defer f.share.release(s)
+	reply, upstream, err := f.upstreams.Exchange(s.ctx(), req.Msg)
 	if err != nil {
-		if cause := context.Cause(ctx); cause == errJostled {
+		if s.Jostled() {
 			return nil, errJostled
 		}
 		return nil, fmt.Errorf("forward %s: %w", req.Name, upstreamFailure(err))

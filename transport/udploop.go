@@ -50,7 +50,8 @@ type udpLoop struct {
 	// Owned by the reading goroutine.
 	in       []byte
 	out      []byte
-	query    *resolver.Query // the query, reused while queries are answered inline
+	query    *resolver.Query // the query, reused while queries are answered inline: next.query
+	next     *suspended      // the query the next datagram is read into, with its writer should it be resumed
 	received time.Time       // when the current datagram was read (for a batch, when the batch was)
 	peer     netip.AddrPort  // the current query's source, without a session
 	sess     *dns.SessionUDP // the current query's source and destination, on a wildcard address read without batches
@@ -61,8 +62,9 @@ type udpLoop struct {
 func newUDPLoop(conn *net.UDPConn, edge Handler, log *zap.Logger, lane int) (*udpLoop, error) {
 	l := &udpLoop{
 		conn: conn, edge: edge, log: log, lane: lane, done: make(chan struct{}), maxResumed: defaultMaxResumed,
-		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), query: new(resolver.Query),
+		in: make([]byte, dns.MaxMsgSize), out: make([]byte, 0, dns.MaxMsgSize), next: new(suspended),
 	}
+	l.query = &l.next.query
 	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.IsUnspecified() {
 		l.wildcard = true
 		err6 := ipv6.NewPacketConn(conn).SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true)
@@ -151,14 +153,25 @@ func (l *udpLoop) handle(pkt []byte) {
 		l.shed(r)
 		return
 	}
-	l.query = new(resolver.Query)
-	w := &udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
+	w := &l.next.w
+	*w = udpWriter{conn: l.conn, peer: l.peer, sess: l.sess}
+	l.next = new(suspended)
+	l.query = &l.next.query
 	if len(l.oob) > 0 {
 		w.oob = append([]byte(nil), l.oob...) // the batch's buffer is reused
 	}
 	l.resumed.Add(1)
 	l.waiting.Add(1)
 	l.workers.run(resumedQuery{resume: resume, w: w})
+}
+
+// suspended is a query and the writer for its answer should it be
+// resumed, in one allocation a resumed query rather than two: the loop
+// reads each datagram into the next one's query, and only a query resumed
+// elsewhere takes it along.
+type suspended struct {
+	query resolver.Query
+	w     udpWriter
 }
 
 // resumedQuery is a query suspended inline and the writer for its answer.
