@@ -111,11 +111,12 @@ func plainName(b []byte, off int) (string, int, bool) {
 			return "", 0, false
 		}
 		for _, ch := range b[off : off+c] {
-			if !plainByte(ch) {
+			if !plainBytes[ch] {
 				return "", 0, false
 			}
+			buf[n] = ch
+			n++
 		}
-		n += copy(buf[n:], b[off:off+c])
 		buf[n] = '.'
 		n++
 		off += c
@@ -126,12 +127,15 @@ func plainName(b []byte, off int) (string, int, bool) {
 	return string(buf[:n]), off, true
 }
 
-// plainByte reports whether miekg's UnpackDomainName keeps ch as it is:
+// plainBytes is the bytes miekg's UnpackDomainName keeps as they are:
 // printable ASCII other than the characters it escapes with a backslash.
-func plainByte(ch byte) bool {
-	switch ch {
-	case '.', ' ', '\'', '@', ';', '(', ')', '"', '\\':
-		return false
+// A table, not a switch: the check runs for every byte of every name.
+var plainBytes = func() (t [256]bool) {
+	for ch := '!'; ch <= '~'; ch++ {
+		t[ch] = true
 	}
-	return ch > ' ' && ch <= '~'
-}
+	for _, ch := range ".'@;()\"\\" {
+		t[ch] = false
+	}
+	return t
+}()
