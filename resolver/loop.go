@@ -9,12 +9,13 @@ import (
 	"github.com/cleandns/cleandns/query"
 )
 
-// LoopLink answers the start-up loop probes locally. A probe name that
-// reaches us came back through our own upstreams; answering it here (and
-// never forwarding it) reports the loop without feeding it.
+// LoopLink answers loop probes locally when observe says so: our own,
+// which came back through our upstreams (answering them here reports the
+// loop without feeding it), and another instance's seen twice
+// (upstream.LoopDetector.Observe says which); the rest go on.
 type LoopLink struct {
 	zone    string            // the probe zone, lowercased and fully qualified
-	observe func(string) bool // records a probe that came back
+	observe func(string) bool // records a probe that came back; true: answer it here
 }
 
 // NewLoopLink returns the link for probes under zone; observe is told of
@@ -23,7 +24,8 @@ func NewLoopLink(zone string, observe func(string) bool) *LoopLink {
 	return &LoopLink{zone: strings.ToLower(dns.Fqdn(zone)), observe: observe}
 }
 
-// Resolve answers NXDOMAIN for probe names and passes the rest on; the
+// Resolve answers NXDOMAIN for the probe names observe keeps and passes
+// the rest on; the
 // common case costs one suffix comparison.
 func (l *LoopLink) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
 	if !strings.HasSuffix(req.Name, l.zone) || !l.observe(req.Name) {

@@ -170,9 +170,15 @@ func (g *generation) parts(s *Server) (resolver.Parts, error) {
 	// Special-use names stay local unless the admin said otherwise: a forward
 	// zone covers them, or a local record names them (home.arpa, reverse
 	// names of the LAN), which the local-records link below then answers.
-	covered := g.upstream.Covers
+	// Another instance's loop probe, which the loop link passed on (see
+	// upstream.LoopDetector.Observe), goes upstream too, though it is
+	// under .invalid: answered here it would hide a loop through both.
+	local := func(string) bool { return false }
 	if g.local != nil {
-		covered = func(name string) bool { return g.upstream.Covers(name) || g.local.Has(name) }
+		local = g.local.Has
+	}
+	covered := func(name string) bool {
+		return g.upstream.Covers(name) || local(name) || dns.IsSubDomain(upstream.LoopProbeZone, name)
 	}
 	p.Special = resolver.NewSpecialLink(bypass, covered)
 	if len(cfg.Groups) > 0 {

@@ -67,3 +67,20 @@ func TestConsoleUpstreamLoop(t *testing.T) {
 		t.Errorf("stored upstreams %v, want [%s %s]", got, up, good)
 	}
 }
+
+// TestLoopThroughSecondInstance: the upstream added on one cleandns is a
+// second cleandns that forwards to the first, the DHCP pair wired in a
+// circle. The second passes the first's probe on instead of answering it,
+// so the loop is found and the upstream refused.
+func TestLoopThroughSecondInstance(t *testing.T) {
+	up := dnstest.NewServer(t, dnstest.A("192.0.2.1"))
+	first := boot(t, upstreamYAML(up))
+	second := boot(t, upstreamYAML(first.Addrs()[0]))
+	if got := answerOf(t, second.Addrs()[0], "www.example."); got != "192.0.2.1" {
+		t.Fatalf("the second answers %s through the first, want 192.0.2.1", got)
+	}
+	runSettingSteps(t, first, []settingStep{
+		{name: "the second instance as an upstream", do: func(s *Server) (runstate.Change, error) { return s.AddUpstream(second.Addrs()[0], "admin@test") },
+			wantErr: []string{second.Addrs()[0], "loop"}, want: map[string]string{"www.example.": "192.0.2.1"}},
+	})
+}

@@ -98,18 +98,37 @@ const LoopProbeZone = "loop-check.cleandns.invalid."
 // it recorded. It is safe for concurrent use.
 type LoopDetector struct {
 	mu     sync.Mutex
-	names  map[string]string // probe name → upstream it was sent to
-	looped map[string]bool   // upstreams whose probe came back
+	names  map[string]string    // probe name → upstream it was sent to
+	looped map[string]bool      // upstreams whose probe came back
+	passed map[string]time.Time // other instances' probes forwarded, when
+	now    func() time.Time
 }
+
+// Bounds on the other instances' probes passed on: each is one query at an
+// instance's start, so a handful is normal and more is someone sending
+// names in the zone, which are then answered here.
+const (
+	maxPassedProbes = 256
+	passedProbeAge  = time.Minute
+)
 
 // NewLoopDetector returns an empty detector.
 func NewLoopDetector() *LoopDetector {
-	return &LoopDetector{names: map[string]string{}, looped: map[string]bool{}}
+	return &LoopDetector{names: map[string]string{}, looped: map[string]bool{}, passed: map[string]time.Time{}, now: time.Now}
 }
 
-// Observe reports whether name is under LoopProbeZone; the server must then
-// answer it locally (NXDOMAIN) and never forward it, or the loop would carry
-// it round again. A probe of ours is recorded as having come back.
+// Observe reports whether the server must answer name itself (NXDOMAIN)
+// instead of forwarding it: names under LoopProbeZone but not other
+// instances' probes met for the first time.
+//
+// A probe of ours is recorded as having come back, and answered here so
+// the loop does not carry it round again. Another instance's probe (a
+// second cleandns, or a router, whose upstream we are) is forwarded, once:
+// answering it here would hide a loop through both instances (A forwards
+// to B, B to A) from the one that sent it. Seen again within a minute, it
+// has come round a loop that does not pass its sender, and is answered
+// here. The zone's bare name, and probes beyond maxPassedProbes, are
+// answered here too.
 func (d *LoopDetector) Observe(name string) bool {
 	name = dns.Fqdn(strings.ToLower(name))
 	if !dns.IsSubDomain(LoopProbeZone, name) {
@@ -119,8 +138,27 @@ func (d *LoopDetector) Observe(name string) bool {
 	defer d.mu.Unlock()
 	if u, ok := d.names[name]; ok {
 		d.looped[u] = true
+		return true
 	}
-	return true
+	if name == LoopProbeZone {
+		return true
+	}
+	now := d.now()
+	if at, ok := d.passed[name]; ok && now.Sub(at) < passedProbeAge {
+		return true
+	}
+	if len(d.passed) >= maxPassedProbes {
+		for n, at := range d.passed {
+			if now.Sub(at) >= passedProbeAge {
+				delete(d.passed, n)
+			}
+		}
+		if len(d.passed) >= maxPassedProbes {
+			return true
+		}
+	}
+	d.passed[name] = now
+	return false
 }
 
 func (d *LoopDetector) issue(upstream string) string {

@@ -2,9 +2,11 @@ package upstream
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -87,20 +89,45 @@ func TestProbeLoop(t *testing.T) {
 	}
 }
 
+// TestLoopDetectorObserve: which names the server answers itself. Its own
+// probes and the zone's bare name always; another instance's probe the
+// second time within a minute, not the first (it is forwarded, so a loop
+// through both reaches its sender); past the cap on those, every new one.
 func TestLoopDetectorObserve(t *testing.T) {
 	d := NewLoopDetector()
+	now := time.Unix(1_700_000_000, 0)
+	d.now = func() time.Time { return now }
+	own := d.issue("192.0.2.53:53")
 	for _, tt := range []struct {
-		name string
-		want bool
+		name  string
+		later time.Duration // the clock moves on this much first
+		want  bool
 	}{
-		{"abc.loop-check.cleandns.invalid.", true},
-		{"ABC.Loop-Check.CleanDNS.invalid", true},
-		{"loop-check.cleandns.invalid.", true},
-		{"cleandns.invalid.", false},
-		{"example.com.", false},
+		{name: "example.com.", want: false},
+		{name: "cleandns.invalid.", want: false},
+		{name: "loop-check.cleandns.invalid.", want: true},
+		{name: own, want: true},
+		{name: strings.ToUpper(own), want: true},
+		{name: "abc.loop-check.cleandns.invalid.", want: false},
+		{name: "ABC.Loop-Check.CleanDNS.invalid", want: true},
+		{name: "abc.loop-check.cleandns.invalid.", later: 2 * time.Minute, want: false},
 	} {
+		now = now.Add(tt.later)
 		if got := d.Observe(tt.name); got != tt.want {
 			t.Errorf("Observe(%q) = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+	if !d.came("192.0.2.53:53") {
+		t.Error("our own probe was not recorded as come back")
+	}
+	for i := range maxPassedProbes {
+		d.Observe(fmt.Sprintf("x%d.%s", i, LoopProbeZone))
+	}
+	if !d.Observe("one-too-many." + LoopProbeZone) {
+		t.Error("a probe past the cap was passed on")
+	}
+	now = now.Add(2 * time.Minute)
+	if d.Observe("after-they-aged." + LoopProbeZone) {
+		t.Error("a probe after the others aged was answered here, want passed on")
 	}
 }
