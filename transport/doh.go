@@ -41,8 +41,12 @@ type DoH struct {
 	// time (about a tenth of the server's instructions); a worker keeps
 	// its stack, and the request's goroutine only waits for it.
 	workers *workers[*dohQuery]
-	stop    chan struct{} // closed by Close: idle workers exit
-	closed  sync.Once
+	// streams and h2workers are the same for HTTP/2 connections, which
+	// DoHServer serves with its own loop (doh2conn.go), not net/http's.
+	streams   sync.Pool
+	h2workers *workers[*h2Stream]
+	stop      chan struct{} // closed by Close: idle workers exit
+	closed    sync.Once
 }
 
 // NewDoH returns the handler; trusted are the proxies whose
@@ -51,6 +55,7 @@ type DoH struct {
 func NewDoH(h dns.Handler, trusted Trusted) *DoH {
 	d := &DoH{handler: h, trusted: trusted, stop: make(chan struct{})}
 	d.workers = newWorkers(d.answer, d.stop)
+	d.h2workers = newWorkers(d.answerH2, d.stop)
 	return d
 }
 
@@ -180,32 +185,53 @@ func (d *DoH) recycle(dq *dohQuery) {
 func readQuery(r *http.Request, buf []byte) ([]byte, int) {
 	switch r.Method {
 	case http.MethodGet:
-		s, _ := queryParam(r.URL.RawQuery, "dns")
-		if s == "" {
-			return nil, http.StatusBadRequest
-		}
-		// RFC 8484 §4.1: base64url without padding; padded is tolerated.
-		// The text goes into buf first, the query after it.
-		text := append(buf[:0], strings.TrimRight(s, "=")...)
-		b, err := base64.RawURLEncoding.AppendDecode(text[len(text):], text)
-		if err != nil || len(b) < 12 {
-			return nil, http.StatusBadRequest
-		}
-		return b, 0
+		return getQuery(r.URL.RawQuery, buf)
 	case http.MethodPost:
-		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != dohType {
+		if !isDoHType(r.Header.Get("Content-Type")) {
 			return nil, http.StatusUnsupportedMediaType
 		}
 		b, err := readBody(r.Body, buf, dns.MaxMsgSize+1)
-		if err != nil || len(b) < 12 {
+		if err != nil {
 			return nil, http.StatusBadRequest
 		}
-		if len(b) > dns.MaxMsgSize {
-			return nil, http.StatusRequestEntityTooLarge
-		}
-		return b, 0
+		return b, bodyStatus(b)
 	}
 	return nil, http.StatusMethodNotAllowed
+}
+
+// getQuery decodes the ?dns= parameter of a GET's query string into buf
+// (which it may outgrow), or returns the HTTP status to refuse it.
+func getQuery(rawQuery string, buf []byte) ([]byte, int) {
+	s, _ := queryParam(rawQuery, "dns")
+	if s == "" {
+		return nil, http.StatusBadRequest
+	}
+	// RFC 8484 §4.1: base64url without padding; padded is tolerated.
+	// The text goes into buf first, the query after it.
+	text := append(buf[:0], strings.TrimRight(s, "=")...)
+	b, err := base64.RawURLEncoding.AppendDecode(text[len(text):], text)
+	if err != nil || len(b) < 12 {
+		return nil, http.StatusBadRequest
+	}
+	return b, 0
+}
+
+// isDoHType reports whether a POST's Content-Type is RFC 8484's.
+func isDoHType(ct string) bool {
+	ct, _, _ = strings.Cut(ct, ";")
+	return strings.TrimSpace(ct) == dohType
+}
+
+// bodyStatus is the HTTP status that refuses a POST body, 0 for none: too
+// short for a DNS header, or longer than a DNS message can be.
+func bodyStatus(b []byte) int {
+	switch {
+	case len(b) > dns.MaxMsgSize:
+		return http.StatusRequestEntityTooLarge
+	case len(b) < 12:
+		return http.StatusBadRequest
+	}
+	return 0
 }
 
 // queryParam is url.Values.Get of the query string raw for one key, without
@@ -265,23 +291,25 @@ func readBody(r io.Reader, buf []byte, limit int) ([]byte, error) {
 // a trusted proxy, the nearest untrusted address it and the proxies before
 // it forwarded (Forwarded first, then X-Forwarded-For).
 func (d *DoH) client(r *http.Request, conn *dohConnAddrs) net.Addr {
-	peer, addr := conn.peer, conn.remote
-	if addr == nil {
-		return nil
+	if conn.remote == nil || !d.trusted.Contains(conn.peer.Addr()) {
+		return conn.remote
 	}
-	if !d.trusted.Contains(peer.Addr()) {
-		return addr
-	}
-	hops := forwardedFor(r.Header.Values("Forwarded"))
+	return d.forwardedClient(conn, r.Header.Values("Forwarded"), r.Header.Values("X-Forwarded-For"))
+}
+
+// forwardedClient is client for a trusted peer, from the values of its
+// request's Forwarded and X-Forwarded-For headers.
+func (d *DoH) forwardedClient(conn *dohConnAddrs, forwarded, xff []string) net.Addr {
+	hops := forwardedFor(forwarded)
 	if len(hops) == 0 {
-		hops = xForwardedFor(r.Header.Values("X-Forwarded-For"))
+		hops = xForwardedFor(xff)
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
 		if !d.trusted.Contains(hops[i]) || i == 0 {
 			return net.TCPAddrFromAddrPort(netip.AddrPortFrom(hops[i], 0))
 		}
 	}
-	return addr
+	return conn.remote
 }
 
 func xForwardedFor(values []string) []netip.Addr {
@@ -329,7 +357,8 @@ type dohWriter struct {
 	noTSIG
 	id            string
 	local, remote net.Addr
-	rw            http.ResponseWriter
+	rw            http.ResponseWriter // HTTP/1.1: net/http's
+	st            *h2Stream           // HTTP/2: our own connection loop's stream
 	wrote         bool
 }
 
@@ -361,6 +390,9 @@ func (w *dohWriter) Write(b []byte) (int, error) {
 		return 0, errAnswered
 	}
 	w.wrote = true
+	if w.st != nil {
+		return w.st.c.answer(w.st, b)
+	}
 	h := w.rw.Header()
 	h["Content-Type"] = dohTypeHeader
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}

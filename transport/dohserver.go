@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,22 +17,35 @@ import (
 
 // DoHServer serves a DoH handler on one listener: over TLS (HTTP/2 and
 // HTTP/1.1 by ALPN) when it has a certificate, plain HTTP/1.1 otherwise,
-// for a proxy that terminates TLS in front of it.
+// for a proxy that terminates TLS in front of it. net/http accepts the
+// connections and does the TLS handshake; an HTTP/2 connection is then
+// served by DoH's own loop (doh2conn.go), an HTTP/1.1 one by net/http.
 type DoHServer struct {
-	srv *http.Server
-	ln  net.Listener
-	tls bool
+	srv  *http.Server
+	doh  *DoH
+	ln   net.Listener
+	tls  bool
+	idle time.Duration
+	log  *zap.Logger
+
+	mu    sync.Mutex
+	conns map[*h2Conn]struct{} // the HTTP/2 connections, for Shutdown
 }
 
 // NewDoHServer serves h on ln; tlsConf nil means plain HTTP. Connections
 // beyond maxConns wait to be accepted; idle ones close after idle. h sees
 // every path: DoH answers 404 beyond /dns-query and /dns-query/{id}, so a
 // ServeMux in front of it would only add a lookup per query.
-func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
+func NewDoHServer(ln net.Listener, h *DoH, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
 	open := m.Open.WithLabelValues(query.ProtoDoH)
-	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil}
+	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil, doh: h, idle: idle, log: log,
+		conns: make(map[*h2Conn]struct{})}
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler: h,
+		// HTTP/2 after the handshake: the connection counts as open (its
+		// ConnState was StateNew) until serveH2 returns and net/http
+		// closes it.
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){"h2": s.serveH2},
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -52,7 +65,30 @@ func NewDoHServer(ln net.Listener, h http.Handler, tlsConf *tls.Config, maxConns
 			}
 		},
 	}
+	s.srv.RegisterOnShutdown(s.goAway)
 	return s
+}
+
+// serveH2 serves one HTTP/2 connection to its end.
+func (s *DoHServer) serveH2(_ *http.Server, tc *tls.Conn, _ http.Handler) {
+	c := newH2Conn(s.doh, tc, s.idle, s.log)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	c.serve()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// goAway starts a graceful close of every HTTP/2 connection; net/http's
+// Shutdown waits for them as for its own.
+func (s *DoHServer) goAway() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.shutdown()
+	}
 }
 
 // Addr is the listener's address.
@@ -76,9 +112,15 @@ func (s *DoHServer) Serve() error {
 // The listener is closed here too, for a server that never served.
 func (s *DoHServer) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
-	if c, ok := s.srv.Handler.(io.Closer); ok { // DoH's answering goroutines
-		err = errors.Join(err, c.Close())
+	if err != nil {
+		// Out of time: the HTTP/2 connections still open are cut.
+		s.mu.Lock()
+		for c := range s.conns {
+			c.abort()
+		}
+		s.mu.Unlock()
 	}
+	err = errors.Join(err, s.doh.Close()) // DoH's answering goroutines
 	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
 		err = errors.Join(err, cerr)
 	}
