@@ -3,7 +3,6 @@ package transport
 import (
 	"bufio"
 	"bytes"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,15 +37,6 @@ const (
 	// h2ConnWindow is the connection's receive window. Body bytes are given
 	// back when their stream ends, so it bounds the bodies held at once.
 	h2ConnWindow = 1 << 20
-	// h2ReadTimeout closes a connection whose open request sends nothing
-	// for this long, and h2WriteTimeout one that takes no bytes, or gives
-	// no flow-control window, for this long: net/http's ReadTimeout and
-	// WriteTimeout on HTTP/1.1.
-	h2ReadTimeout  = 10 * time.Second
-	h2WriteTimeout = 10 * time.Second
-	// h2PrefaceTimeout bounds the client preface and first SETTINGS, as
-	// ReadHeaderTimeout bounds an HTTP/1.1 request's header.
-	h2PrefaceTimeout = 5 * time.Second
 	// h2MaxResets closes a connection that resets (or has refused) this
 	// many more streams than a quarter of those it was answered on: the
 	// "rapid reset" pattern (CVE-2023-44487).
@@ -61,14 +51,32 @@ const (
 	h2OutLimit = 256 << 10
 )
 
+// h2Timeouts are a connection's deadlines.
+type h2Timeouts struct {
+	// idle closes a connection without a stream for this long.
+	idle time.Duration
+	// read closes a connection whose open request sends nothing for this
+	// long, and write one that takes no bytes, or gives no flow-control
+	// window, for this long: net/http's ReadTimeout and WriteTimeout on
+	// HTTP/1.1.
+	read, write time.Duration
+	// preface bounds the client preface and first SETTINGS, as
+	// ReadHeaderTimeout bounds an HTTP/1.1 request's header.
+	preface time.Duration
+}
+
+func defaultH2Timeouts(idle time.Duration) h2Timeouts {
+	return h2Timeouts{idle: idle, read: 10 * time.Second, write: 10 * time.Second, preface: 5 * time.Second}
+}
+
 // h2Conn is one HTTP/2 DoH connection. The reader goroutine (serve) reads
 // every frame; workers answer its queries; whoever has output writes it.
 type h2Conn struct {
 	d       *DoH
-	conn    *tls.Conn
+	conn    net.Conn // TLS, but for tests
 	addrs   *dohConnAddrs
 	trusted bool // the peer is a trusted proxy: its forwarding headers count
-	idle    time.Duration
+	t       h2Timeouts
 	log     *zap.Logger
 	br      *bufio.Reader
 	fr      *http2.Framer // reads on the reader; writes under mu, into out
@@ -104,10 +112,10 @@ type h2Conn struct {
 	date        string
 }
 
-func newH2Conn(d *DoH, tc *tls.Conn, idle time.Duration, log *zap.Logger) *h2Conn {
+func newH2Conn(d *DoH, tc net.Conn, t h2Timeouts, log *zap.Logger) *h2Conn {
 	addrs := newConnAddrs(tc.LocalAddr(), tc.RemoteAddr().String())
 	c := &h2Conn{
-		d: d, conn: tc, addrs: addrs, idle: idle, log: log,
+		d: d, conn: tc, addrs: addrs, t: t, log: log,
 		trusted:    addrs.remote != nil && d.trusted.Contains(addrs.peer.Addr()),
 		br:         bufio.NewReaderSize(tc, 4<<10),
 		streams:    make(map[uint32]*h2Stream),
@@ -161,7 +169,7 @@ func (c *h2Conn) serve() {
 // start reads the client preface and first SETTINGS frame and sends ours
 // (RFC 9113 §3.4).
 func (c *h2Conn) start() error {
-	_ = c.conn.SetReadDeadline(time.Now().Add(h2PrefaceTimeout))
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.t.preface))
 	var pre [len(http2.ClientPreface)]byte
 	if _, err := io.ReadFull(c.br, pre[:]); err != nil {
 		return fmt.Errorf("reading the client preface: %w", err)
@@ -201,16 +209,16 @@ func (c *h2Conn) start() error {
 
 // setReadDeadlineLocked sets the deadline of the next read: ReadTimeout
 // while a request is incomplete, the idle timeout otherwise. It moves the
-// deadline only when it is a second or more out, not at every read. c.mu
+// deadline only when it is out by more than its slack, not at every read. c.mu
 // is held, so that a stream ending meanwhile (and waking the reader for a
 // graceful close) is not missed.
 func (c *h2Conn) setReadDeadlineLocked() {
-	d := c.idle
+	d := c.t.idle
 	if len(c.streams) > c.busy+len(c.waiting) { // a request not yet whole
-		d = min(d, h2ReadTimeout)
+		d = min(d, c.t.read)
 	}
 	want := time.Now().Add(d)
-	if c.rdl.Before(want.Add(-time.Second)) || c.rdl.After(want) {
+	if c.rdl.Before(want.Add(-slack(d))) || c.rdl.After(want) {
 		c.rdl = want
 		_ = c.conn.SetReadDeadline(want)
 	}

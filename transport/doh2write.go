@@ -124,7 +124,7 @@ func (c *h2Conn) sendLocked(st *h2Stream) bool {
 }
 
 // wait puts st on the waiting list, and arms the stall timer: a client
-// that gives no window for h2WriteTimeout loses the connection, as one
+// that gives no window for the write timeout loses the connection, as one
 // that does not read would.
 func (c *h2Conn) wait(st *h2Stream) {
 	if !st.waitSince.IsZero() {
@@ -133,9 +133,9 @@ func (c *h2Conn) wait(st *h2Stream) {
 	st.waitSince = time.Now()
 	c.waiting = append(c.waiting, st)
 	if c.stall == nil {
-		c.stall = time.AfterFunc(h2WriteTimeout, c.checkStall)
+		c.stall = time.AfterFunc(c.t.write, c.checkStall)
 	} else if len(c.waiting) == 1 {
-		c.stall.Reset(h2WriteTimeout)
+		c.stall.Reset(c.t.write)
 	}
 }
 
@@ -155,14 +155,14 @@ func (c *h2Conn) unwait(st *h2Stream) {
 }
 
 // checkStall closes the connection if a stream has waited for window for
-// h2WriteTimeout; otherwise it waits for the oldest waiting stream.
+// c.t.write; otherwise it waits for the oldest waiting stream.
 func (c *h2Conn) checkStall() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.waiting) == 0 || c.err != nil {
 		return
 	}
-	if left := h2WriteTimeout - time.Since(c.waiting[0].waitSince); left > 0 {
+	if left := c.t.write - time.Since(c.waiting[0].waitSince); left > 0 {
 		c.stall.Reset(left)
 		return
 	}
@@ -171,7 +171,7 @@ func (c *h2Conn) checkStall() {
 
 // resume sends what waiting streams can now that a window grew. A stream
 // keeps the time it started waiting: its answer goes whole within
-// h2WriteTimeout of that, or the connection closes. c.mu is held.
+// c.t.write of that, or the connection closes. c.mu is held.
 func (c *h2Conn) resume() {
 	kept := c.waiting[:0]
 	for _, st := range c.waiting {
@@ -213,7 +213,7 @@ func (c *h2Conn) flushLocked() {
 		buf := c.out
 		c.out, c.spare = c.spare[:0], nil
 		now := time.Now()
-		if want := now.Add(h2WriteTimeout); c.wdl.Before(want.Add(-time.Second)) {
+		if want := now.Add(c.t.write); c.wdl.Before(want.Add(-slack(c.t.write))) {
 			c.wdl = want
 			_ = c.conn.SetWriteDeadline(want)
 		}
@@ -264,6 +264,10 @@ func (c *h2Conn) failLocked(err error) {
 	}
 	abort(c.conn)
 }
+
+// slack is how far a deadline of d from now may lag before it is moved:
+// a tenth, at most a second, so that it is not set at every read or write.
+func slack(d time.Duration) time.Duration { return min(d/10, time.Second) }
 
 // errStalled is a client that gave no flow-control window for an answer.
 var errStalled = errors.New("doh: the client gave no window for an answer within the write timeout")

@@ -21,12 +21,12 @@ import (
 // connections and does the TLS handshake; an HTTP/2 connection is then
 // served by DoH's own loop (doh2conn.go), an HTTP/1.1 one by net/http.
 type DoHServer struct {
-	srv  *http.Server
-	doh  *DoH
-	ln   net.Listener
-	tls  bool
-	idle time.Duration
-	log  *zap.Logger
+	srv *http.Server
+	doh *DoH
+	ln  net.Listener
+	tls bool
+	h2t h2Timeouts
+	log *zap.Logger
 
 	mu    sync.Mutex
 	conns map[*h2Conn]struct{} // the HTTP/2 connections, for Shutdown
@@ -38,7 +38,7 @@ type DoHServer struct {
 // ServeMux in front of it would only add a lookup per query.
 func NewDoHServer(ln net.Listener, h *DoH, tlsConf *tls.Config, maxConns int, idle time.Duration, m *Metrics, log *zap.Logger) *DoHServer {
 	open := m.Open.WithLabelValues(query.ProtoDoH)
-	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil, doh: h, idle: idle, log: log,
+	s := &DoHServer{ln: netutil.LimitListener(ln, maxConns), tls: tlsConf != nil, doh: h, h2t: defaultH2Timeouts(idle), log: log,
 		conns: make(map[*h2Conn]struct{})}
 	s.srv = &http.Server{
 		Handler: h,
@@ -71,7 +71,7 @@ func NewDoHServer(ln net.Listener, h *DoH, tlsConf *tls.Config, maxConns int, id
 
 // serveH2 serves one HTTP/2 connection to its end.
 func (s *DoHServer) serveH2(_ *http.Server, tc *tls.Conn, _ http.Handler) {
-	c := newH2Conn(s.doh, tc, s.idle, s.log)
+	c := newH2Conn(s.doh, tc, s.h2t, s.log)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
