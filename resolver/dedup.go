@@ -131,7 +131,7 @@ func keyOf(req *query.Request) dedupKey {
 // admit returns the flight to follow, if any, or why req may not wait;
 // under mu.
 func (d *Dedup) admit(key dedupKey, client netip.Addr) (*flight, bool, error) {
-	if d.failed.failed(key, d.now()) {
+	if d.failed.failed(key, d.now) {
 		return nil, false, errCachedFailure
 	}
 	if d.waiting[client] >= d.clientWaitLimit {

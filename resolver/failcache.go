@@ -24,10 +24,11 @@ type failure struct {
 // failCache is the cached failures of a Dedup; its mu guards it.
 type failCache map[dedupKey]failure
 
-// failed reports whether k's last resolution failed less than its backoff ago.
-func (c failCache) failed(k dedupKey, now time.Time) bool {
+// failed reports whether k's last resolution failed less than its backoff
+// ago. The clock is read only for a name that failed: most never did.
+func (c failCache) failed(k dedupKey, now func() time.Time) bool {
 	f, ok := c[k]
-	return ok && now.Before(f.until)
+	return ok && now().Before(f.until)
 }
 
 // add records a failure of k at now.

@@ -45,6 +45,7 @@ type Forwarder struct {
 	log       *zap.Logger
 	m         *Metrics
 	now       func() time.Time
+	realClock bool // now is time.Now (Deps.Now unset)
 	probeBase time.Duration
 
 	ctx    context.Context // cancelled by Close, ends background probes
@@ -72,7 +73,7 @@ func NewForwarder(cfg Config, zones []Zone, deps Deps) (*Forwarder, error) {
 		f.log = zap.NewNop()
 	}
 	if f.now == nil {
-		f.now = time.Now
+		f.now, f.realClock = time.Now, true
 	}
 	if f.probeBase <= 0 {
 		f.probeBase = defaultProbeBase
