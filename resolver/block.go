@@ -186,8 +186,13 @@ func (b *BlockLink) Blocked(req *query.Request, rule blocklist.Rule, name string
 	}
 	resp := req.NewResponse()
 	resp.Result, resp.List, resp.Rule, resp.Group = query.Blocked, rule.List, text, req.Group
-	resp.EDE = req.NewEDE()
-	setEDE(resp.EDE, rule, name)
+	if req.Msg != nil && req.Msg.IsEdns0() != nil {
+		// Only an answer with an OPT carries the EDE (RFC 8914), and its
+		// text costs a blocked query an allocation and a third of the
+		// instructions its answer takes.
+		resp.EDE = req.NewEDE()
+		setEDE(resp.EDE, rule, name)
+	}
 	if w, ok := b.mode.wire(req, rule); ok {
 		resp.Wire = w
 	} else {
