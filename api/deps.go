@@ -93,11 +93,18 @@ type Status struct {
 	Lists     []ListStatus     `json:"lists"`
 	Upstreams []UpstreamStatus `json:"upstreams"`
 	// LocalRecords are the records of local_records.records in effect, the
-	// console's included (the hosts file's are not listed).
+	// console's included, then the first HostsListed of the hosts file's.
 	LocalRecords []LocalRecordStatus `json:"local_records,omitempty"`
-	Cache        *CacheStatus        `json:"cache,omitempty"`
-	QueryLog     *QueryLogStatus     `json:"querylog,omitempty"`
+	// HostsRecords is how many records the hosts file gives in all, when
+	// more than are listed.
+	HostsRecords int             `json:"hosts_records,omitempty"`
+	Cache        *CacheStatus    `json:"cache,omitempty"`
+	QueryLog     *QueryLogStatus `json:"querylog,omitempty"`
 }
+
+// HostsListed caps the hosts file's records in Status.LocalRecords: a
+// status page, not an export of a 100,000-line hosts file.
+const HostsListed = 500
 
 // BlockingStatus says whether blocking is on and which pauses run.
 type BlockingStatus struct {
@@ -179,7 +186,7 @@ type LocalRecordStatus struct {
 	Type   string `json:"type"`
 	Value  string `json:"value"`
 	TTL    uint32 `json:"ttl,omitempty"`
-	Origin string `json:"origin,omitempty"` // "console" when made there
+	Origin string `json:"origin,omitempty"` // "console" when made there, "hosts_file" when read from it
 }
 
 // CacheStatus is the answer cache's size.

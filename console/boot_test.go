@@ -99,8 +99,10 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func yamlConfig(upstream, listURL string) string {
-	return fmt.Sprintf(`upstreams:
+func yamlConfig(upstream, listURL, hostsFile string) string {
+	return fmt.Sprintf(`local_records:
+  hosts_file: %s
+upstreams:
   servers: [%s]
   timeout: 300ms
 blocking:
@@ -113,5 +115,5 @@ querylog:
 http:
   admin_token: %s
   password_hash: %q
-`, upstream, listURL, adminToken, passwordHash)
+`, hostsFile, upstream, listURL, adminToken, passwordHash)
 }

@@ -3,6 +3,8 @@ package console_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,7 +31,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	}))
 	t.Cleanup(lists.Close)
 	listURL := lists.URL + "/ads.txt"
-	s := boot(t, yamlConfig(up, listURL))
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(hosts, []byte("192.168.1.60 nas.home.arpa\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := boot(t, yamlConfig(up, listURL, hosts))
 	base, dnsAddr := "http://"+s.HTTPAddr(), s.Addrs()[0]
 	waitFor(t, 10*time.Second, "the loopback list to load", func() bool {
 		var st api.Status

@@ -43,6 +43,15 @@ func localRecordInSettings(t *testing.T, b *browser, dnsAddr string) {
 	if got := addressOf(t, dnsAddr, name); got != "NXDOMAIN" {
 		t.Fatalf("before: %s answers %s", name, got)
 	}
+	// The hosts file's record is listed as the hosts file's, and only the
+	// file changes it: no Remove button.
+	hostsRow := `tr[data-record="nas.home.arpa A 192.168.1.60"]`
+	if got := b.text(t, hostsRow); !strings.Contains(got, "hosts file") {
+		t.Errorf("hosts row %q does not say where it is from", got)
+	}
+	if eval[bool](t, b, `!!document.querySelector('`+hostsRow+` button.remove')`) {
+		t.Error("the hosts file's record has a Remove button")
+	}
 	b.run(t, "fill", chromedp.SendKeys(chromedp.CSS("#rec-name"), name), chromedp.SendKeys(chromedp.CSS("#rec-value"), ip))
 	b.run(t, "add", chromedp.Click(chromedp.CSS(`#rec-form button[type="submit"]`)))
 	b.run(t, "confirm", chromedp.Click(chromedp.CSS("#rec-form button.confirm")))
@@ -101,6 +110,7 @@ func markupStaysText(t *testing.T, b *browser) {
 	if status != 200 {
 		t.Fatalf("adding the record: %v", status)
 	}
+	b.page(t, "#lists", "#new-list") // the Settings page drawn anew, with the record
 	b.page(t, "#settings", "#local-records tbody tr")
 	waitFor(t, 5*time.Second, "the record listed", func() bool {
 		return strings.Contains(b.text(t, "#local-records"), "<script>")

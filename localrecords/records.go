@@ -61,6 +61,15 @@ func (r *Records) Has(name string) bool {
 	return ok
 }
 
+// Hosts returns the first max of the hosts file's records that are
+// answered (one a name and address, in file order; those a config CNAME
+// overrides left out), and how many there are in all. The records are
+// shared: read them, never change them.
+func (r *Records) Hosts(max int) ([]dns.RR, int) {
+	h := r.table.Load().hosts
+	return h[:min(max, len(h))], len(h)
+}
+
 // Reload re-reads the hosts file when its modification time or size has
 // changed (always, the first time), and reports whether it did.
 func (r *Records) Reload() (bool, error) {

@@ -16,6 +16,9 @@ type table struct {
 	// wild holds the wildcards' records by the name they stand under:
 	// "*.lab.home.arpa." is kept as "lab.home.arpa.".
 	wild map[string][]dns.RR
+	// hosts are the hosts file's records the table answers, in file
+	// order, for the status page (Records.Hosts); read only.
+	hosts []dns.RR
 }
 
 // build makes a table of the config's records and the hosts file's (which
@@ -40,6 +43,7 @@ func build(records []Record, hosts []dns.RR, defTTL time.Duration) (*table, erro
 		}
 		_ = t.add(rr)
 		addrs = append(addrs, rr)
+		t.hosts = append(t.hosts, rr)
 	}
 	for _, rr := range addrs {
 		t.addPTR(rr)

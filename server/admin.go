@@ -127,7 +127,7 @@ func (a adminStatus) Status(context.Context) api.Status {
 		}
 		st.Upstreams = append(st.Upstreams, us)
 	}
-	st.LocalRecords = recordStatus(g.cfg, set)
+	st.LocalRecords, st.HostsRecords = recordStatus(g.cfg, set, g.local)
 	if g.cache != nil {
 		st.Cache = &api.CacheStatus{Entries: g.cache.Len(), Bytes: g.cache.Bytes()}
 	}

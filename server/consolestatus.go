@@ -1,11 +1,16 @@
 package server
 
 import (
+	"strings"
+
+	"github.com/miekg/dns"
+
 	"github.com/cleandns/cleandns/api"
 	"github.com/cleandns/cleandns/blocklist"
 	"github.com/cleandns/cleandns/config"
 	"github.com/cleandns/cleandns/groups"
 	"github.com/cleandns/cleandns/internal/redact"
+	"github.com/cleandns/cleandns/localrecords"
 	"github.com/cleandns/cleandns/runstate"
 )
 
@@ -62,8 +67,10 @@ func groupStatus(cfg *config.Config, st groups.Status, set *runstate.Settings) [
 	return out
 }
 
-// recordStatus lists the local records cfg answers, each with its origin.
-func recordStatus(cfg *config.Config, set *runstate.Settings) []api.LocalRecordStatus {
+// recordStatus lists the local records cfg answers, each with its origin,
+// then the first of hosts (the hosts file's) and how many it has in all
+// when that is more.
+func recordStatus(cfg *config.Config, set *runstate.Settings, hosts *localrecords.Records) ([]api.LocalRecordStatus, int) {
 	names := set.LocalNames()
 	var out []api.LocalRecordStatus
 	for _, r := range cfg.LocalRecords.Records {
@@ -74,5 +81,17 @@ func recordStatus(cfg *config.Config, set *runstate.Settings) []api.LocalRecordS
 		}
 		out = append(out, rs)
 	}
-	return out
+	if hosts == nil {
+		return out, 0
+	}
+	listed, all := hosts.Hosts(api.HostsListed) // named as the config's are, without the root's dot
+	for _, rr := range listed {
+		h := rr.Header()
+		out = append(out, api.LocalRecordStatus{Name: strings.TrimSuffix(h.Name, "."), Type: dns.TypeToString[h.Rrtype],
+			Value: strings.TrimPrefix(rr.String(), h.String()), TTL: h.Ttl, Origin: "hosts_file"})
+	}
+	if all == len(listed) {
+		all = 0
+	}
+	return out, all
 }

@@ -32,7 +32,8 @@ function removeButton(label, call, done, redraw) {
   return cell;
 }
 
-const origin = (o) => o === 'console' ? h('span', { class: 'muted' }, 'console') : h('span', { class: 'muted' }, 'file');
+const origins = { console: 'console', hosts_file: 'hosts file' };
+const origin = (o) => h('span', { class: 'muted' }, origins[o] || 'file');
 
 // upstreamsCard shows every upstream with its health; an admin removes a
 // default one, or goes back to the file's when the console set them.
@@ -73,7 +74,8 @@ export function recordsCard(st, ctx, redraw, form) {
       : h('td', {})));
   return h('section', { class: 'card wide', id: 'local-records' }, h('h2', {}, 'Local records'),
     table(['name', 'type', 'value', 'ttl', 'from', ''], rows, 'No local records.'),
-    h('p', { class: 'muted' }, 'A name given records here answers only those: the console wins over the config file\'s local_records for that name.'), form);
+    st.hosts_records ? h('p', { class: 'muted', id: 'hosts-more' }, `The first ${(st.local_records || []).filter((r) => r.origin === 'hosts_file').length} of the hosts file's ${st.hosts_records} records are listed.`) : '',
+    h('p', { class: 'muted' }, 'A name given records here answers only those: the console wins over the config file\'s local_records for that name. The hosts file (local_records.hosts_file) adds its addresses and is edited on disk; it is read again when it changes.'), form);
 }
 
 // editForms are the add forms, built once so a refresh does not wipe what
