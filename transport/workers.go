@@ -1,6 +1,9 @@
 package transport
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // workerIdle is how long a worker waits for its next task before it exits
 // (between one and two of it: see work): long enough to be reused under any
@@ -22,6 +25,7 @@ type workers[T any] struct {
 	idle    chan T // unbuffered: taken only by a waiting worker
 	done    <-chan struct{}
 	idleFor time.Duration
+	live    atomic.Int64 // workers running; changed only as one starts or exits
 }
 
 func newWorkers[T any](do func(T), done <-chan struct{}) *workers[T] {
@@ -33,6 +37,7 @@ func (w *workers[T]) run(t T) {
 	select {
 	case w.idle <- t:
 	default:
+		w.live.Add(1)
 		go w.work(t)
 	}
 }
@@ -44,6 +49,7 @@ func (w *workers[T]) run(t T) {
 // time. So a worker exits after between idleFor and twice that without a
 // task.
 func (w *workers[T]) work(t T) {
+	defer w.live.Add(-1)
 	tick := time.NewTimer(w.idleFor)
 	defer tick.Stop()
 	w.do(t)

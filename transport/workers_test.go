@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +24,7 @@ func TestWorkersReuseAndExit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var running, peak, started atomic.Int64
+			var running, peak atomic.Int64
 			release := make(chan struct{})
 			var wg sync.WaitGroup
 			do := func(block bool) {
@@ -41,17 +40,16 @@ func TestWorkersReuseAndExit(t *testing.T) {
 			done := make(chan struct{})
 			w := newWorkers(do, done)
 			w.idleFor = tt.idleFor
-			base := runtime.NumGoroutine()
 			wg.Add(tt.tasks)
 			for range tt.tasks {
 				w.run(true)
 			}
 			waitFor(t, func() bool { return running.Load() == int64(tt.tasks) })
-			started.Store(int64(runtime.NumGoroutine() - base))
+			started := w.live.Load()
 			close(release)
 			wg.Wait()
-			if started.Load() != int64(tt.tasks) || peak.Load() != int64(tt.tasks) {
-				t.Errorf("%d tasks at once: %d workers, %d running at peak", tt.tasks, started.Load(), peak.Load())
+			if started != int64(tt.tasks) || peak.Load() != int64(tt.tasks) {
+				t.Errorf("%d tasks at once: %d workers, %d running at peak", tt.tasks, started, peak.Load())
 			}
 			// Now one at a time: the workers waiting take them, none starts.
 			for range 20 {
@@ -60,13 +58,13 @@ func TestWorkersReuseAndExit(t *testing.T) {
 				wg.Wait()
 				time.Sleep(time.Millisecond) // the worker is back waiting
 			}
-			if n := runtime.NumGoroutine() - base; n > tt.tasks {
-				t.Errorf("%d goroutines after tasks one at a time, want at most %d", n, tt.tasks)
+			if n := w.live.Load(); n > int64(tt.tasks) {
+				t.Errorf("%d workers after tasks one at a time, want at most %d", n, tt.tasks)
 			}
 			if tt.closeDone {
 				close(done)
 			}
-			waitFor(t, func() bool { return runtime.NumGoroutine() <= base })
+			waitFor(t, func() bool { return w.live.Load() == 0 })
 			if !tt.closeDone {
 				close(done)
 			}
