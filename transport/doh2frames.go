@@ -189,6 +189,7 @@ func (c *h2Conn) onData(f *http2.DataFrame) error {
 		}
 	}
 	if f.StreamEnded() {
+		st.remoteOpen = false
 		c.endRequestLocked(st)
 	}
 	return nil

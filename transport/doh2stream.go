@@ -67,6 +67,7 @@ func (c *h2Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		case !f.StreamEnded():
 			return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
 		}
+		st.remoteOpen = false
 		c.endRequestLocked(st)
 		return nil
 	}
@@ -170,9 +171,11 @@ func (c *h2Conn) readRequest(st *h2Stream, f *http2.MetaHeadersFrame) int {
 }
 
 // endRequestLocked is the request read whole: a POST's body is checked,
-// and the query goes to a worker. c.mu is held.
+// and the query goes to a worker. A GET goes once its header is read,
+// even when its END_STREAM comes later (an empty DATA frame, trailers):
+// st.remoteOpen is the callers' to clear, so that the end, when it comes,
+// finds the stream open rather than resets it. c.mu is held.
 func (c *h2Conn) endRequestLocked(st *h2Stream) {
-	st.remoteOpen = false
 	if !st.wantBody {
 		if !st.responded && !st.busy && !st.reset {
 			c.dispatchLocked(st)
