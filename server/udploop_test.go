@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,6 +167,35 @@ func udpCorpus(t testing.TB) map[string][]byte {
 	c["two questions"] = pack(t, two)
 	plain := c["plain"]
 	c["question cut short"] = plain[:len(plain)-3]
+	// The UDP loop reads the common query from the wire itself
+	// (resolver.Query) and leaves the rest to miekg: both sides of that
+	// line, each of which must be answered as miekg's server answers it.
+	label63 := strings.Repeat("a", 63) + "."
+	longest := strings.Repeat(label63, 3) + strings.Repeat("b", 61) + "." // 255 octets on the wire
+	c["63-byte labels"] = q(label63+label63+"example.", dns.TypeA, edns(1232, false))
+	c["longest name"] = q(longest, dns.TypeA, edns(1232, true))
+	c["edns cookie"] = q("www.example.", dns.TypeA, func(m *dns.Msg) {
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}}
+	})
+	c["edns version 1 cookie"] = q("www.example.", dns.TypeA, func(m *dns.Msg) {
+		m.SetEdns0(1232, true)
+		m.IsEdns0().SetVersion(1)
+		m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"}}
+	})
+	c["extended rcode bits"] = q("www.example.", dns.TypeA, func(m *dns.Msg) {
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Hdr.Ttl |= 1 << 24
+	})
+	c["header bits"] = q("www.example.", dns.TypeA, func(m *dns.Msg) {
+		m.SetEdns0(1232, true)
+		m.Truncated, m.Authoritative, m.Zero, m.AuthenticatedData, m.CheckingDisabled = true, true, true, true, true
+		m.Rcode = dns.RcodeRefused
+	})
+	c["class chaos"] = q("version.bind.", dns.TypeTXT, func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS })
+	c["notify opcode edns"] = q("www.example.", dns.TypeSOA, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify; m.SetEdns0(1232, false) })
+	c["byte 0x20 in a label"] = q(`a\032b.example.`, dns.TypeA, edns(1232, false))
+	c["qtype opt"] = q("www.example.", dns.TypeOPT, edns(1232, false))
 	return c
 }
 
