@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -193,6 +194,7 @@ func (c *h2Conn) start() error {
 	}
 	f, err := c.fr.ReadFrame()
 	if err != nil {
+		c.readFailed(err) // GOAWAY for a malformed frame
 		return fmt.Errorf("reading the first SETTINGS: %w", err)
 	}
 	sf, ok := f.(*http2.SettingsFrame)
@@ -317,18 +319,42 @@ func (c *h2Conn) abort() {
 
 // close ends the connection when its reader is done: the output still
 // queued is written (within the write deadline), then the TLS connection
-// closed.
+// closed. After a GOAWAY it lingers first: a client still sending when
+// the socket closes would get a reset, and lose the GOAWAY with it.
 func (c *h2Conn) close() {
 	c.mu.Lock()
 	for c.flushing {
 		c.drained.Wait()
 	}
 	c.flushLocked()
+	linger := c.wroteGoAway && c.err == nil
 	if c.err == nil {
 		c.err = net.ErrClosed
 	}
 	c.mu.Unlock()
+	if linger {
+		c.linger()
+	}
 	_ = c.conn.Close()
+}
+
+// h2Linger bounds a closing connection's wait for the client to close its
+// side.
+const h2Linger = time.Second
+
+// linger closes our side for writing and discards what the client still
+// sends, until it closes too, within h2Linger and a megabyte.
+func (c *h2Conn) linger() {
+	nc := c.conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		_ = tc.CloseWrite() // close_notify
+		nc = tc.NetConn()
+	}
+	if tcp, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = tcp.CloseWrite()
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(h2Linger))
+	_, _ = io.CopyN(io.Discard, nc, 1<<20)
 }
 
 // countReset counts one stream reset or refused, and, past the allowance,
