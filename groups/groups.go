@@ -126,6 +126,11 @@ func (g *Groups) Matcher(name string) blocklist.Matcher {
 	if !gr.blocking {
 		return nil
 	}
+	if gr.window == nil && !g.pauses.Any() {
+		// Nothing depends on the time: a clock reading costs about 100 ns
+		// on a VM, as much as the rest of this link.
+		return gr.always
+	}
 	now := g.clock.Now()
 	if g.pauses.Paused(gr.name, now) {
 		return nil

@@ -362,3 +362,48 @@ func TestBlockingOffForEveryone(t *testing.T) {
 		}
 	}
 }
+
+// countingClock counts its readings.
+type countingClock struct {
+	Clock
+	n int
+}
+
+func (c *countingClock) Now() time.Time { c.n++; return c.Clock.Now() }
+
+// TestMatcherReadsTheClockOnlyWhenItMatters checks a group without a
+// schedule reads no clock while no pause runs (a reading is on every
+// query's path), and that a pause or a schedule still gets one.
+func TestMatcherReadsTheClockOnlyWhenItMatters(t *testing.T) {
+	list, lists := kidsConfig()
+	fake := fakeclock.New(time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC))
+	clock := &countingClock{Clock: fake}
+	state, err := runstate.Open(runstate.NewDir(nil), fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(list, Identity{}, Deps{Lists: lists.Matcher, Clock: clock, Pauses: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func(group string) int {
+		before := clock.n
+		g.Matcher(group)
+		return clock.n - before
+	}
+	if n := reads(query.DefaultGroup); n != 0 {
+		t.Errorf("default, no pause: %d clock readings, want 0", n)
+	}
+	if n := reads("kids"); n != 1 {
+		t.Errorf("kids, with a schedule: %d clock readings, want 1", n)
+	}
+	if _, err := state.Pause("kids", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads(query.DefaultGroup); n != 1 {
+		t.Errorf("default, while kids is paused: %d clock readings, want 1", n)
+	}
+	if !blocked(g, query.DefaultGroup, "ads.example") || blocked(g, "kids", "games.example") {
+		t.Error("the pause of kids does not apply to kids alone")
+	}
+}

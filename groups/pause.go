@@ -13,6 +13,9 @@ type Pauses interface {
 	// Paused reports whether group is paused at now, by its own pause or
 	// the global one. It is on every query's path: no lock, no allocation.
 	Paused(group string, now time.Time) bool
+	// Any reports whether any pause may be running (ended ones may linger):
+	// when none is, and no schedule applies, a query reads no clock.
+	Any() bool
 	// PausedUntil returns when group's own pause ends; false when none runs.
 	PausedUntil(group string) (time.Time, bool)
 }
@@ -21,6 +24,7 @@ type noPauses struct{}
 
 func (noPauses) Paused(string, time.Time) bool        { return false }
 func (noPauses) PausedUntil(string) (time.Time, bool) { return time.Time{}, false }
+func (noPauses) Any() bool                            { return false }
 
 // State is the blocking state of one group, for the admin API.
 type State struct {

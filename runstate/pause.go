@@ -40,6 +40,10 @@ func (s *State) Paused(group string, now time.Time) bool {
 	return n < ps.until[query.EveryGroup] || n < ps.until[group]
 }
 
+// Any reports whether a pause may be running: false when none was set
+// since the last change that dropped the ended ones.
+func (s *State) Any() bool { return len(s.pauses.Load().until) > 0 }
+
 // PausedUntil returns when group's own pause (query.EveryGroup: the global one)
 // ends, and false when it is not paused now.
 func (s *State) PausedUntil(group string) (time.Time, bool) {
