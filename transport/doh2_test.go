@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,7 +21,7 @@ import (
 
 // dialH2 starts a DoH server over TLS answering with h and returns a raw
 // HTTP/2 connection to it, preface and SETTINGS sent.
-func dialH2(t *testing.T, h dns.Handler) (*http2.Framer, *bufio.Writer) {
+func dialH2(t *testing.T, h dns.Handler) (*http2.Framer, *bufio.Writer, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +51,7 @@ func dialH2(t *testing.T, h dns.Handler) (*http2.Framer, *bufio.Writer) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return fr, w
+	return fr, w, conn
 }
 
 // getHeaders is the header block of a DoH GET for wire.
@@ -82,7 +85,7 @@ func TestH2GetEndedApart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gate := make(chan struct{})
-			fr, w := dialH2(t, echoGate(0, gate))
+			fr, w, _ := dialH2(t, echoGate(0, gate))
 			const id = 1
 			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: getHeaders(packed(t, "slow.x.test")), EndHeaders: true}); err != nil {
 				t.Fatal(err)
@@ -121,5 +124,184 @@ func TestH2GetEndedApart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// postHeaders is the header block of a DoH POST of n bytes.
+func postHeaders(n int) []byte {
+	var hbuf bytes.Buffer
+	enc := hpack.NewEncoder(&hbuf)
+	for _, f := range [][2]string{
+		{":method", "POST"}, {":scheme", "https"}, {":authority", "dns.test"},
+		{":path", "/dns-query"}, {"content-type", dohType}, {"content-length", strconv.Itoa(n)},
+	} {
+		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	return hbuf.Bytes()
+}
+
+// h2Result is how a stream ended: its status and body, or the code it was
+// reset with.
+type h2Result struct {
+	status string
+	body   []byte
+	reset  http2.ErrCode
+	wasRST bool
+}
+
+// readStream reads frames until stream id ends, and fails the test on a
+// GOAWAY.
+func readStream(t *testing.T, fr *http2.Framer, id uint32) h2Result {
+	t.Helper()
+	var r h2Result
+	dec := hpack.NewDecoder(4096, func(f hpack.HeaderField) {
+		if f.Name == ":status" {
+			r.status = f.Value
+		}
+	})
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("reading stream %d: %v", id, err)
+		}
+		switch f := f.(type) {
+		case *http2.HeadersFrame:
+			if _, err := dec.Write(f.HeaderBlockFragment()); err != nil {
+				t.Fatal(err)
+			}
+			if f.StreamID == id && f.StreamEnded() {
+				return r
+			}
+		case *http2.DataFrame:
+			if f.StreamID == id {
+				r.body = append(r.body, f.Data()...)
+				if f.StreamEnded() {
+					return r
+				}
+			}
+		case *http2.RSTStreamFrame:
+			if f.StreamID == id {
+				r.reset, r.wasRST = f.ErrCode, true
+				return r
+			}
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v while waiting for stream %d", f.ErrCode, id)
+		}
+	}
+}
+
+// TestH2FlowAndLimits checks the HTTP/2 loop's own flow control and stream
+// limit against a client speaking raw frames: a POST body in pieces with
+// padding, an answer held back (whole, or past the first bytes) by the
+// client's window until its WINDOW_UPDATE, and a stream past
+// SETTINGS_MAX_CONCURRENT_STREAMS refused while the others are answered.
+func TestH2FlowAndLimits(t *testing.T) {
+	q := packed(t, "x.test")
+	get := func(id uint32, wire []byte) func(fr *http2.Framer) {
+		return func(fr *http2.Framer) {
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: getHeaders(wire), EndHeaders: true, EndStream: true})
+		}
+	}
+	tests := []struct {
+		name    string
+		window  int  // the client's initial stream window; -1 leaves the default
+		refused bool // the last stream sent is refused; stream 1 is answered once it is
+		send    func(fr *http2.Framer)
+	}{
+		{"POST in pieces, padded", -1, false, func(fr *http2.Framer) {
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: postHeaders(len(q)), EndHeaders: true})
+			_ = fr.WriteData(1, false, q[:5])
+			_ = fr.WriteDataPadded(1, true, q[5:], make([]byte, 30))
+		}},
+		{"window 0", 0, false, get(1, q)},
+		{"window 10", 10, false, get(1, q)},
+		{"one stream too many", -1, true, func(fr *http2.Framer) {
+			slow := packed(t, "slow.x.test")
+			for i := range h2MaxStreams + 1 {
+				get(uint32(2*i+1), slow)(fr)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := make(chan struct{}) // holds slow.* answers
+			if !tt.refused {
+				close(gate)
+			}
+			fr, w, conn := dialH2(t, echoGate(0, gate))
+			if tt.window >= 0 {
+				_ = fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: uint32(tt.window)})
+			}
+			tt.send(fr)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.refused {
+				last := uint32(2*h2MaxStreams + 1)
+				if got := readStream(t, fr, last); !got.wasRST || got.reset != http2.ErrCodeRefusedStream {
+					t.Fatalf("stream %d: %+v, want it refused", last, got)
+				}
+				close(gate)
+			}
+			var before []byte
+			if tt.window >= 0 {
+				if before = dataBefore(t, fr, conn, 1); len(before) != tt.window {
+					t.Fatalf("%d bytes of the answer came with a window of %d", len(before), tt.window)
+				}
+				_ = fr.WriteWindowUpdate(1, 1000)
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := readStream(t, fr, 1)
+			m := new(dns.Msg)
+			if err := m.Unpack(append(before, got.body...)); got.wasRST || err != nil || len(m.Answer) == 0 {
+				t.Fatalf("stream 1: %+v (%v), want an answer", got, err)
+			}
+		})
+	}
+}
+
+// dataBefore reads stream id's 200 HEADERS and whatever DATA follows
+// within a moment, and returns the body bytes that came: all the client's
+// window allows, and no more, is what the server may send.
+func dataBefore(t *testing.T, fr *http2.Framer, conn net.Conn, id uint32) []byte {
+	t.Helper()
+	var body []byte
+	headers := false
+	status := ""
+	dec := hpack.NewDecoder(4096, func(f hpack.HeaderField) {
+		if f.Name == ":status" {
+			status = f.Value
+		}
+	})
+	for {
+		if headers {
+			_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		}
+		f, err := fr.ReadFrame()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if status != "200" {
+				t.Fatalf("status %q, want 200", status)
+			}
+			return body
+		}
+		if err != nil {
+			t.Fatalf("reading: %v", err)
+		}
+		switch f := f.(type) {
+		case *http2.HeadersFrame:
+			if _, err := dec.Write(f.HeaderBlockFragment()); err != nil {
+				t.Fatal(err)
+			}
+			headers = headers || f.StreamID == id
+		case *http2.DataFrame:
+			if f.StreamID == id {
+				body = append(body, f.Data()...)
+			}
+		case *http2.GoAwayFrame, *http2.RSTStreamFrame:
+			t.Fatalf("%v before the window opened", f)
+		}
 	}
 }
