@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -303,5 +304,50 @@ func dataBefore(t *testing.T, fr *http2.Framer, conn net.Conn, id uint32) []byte
 		case *http2.GoAwayFrame, *http2.RSTStreamFrame:
 			t.Fatalf("%v before the window opened", f)
 		}
+	}
+}
+
+// TestH2ConnDuringShutdown checks that an HTTP/2 connection handed over
+// after Shutdown began (its TLS handshake ended just after the GOAWAYs
+// went out) is told at once, our SETTINGS first, then GOAWAY, and closed,
+// rather than left to hold Shutdown until its context ends.
+func TestH2ConnDuringShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d := NewDoH(echo(0), nil)
+	defer d.Close()
+	s := NewDoHServer(ln, d, nil, 10, time.Minute, newMetrics(t), zap.NewNop())
+	s.goAway() // what Shutdown runs first
+	client, server := net.Pipe()
+	defer client.Close()
+	served := make(chan struct{})
+	go func() {
+		s.serveConn(server)
+		close(served)
+	}()
+	go func() {
+		_, _ = io.WriteString(client, http2.ClientPreface)
+		_ = http2.NewFramer(client, nil).WriteSettings()
+	}()
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	fr := http2.NewFramer(io.Discard, client)
+	var got []http2.FrameType
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			break
+		}
+		got = append(got, f.Header().Type)
+	}
+	if len(got) < 2 || got[0] != http2.FrameSettings || !slices.Contains(got, http2.FrameGoAway) {
+		t.Fatalf("frames %v, want SETTINGS first and a GOAWAY", got)
+	}
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection is still served")
 	}
 }

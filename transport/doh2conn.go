@@ -107,6 +107,7 @@ type h2Conn struct {
 	flushing    bool
 	wdl         time.Time // the write deadline set
 	goingAway   bool      // no new streams; closed when the last ends
+	started     bool      // our SETTINGS are written: frames may follow them
 	wroteGoAway bool
 	err         error // the connection failed or closed: nothing more is written
 	dateSec     int64
@@ -186,6 +187,10 @@ func (c *h2Conn) start() error {
 	)
 	if err == nil {
 		err = c.fr.WriteWindowUpdate(0, h2ConnWindow-65535)
+	}
+	c.started = true
+	if c.goingAway { // shut down before it started: the GOAWAY follows the SETTINGS
+		c.goAwayLocked(http2.ErrCodeNo)
 	}
 	c.flushLocked()
 	c.mu.Unlock()
@@ -296,6 +301,10 @@ func (c *h2Conn) goAwayLocked(code http2.ErrCode) {
 func (c *h2Conn) shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.started {
+		c.goingAway = true // start sends the GOAWAY: our SETTINGS come first (RFC 9113 §3.4)
+		return
+	}
 	c.goAwayLocked(http2.ErrCodeNo)
 	c.flushLocked()
 	c.wakeIfDone()

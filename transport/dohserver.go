@@ -28,8 +28,9 @@ type DoHServer struct {
 	h2t h2Timeouts
 	log *zap.Logger
 
-	mu    sync.Mutex
-	conns map[*h2Conn]struct{} // the HTTP/2 connections, for Shutdown
+	mu      sync.Mutex
+	conns   map[*h2Conn]struct{} // the HTTP/2 connections, for Shutdown
+	closing bool                 // Shutdown began: a connection handed over now goes away at once
 }
 
 // NewDoHServer serves h on ln; tlsConf nil means plain HTTP. Connections
@@ -70,10 +71,19 @@ func NewDoHServer(ln net.Listener, h *DoH, tlsConf *tls.Config, maxConns int, id
 }
 
 // serveH2 serves one HTTP/2 connection to its end.
-func (s *DoHServer) serveH2(_ *http.Server, tc *tls.Conn, _ http.Handler) {
+func (s *DoHServer) serveH2(_ *http.Server, tc *tls.Conn, _ http.Handler) { s.serveConn(tc) }
+
+// serveConn serves one HTTP/2 connection, past its TLS handshake, to its
+// end.
+func (s *DoHServer) serveConn(tc net.Conn) {
 	c := newH2Conn(s.doh, tc, s.h2t, s.log)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	if s.closing {
+		// Its handshake ended after goAway ran: told now, or it would hold
+		// Shutdown until its context ends.
+		c.shutdown()
+	}
 	s.mu.Unlock()
 	c.serve()
 	s.mu.Lock()
@@ -86,6 +96,7 @@ func (s *DoHServer) serveH2(_ *http.Server, tc *tls.Conn, _ http.Handler) {
 func (s *DoHServer) goAway() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closing = true
 	for c := range s.conns {
 		c.shutdown()
 	}
