@@ -113,8 +113,11 @@ func (c *streamConn) dispatch(b []byte) bool {
 	if b[2]&0x80 != 0 {
 		return true // a response, not a query: ignored, as on UDP (no reflection)
 	}
-	m := new(dns.Msg)
-	if resolver.UnpackQuery(m, b) != "" {
+	// A Query of its own (the worker keeps it): the common query is read
+	// straight from the wire, with one allocation instead of miekg's five.
+	q := new(resolver.Query)
+	m := &q.Msg
+	if q.Unpack(b) != "" {
 		// Not a well-formed message: FORMERR, with an OPT if it had one.
 		out, err := resolver.FormErr(b, nil)
 		return err == nil && c.write(out) == nil
