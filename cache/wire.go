@@ -91,8 +91,8 @@ func skipName(wire []byte, off int) (int, error) {
 // stored lowercase one (DNS 0x20 clients check it). Names with escapes keep
 // the stored spelling: they are rare and not worth decoding on a hit.
 func patchCase(w []byte, name string) {
-	if !sameName(w, name) {
-		return
+	if spelledAs(w, name) || !sameName(w, name) {
+		return // nothing to patch (the usual: a lowercase query), or not this name
 	}
 	j := 0
 	for i := 0; w[i] != 0; {
@@ -101,6 +101,26 @@ func patchCase(w []byte, name string) {
 		i += 1 + n
 		j += n + 1
 	}
+}
+
+// spelledAs reports whether the presentation name is the wire name w byte
+// for byte, label by label, so that patching would change nothing: one
+// comparison a label where sameName compares byte by byte, folding case
+// (sameName and the patch were about 600 instructions of a 25-byte name).
+func spelledAs(w []byte, name string) bool {
+	j := 0
+	for i := 0; i < len(w); {
+		n := int(w[i])
+		if n == 0 {
+			return j == len(name) || (j == 0 && name == ".")
+		}
+		if i+1+n > len(w) || j+n >= len(name) || name[j+n] != '.' || string(w[i+1:i+1+n]) != name[j:j+n] {
+			return false
+		}
+		i += 1 + n
+		j += n + 1
+	}
+	return false
 }
 
 // sameName reports whether the presentation name spells the wire name w,
