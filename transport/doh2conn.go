@@ -104,6 +104,8 @@ type h2Conn struct {
 	enc         *hpack.Encoder
 	hbuf        bytes.Buffer
 	out, spare  []byte // framed output not yet written, and the buffer the last write used
+	ends        []int  // where in out each response's frames end: a Write each
+	spareEnds   []int
 	flushing    bool
 	wdl         time.Time // the write deadline set
 	goingAway   bool      // no new streams; closed when the last ends

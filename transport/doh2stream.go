@@ -247,7 +247,7 @@ func (c *h2Conn) finish(st *h2Stream) {
 	if done {
 		c.releaseLocked(st)
 	}
-	c.flushOrYield()
+	c.flushLocked()
 	c.mu.Unlock()
 }
 

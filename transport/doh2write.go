@@ -3,8 +3,8 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -78,7 +78,9 @@ func (c *h2Conn) respondLocked(st *h2Stream, status int, ctype string, body []by
 	// A header block this small fits in one frame of any allowed size.
 	_ = c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: st.id, BlockFragment: c.hbuf.Bytes(), EndStream: len(body) == 0, EndHeaders: true})
 	st.pending = body
-	if !c.sendLocked(st) {
+	sent := c.sendLocked(st)
+	c.ends = append(c.ends, len(c.out))
+	if !sent {
 		// Kept until the window opens: the caller's buffer is not ours.
 		st.own = append(st.own[:0], st.pending...)
 		st.pending = st.own
@@ -188,51 +190,60 @@ func (c *h2Conn) resume() {
 	c.waiting = kept
 }
 
-// flushOrYield writes the output. With other streams of the connection
-// still on workers it first lets them run, once, so that answers ready at
-// about the same time go out in one TLS record and one write. c.mu is
-// held.
-func (c *h2Conn) flushOrYield() {
-	if c.busy > 0 && !c.flushing && len(c.out) > 0 {
-		c.mu.Unlock()
-		runtime.Gosched()
-		c.mu.Lock()
-	}
-	c.flushLocked()
-}
-
 // flushLocked writes the output, and what is added meanwhile, unless a
-// write is in progress (its writer takes what was added). c.mu is held,
-// and released while writing.
+// write is in progress (its writer takes what was added). Each response
+// is written by a Write of its own, so a TLS record of its own (HEADERS
+// and DATA together): dnsperf's DoH client takes one response per record
+// it reads, and lost the others when several answers shared one. c.mu is
+// held, and released while writing.
 func (c *h2Conn) flushLocked() {
 	if c.flushing {
 		return
 	}
 	c.flushing = true
 	for len(c.out) > 0 && c.err == nil {
-		buf := c.out
+		buf, ends := c.out, c.ends
 		c.out, c.spare = c.spare[:0], nil
+		c.ends, c.spareEnds = c.spareEnds[:0], nil
 		now := time.Now()
 		if want := now.Add(c.t.write); c.wdl.Before(want.Add(-slack(c.t.write))) {
 			c.wdl = want
 			_ = c.conn.SetWriteDeadline(want)
 		}
 		c.mu.Unlock()
-		_, err := c.conn.Write(buf)
+		err := writeRecords(c.conn, buf, ends)
 		c.mu.Lock()
 		if cap(buf) <= 64<<10 {
 			c.spare = buf[:0]
 		}
+		c.spareEnds = ends[:0]
 		if err != nil {
 			c.failLocked(fmt.Errorf("doh: writing: %w", err))
 		}
 		c.drained.Broadcast()
 	}
 	if c.err != nil {
-		c.out = c.out[:0]
+		c.out, c.ends = c.out[:0], c.ends[:0]
 	}
 	c.flushing = false
 	c.drained.Broadcast()
+}
+
+// writeRecords writes buf to w, one Write up to each of ends (where a
+// response's frames end) and one for the rest.
+func writeRecords(w io.Writer, buf []byte, ends []int) error {
+	start := 0
+	for _, end := range ends {
+		if _, err := w.Write(buf[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	if start < len(buf) {
+		_, err := w.Write(buf[start:])
+		return err
+	}
+	return nil
 }
 
 // flushWait is the reader's flush before it waits for the client: its own
