@@ -40,6 +40,7 @@ type h2Server struct {
 	addr     string
 	pool     *x509.CertPool
 	certFile string
+	metrics  *Metrics
 }
 
 // startH2 serves h over DoH with TLS on 127.0.0.1:0; tweak, if set, may
@@ -55,12 +56,13 @@ func startH2(t *testing.T, h dns.Handler, tweak func(*h2Timeouts)) h2Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewDoHServer(ln, NewDoH(h, nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, newMetrics(t), zap.NewNop())
+	m := newMetrics(t)
+	s := NewDoHServer(ln, NewDoH(h, nil), TLSConfig(certs, "h2", "http/1.1"), 10, time.Minute, m, zap.NewNop())
 	if tweak != nil {
 		tweak(&s.h2t)
 	}
 	serveTest(t, s.Serve, s.Shutdown)
-	return h2Server{DoHServer: s, addr: s.Addr().String(), pool: pool, certFile: certFile}
+	return h2Server{DoHServer: s, addr: s.Addr().String(), pool: pool, certFile: certFile, metrics: m}
 }
 
 // rawH2 is a bare HTTP/2 client for the tests that must send what no
