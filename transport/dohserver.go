@@ -92,14 +92,26 @@ func (s *DoHServer) serveConn(tc net.Conn) {
 }
 
 // goAway starts a graceful close of every HTTP/2 connection; net/http's
-// Shutdown waits for them as for its own.
+// Shutdown waits for them as for its own. A GOAWAY may wait on a slow
+// client's write, so the connections are told outside s.mu.
 func (s *DoHServer) goAway() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closing = true
-	for c := range s.conns {
+	s.mu.Unlock()
+	for _, c := range s.h2Conns() {
 		c.shutdown()
 	}
+}
+
+// h2Conns are the HTTP/2 connections open now.
+func (s *DoHServer) h2Conns() []*h2Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*h2Conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
 }
 
 // Addr is the listener's address.
@@ -125,11 +137,9 @@ func (s *DoHServer) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		// Out of time: the HTTP/2 connections still open are cut.
-		s.mu.Lock()
-		for c := range s.conns {
+		for _, c := range s.h2Conns() {
 			c.abort()
 		}
-		s.mu.Unlock()
 	}
 	err = errors.Join(err, s.doh.Close()) // DoH's answering goroutines
 	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
