@@ -60,7 +60,19 @@ func TestDoH2Abuse(t *testing.T) {
 			for range 2000 {
 				_ = c.fr.WritePing(false, [8]byte{1})
 			}
-		}, 0, true}, // the reader above takes the GOAWAY
+		}, http2.ErrCodeEnhanceYourCalm, true}, // the reader above may take the GOAWAY
+		{"PING flood with a stream now and then", []http2.Setting{}, func(c *rawH2) {
+			for i := range 40 {
+				if c.get(uint32(2*i+1), "x.test") != nil { // each stream forgives h2ControlPerStream, not all
+					return
+				}
+				for range 500 {
+					if c.fr.WritePing(false, [8]byte{2}) != nil {
+						return
+					}
+				}
+			}
+		}, http2.ErrCodeEnhanceYourCalm, false},
 		{"SETTINGS flood", []http2.Setting{}, func(c *rawH2) {
 			for range 2000 {
 				_ = c.fr.WriteSettings()

@@ -42,10 +42,14 @@ const (
 	// many more streams than a quarter of those it was answered on: the
 	// "rapid reset" pattern (CVE-2023-44487).
 	h2MaxResets = 100
-	// h2MaxControl closes a connection that sends this many frames that
-	// carry no request (PING, SETTINGS, PRIORITY, WINDOW_UPDATE, empty DATA,
-	// unknown types) without a new stream between them.
-	h2MaxControl = 1000
+	// h2MaxControl closes a connection that has sent this many more frames
+	// that carry no request (PING, SETTINGS, PRIORITY, WINDOW_UPDATE, empty
+	// DATA, unknown types) than h2ControlPerStream for each stream it
+	// opened: a burst of 1,000 at any time, and no more than 100 a stream
+	// on average, so that a flood cannot go on by opening a stream now and
+	// then. A browser sends a few a stream (WINDOW_UPDATE, PRIORITY_UPDATE).
+	h2MaxControl       = 1000
+	h2ControlPerStream = 100
 	// h2OutLimit is how much output may wait behind a write in progress
 	// before the reader stops reading (PING acknowledgements to a client
 	// that does not read).
@@ -84,7 +88,7 @@ type h2Conn struct {
 
 	// The reader's own.
 	rdl     time.Time // the read deadline set
-	control int       // frames without a request since the last stream opened
+	control int       // frames without a request, less h2ControlPerStream a stream opened
 
 	mu      sync.Mutex
 	drained sync.Cond // signalled after each write of out

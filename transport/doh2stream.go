@@ -75,7 +75,7 @@ func (c *h2Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return nil // past our GOAWAY's last stream: ignored (RFC 9113 §6.8)
 	}
 	c.maxID = id
-	c.control = 0
+	c.control = max(0, c.control-h2ControlPerStream)
 	if len(c.streams) >= h2MaxStreams {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeRefusedStream}
 	}
