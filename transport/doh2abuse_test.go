@@ -6,13 +6,11 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
-	"go.uber.org/zap"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -212,19 +210,10 @@ func (c *countWriter) Write(b []byte) (int, error) {
 // TestDoH2Shutdown: Shutdown sends GOAWAY, lets a query in flight be
 // answered, then closes.
 func TestDoH2Shutdown(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t, t.TempDir())
-	certs, err := LoadCerts(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewDoHServer(ln, NewDoH(echo(300*time.Millisecond), nil), TLSConfig(certs, "h2"), 10, time.Minute, newMetrics(t), zap.NewNop())
+	s := newH2(t, echo(300*time.Millisecond), nil)
+	srv := s.DoHServer
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	s := h2Server{DoHServer: srv, addr: srv.Addr().String(), pool: pool}
 	c := dialRaw(t, s, []http2.Setting{})
 	if err := c.get(1, "slow.test"); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,15 @@ type h2Server struct {
 // shorten the HTTP/2 timeouts before it serves.
 func startH2(t *testing.T, h dns.Handler, tweak func(*h2Timeouts)) h2Server {
 	t.Helper()
+	s := newH2(t, h, tweak)
+	serveTest(t, s.Serve, s.Shutdown)
+	return s
+}
+
+// newH2 is startH2's server, bound and not serving yet: for a test that
+// serves and shuts it down itself.
+func newH2(t *testing.T, h dns.Handler, tweak func(*h2Timeouts)) h2Server {
+	t.Helper()
 	certFile, keyFile, pool := writeCert(t, t.TempDir())
 	certs, err := LoadCerts(certFile, keyFile)
 	if err != nil {
@@ -61,7 +70,6 @@ func startH2(t *testing.T, h dns.Handler, tweak func(*h2Timeouts)) h2Server {
 	if tweak != nil {
 		tweak(&s.h2t)
 	}
-	serveTest(t, s.Serve, s.Shutdown)
 	return h2Server{DoHServer: s, addr: s.Addr().String(), pool: pool, certFile: certFile, metrics: m}
 }
 
