@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -26,12 +27,12 @@ const (
 	Stale              // expired, within stale_max_age, serve-stale on, not a SERVFAIL
 )
 
-// entryOverhead is what an entry costs beyond the allocations entrySize
-// counts one by one: the node and the Entry (each rounded to its
-// allocation class), the map's slot for it at the map's average load, and
-// the name's string header. Measured: TestFootprintWithinMaxBytes fills a
-// cache and compares the heap with max_bytes.
-const entryOverhead = 256
+// entryOverhead is what an entry costs beyond the buffers newEntry
+// counts one by one: the Entry (rounded to its allocation class), its slot
+// in the shard's array and in the index map at their average load and
+// growth. Measured: TestFootprintWithinMaxBytes fills a cache and compares
+// the heap with max_bytes.
+const entryOverhead = 192
 
 // allocSize is what the Go allocator hands out for n bytes: small sizes
 // round up to their size class, which wastes up to an eighth.
@@ -94,14 +95,30 @@ func (c *Cache) Config() Config { return c.cfg }
 // Now returns the time on the cache's clock.
 func (c *Cache) Now() time.Time { return c.now() }
 
-func (c *Cache) shard(k Key) *shard {
-	return c.shards[(maphash.String(c.seed, k.Name)+uint64(k.Type))&c.mask]
+// hash is k's 64 bits: the shard's index (its low bits) and the key of
+// the shard's index map.
+func (c *Cache) hash(k Key) uint64 {
+	h := maphash.String(c.seed, k.Name)
+	var flags uint64
+	if k.DO {
+		flags |= 1
+	}
+	if k.CD {
+		flags |= 2
+	}
+	return h ^ (uint64(k.Type)<<32 | uint64(k.Class)<<16 | flags<<48)
+}
+
+// lookup is the entry stored for k, or nil.
+func (c *Cache) lookup(k Key) *Entry {
+	h := c.hash(k)
+	return c.shards[h&c.mask].get(k, h)
 }
 
 // Get looks k up at time now (from Now) and counts a hit or a miss. A stale
 // entry is returned with Stale so the caller can fall back on it.
 func (c *Cache) Get(k Key, now time.Time) (*Entry, State) {
-	e := c.shard(k).get(k)
+	e := c.lookup(k)
 	t := now.UnixNano()
 	if e != nil && t < e.expires {
 		c.m.Hits.Inc()
@@ -118,7 +135,7 @@ func (c *Cache) Get(k Key, now time.Time) (*Entry, State) {
 // Peek is Get without counting: for a second look at a query whose first
 // look was already counted.
 func (c *Cache) Peek(k Key, now time.Time) (*Entry, State) {
-	e := c.shard(k).get(k)
+	e := c.lookup(k)
 	t := now.UnixNano()
 	switch {
 	case e == nil:
@@ -158,7 +175,8 @@ func (c *Cache) Set(k Key, m *dns.Msg) (bool, error) {
 		return false
 	}
 	dead := func(old *Entry) bool { return now >= old.expires && !c.staleUsable(old, now) }
-	d, stored := c.shard(k).put(k, e, keep, dead)
+	h := c.hash(k)
+	d, stored := c.shards[h&c.mask].put(k, h, e, keep, dead)
 	c.account(d)
 	return stored, nil
 }
@@ -168,20 +186,36 @@ func (c *Cache) newEntry(k Key, m *dns.Msg, kind Kind, ttl uint32, now int64) (*
 	cp.Id = 0
 	cp.Compress = true
 	cp.Question = []dns.Question{{Name: k.Name, Qtype: k.Type, Qclass: k.Class}}
-	wire, err := cp.Pack()
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	wire, err := cp.PackBuffer(sc.wire[:cap(sc.wire)])
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	l, err := scan(wire)
+	if cap(wire) <= maxScratch {
+		sc.wire = wire[:0] // keep a bigger buffer PackBuffer made, up to a point
+	}
+	l, offs, err := scan(wire, sc.offs[:0])
+	if cap(offs) <= maxScratch {
+		sc.offs = offs[:0]
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	c.storeTTLs(wire, l, kind, ttl)
-	e := &Entry{wire: wire, layout: l, kind: kind, stored: now, expires: now + int64(ttl)*int64(time.Second)}
-	// The real footprint, so that max_bytes bounds the heap: the answer's
-	// buffer (Pack leaves room to spare), the TTL offsets, the name, the
-	// targets, each as the allocator rounds it.
-	e.size = entryOverhead + allocSize(cap(wire)) + allocSize(2*cap(l.ttlOffs)) + allocSize(len(k.Name))
+	// One exact buffer for the answer, its TTL offsets and the key's name:
+	// PackBuffer's has room to spare, and each piece apart would be an
+	// object more for the collector (see Entry).
+	data := make([]byte, 0, len(wire)+len(offs)+len(k.Name))
+	data = append(append(append(data, wire...), offs...), k.Name...)
+	c.storeTTLs(data[:len(wire)], offs, kind, ttl)
+	l.wireEnd, l.nameStart = int32(len(wire)), int32(len(wire)+len(offs))
+	e := &Entry{
+		data: data, layout: l, kind: kind, qtype: k.Type, qclass: k.Class, do: k.DO, cd: k.CD,
+		stored: now, expires: now + int64(ttl)*int64(time.Second),
+	}
+	// The real footprint, so that max_bytes bounds the heap: the buffer and
+	// the targets, each as the allocator rounds it.
+	e.size = entryOverhead + allocSize(cap(data))
 	for _, rr := range m.Answer {
 		if cn, ok := rr.(*dns.CNAME); ok {
 			e.targets = append(e.targets, lower(cn.Target))
@@ -191,6 +225,17 @@ func (c *Cache) newEntry(k Key, m *dns.Msg, kind Kind, ttl uint32, now int64) (*
 	e.size += allocSize(16 * cap(e.targets))
 	return e, nil
 }
+
+// scratch is newEntry's working space: the answer is packed and scanned
+// there, then copied into the entry's exact buffer.
+type scratch struct{ wire, offs []byte }
+
+// maxScratch bounds what a scratch keeps of a big answer's buffers.
+const maxScratch = 4096
+
+var scratches = sync.Pool{New: func() any {
+	return &scratch{wire: make([]byte, 0, 1024), offs: make([]byte, 0, 64)}
+}}
 
 // Prefetch reports whether the caller should refresh e in the background
 // now: it is popular (prefetch_min_hits), in the last tenth of its TTL, and
@@ -227,9 +272,7 @@ func (c *Cache) Flush() {
 func (c *Cache) Len() int {
 	n := 0
 	for _, s := range c.shards {
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+		n += s.len()
 	}
 	return n
 }

@@ -21,11 +21,21 @@ const StaleTTL = 30
 
 // Entry is one cached answer. Its answer is immutable; only the counters
 // that drive prefetch and the failure-recheck timer change.
+//
+// Everything it keeps of the answer and its key is one buffer without
+// pointers, data: the packed answer (ID 0, question lowercased, TTL fields
+// hold the stored TTLs), then the offset of each TTL field a hit rewrites
+// (two bytes each), then the key's name. So an entry is two objects for
+// the garbage collector to mark (itself and data; targets only when the
+// answer has CNAMEs), not one for each of those.
 type Entry struct {
-	wire    []byte // packed: ID 0, question lowercased, TTL fields hold the stored TTLs
+	data    []byte
 	layout  layout
-	targets []string
+	targets []string // CNAME targets, lowercased; nil without CNAMEs
 	kind    Kind
+	qtype   uint16 // the key, with the name at data[layout.nameStart:]
+	qclass  uint16
+	do, cd  bool
 	stored  int64 // unix nanoseconds
 	expires int64 // unix nanoseconds
 	size    int64 // bytes accounted against max_bytes
@@ -34,6 +44,15 @@ type Entry struct {
 	prefetched atomic.Bool
 	failedAt   atomic.Int64 // last failed refresh, unix nanoseconds; 0 if none
 }
+
+// matches reports whether e is stored under k (nil matches nothing).
+func (e *Entry) matches(k Key) bool {
+	return e != nil && e.qtype == k.Type && e.qclass == k.Class && e.do == k.DO && e.cd == k.CD &&
+		string(e.data[e.layout.nameStart:]) == k.Name
+}
+
+// wire is the packed answer.
+func (e *Entry) wire() []byte { return e.data[:e.layout.wireEnd] }
 
 // Kind returns what sort of answer the entry holds.
 func (e *Entry) Kind() Kind { return e.kind }
@@ -47,7 +66,7 @@ func (e *Entry) Targets() []string { return e.targets }
 func (e *Entry) Expires() time.Time { return time.Unix(0, e.expires) }
 
 // Len returns the length of the packed answer AppendWire produces.
-func (e *Entry) Len() int { return len(e.wire) }
+func (e *Entry) Len() int { return int(e.layout.wireEnd) }
 
 // AppendWire appends the answer, packed, for a client whose query had the
 // given ID and question spelling, with TTLs decreased by the time spent in
@@ -78,7 +97,7 @@ func (e *Entry) AppendBare(dst []byte, id uint16, qname string, now time.Time, s
 	if e.layout.optStart == 0 {
 		return dst, true
 	}
-	dst = dst[:start+e.layout.optStart]
+	dst = dst[:start+int(e.layout.optStart)]
 	ar := dst[start+10:]
 	binary.BigEndian.PutUint16(ar, binary.BigEndian.Uint16(ar)-1)
 	return dst, true
@@ -91,11 +110,13 @@ func (e *Entry) AppendStale(dst []byte, id uint16, qname string) []byte {
 
 func (e *Entry) appendWire(dst []byte, id uint16, qname string, age uint32, stale bool) []byte {
 	start := len(dst)
-	dst = append(dst, e.wire...)
+	dst = append(dst, e.wire()...)
 	w := dst[start:]
 	binary.BigEndian.PutUint16(w, id)
 	patchCase(w[12:e.layout.qnameEnd], qname)
-	for _, off := range e.layout.ttlOffs {
+	offs := e.data[e.layout.wireEnd:e.layout.nameStart]
+	for i := 0; i+1 < len(offs); i += 2 {
+		off := binary.BigEndian.Uint16(offs[i:])
 		t := uint32(StaleTTL)
 		if !stale {
 			t = binary.BigEndian.Uint32(w[off:])

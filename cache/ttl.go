@@ -57,11 +57,13 @@ func (c *Cache) clamp(t uint32) uint32 {
 	return max(min(t, seconds(c.cfg.MaxTTL)), seconds(c.cfg.MinTTL))
 }
 
-// storeTTLs rewrites the TTL fields of a packed answer to what a hit at age
-// 0 hands out. Positive records keep their own TTL, clamped like the entry;
-// negative and SERVFAIL records never outlive the entry.
-func (c *Cache) storeTTLs(wire []byte, l layout, kind Kind, ttl uint32) {
-	for _, off := range l.ttlOffs {
+// storeTTLs rewrites the TTL fields of a packed answer, at the offsets
+// scan found (offs, two bytes each), to what a hit at age 0 hands out.
+// Positive records keep their own TTL, clamped like the entry; negative
+// and SERVFAIL records never outlive the entry.
+func (c *Cache) storeTTLs(wire, offs []byte, kind Kind, ttl uint32) {
+	for i := 0; i+1 < len(offs); i += 2 {
+		off := binary.BigEndian.Uint16(offs[i:])
 		t := binary.BigEndian.Uint32(wire[off:])
 		if kind == Positive {
 			t = c.clamp(t)

@@ -8,47 +8,49 @@ import (
 	"github.com/miekg/dns"
 )
 
-// layout is where a packed answer keeps the fields a hit rewrites.
+// layout is where an entry's buffer keeps the fields a hit rewrites.
 type layout struct {
-	qnameEnd int      // the question name spans wire[12:qnameEnd]
-	ttlOffs  []uint16 // every RR's TTL field, except OPT's (it holds EDNS flags)
-	optStart int      // where the OPT record starts; 0 when there is none
-	bare     bool     // the OPT, if any, is the last record and holds no extended rcode
+	qnameEnd  int32 // the question name spans data[12:qnameEnd]
+	optStart  int32 // where the OPT record starts; 0 when there is none
+	wireEnd   int32 // the packed answer is data[:wireEnd]...
+	nameStart int32 // ...its TTL fields' offsets data[wireEnd:nameStart], the key's name the rest
+	bare      bool  // the OPT, if any, is the last record and holds no extended rcode
 }
 
 var errShort = errors.New("message truncated")
 
 // scan walks a packed message once, at store time, so that a hit can patch
-// the answer in place instead of unpacking it.
-func scan(wire []byte) (layout, error) {
+// the answer in place instead of unpacking it. It appends to offs the
+// offset of every RR's TTL field except OPT's (it holds EDNS flags), two
+// bytes each, and returns them.
+func scan(wire, offs []byte) (layout, []byte, error) {
 	var l layout
 	if len(wire) < 12 {
-		return l, errShort
+		return l, offs, errShort
 	}
 	qd := binary.BigEndian.Uint16(wire[4:])
 	rrs := int(binary.BigEndian.Uint16(wire[6:])) + int(binary.BigEndian.Uint16(wire[8:])) +
 		int(binary.BigEndian.Uint16(wire[10:]))
 	if qd != 1 {
-		return l, fmt.Errorf("%d questions, want 1", qd)
+		return l, offs, fmt.Errorf("%d questions, want 1", qd)
 	}
 	off, err := skipName(wire, 12)
 	if err != nil {
-		return l, fmt.Errorf("question: %w", err)
+		return l, offs, fmt.Errorf("question: %w", err)
 	}
-	l.qnameEnd = off
+	l.qnameEnd = int32(off)
 	off += 4
-	l.ttlOffs = make([]uint16, 0, rrs)
 	l.bare = true
 	for i := 0; i < rrs; i++ {
 		start := off
 		if off, err = skipName(wire, off); err != nil {
-			return l, fmt.Errorf("record %d: %w", i, err)
+			return l, offs, fmt.Errorf("record %d: %w", i, err)
 		}
 		if off+10 > len(wire) {
-			return l, errShort
+			return l, offs, errShort
 		}
 		if binary.BigEndian.Uint16(wire[off:]) != dns.TypeOPT {
-			l.ttlOffs = append(l.ttlOffs, uint16(off+4))
+			offs = binary.BigEndian.AppendUint16(offs, uint16(off+4))
 			if l.optStart != 0 {
 				l.bare = false // a record after the OPT: cutting it out would move names pointed to
 			}
@@ -56,14 +58,14 @@ func scan(wire []byte) (layout, error) {
 			if l.optStart != 0 || wire[off+4] != 0 {
 				l.bare = false // two OPTs, or an extended rcode that lives in the OPT
 			}
-			l.optStart = start
+			l.optStart = int32(start)
 		}
 		off += 10 + int(binary.BigEndian.Uint16(wire[off+8:]))
 	}
 	if off > len(wire) {
-		return l, errShort
+		return l, offs, errShort
 	}
-	return l, nil
+	return l, offs, nil
 }
 
 // skipName returns the offset just past the (possibly compressed) name at off.
