@@ -11,6 +11,8 @@ import (
 // run concurrently with both.
 type Store interface {
 	// Write stores a batch, in one transaction where the store has them.
+	// recs is the writer's, cleared once Write returns: a store that keeps
+	// records for later (PostgreSQL's backlog) copies them.
 	Write(recs []Record) error
 	// Prune applies retention: records older than cutoff go (a zero cutoff
 	// keeps all by age), and then the oldest beyond the store's size cap.

@@ -138,6 +138,13 @@ func (b *batcher) writeAll() error {
 		b.tally.add(l.counts, e)
 		b.batch = append(b.batch, e.record(b.client(e.client), storedID(e.clientID, l.cfg.Client)))
 	})
+	// Neither the taken records nor the batch (below) keep their names
+	// alive once written: a buffer's worth of dead strings would be marked
+	// by every garbage collection until overwritten (issue 22).
+	for _, r := range b.runs {
+		clear(r)
+	}
+	defer func() { clear(b.batch) }()
 	b.tally.merge(l.counts)
 	hours := l.counts.takeHourly()
 	if l.store == nil {
