@@ -31,11 +31,17 @@ func (r *Request) Suspended() bool { return r.rest != nil }
 // the rest, then hands the result back through the kept ways back,
 // innermost first, exactly as the inline run's call stack would have. The
 // decisions the inline run made (client, group, verdicts, tokens taken)
-// stand; nothing before the stop runs again.
-func (r *Request) Resume(ctx context.Context) (*Response, error) {
+// stand; nothing before the stop runs again. scratch becomes Scratch (the
+// inline run's was the socket reader's) for the ways back only, where the
+// answer is built: a miss's answer then costs no Response and no buffer of
+// its own. The rest never sees it, so nothing shared between requests (a
+// deduplicated exchange's answer) can lie in one. It is the caller's own
+// until it has sent the answer; nil for none.
+func (r *Request) Resume(ctx context.Context, scratch []byte) (*Response, error) {
 	rest, backs := r.rest, r.backs
 	r.rest, r.backs, r.Inline, r.Scratch = nil, nil, false, nil
 	resp, err := rest.Resolve(ctx, r)
+	r.Scratch = scratch
 	for _, c := range backs {
 		resp, err = c.Continue(ctx, r, resp, err)
 	}

@@ -52,7 +52,7 @@ type Edge struct {
 	// keeps one once the answer is sent and observed (a background refresh
 	// copies it), and a socket's reader answers tens of thousands a second.
 	inlineReqs sync.Pool
-	// streamBufs recycles the answer buffers of serve (*[]byte).
+	// streamBufs recycles the answer buffers of serve and resume (*[]byte).
 	streamBufs sync.Pool
 }
 
@@ -122,17 +122,14 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 		req = new(query.Request)
 	}
 	defer e.inlineReqs.Put(req)
-	bp, _ := e.streamBufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, streamBufSize)
-		bp = &b
-	}
+	bp := e.streamBuf()
 	defer e.streamBufs.Put(bp)
 	resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, streamLane(client), start, true, *bp)
 	if wouldBlock {
 		// This goroutine is the query's own and may wait: the rest runs
-		// here, from where the inline run stopped.
-		resp, _ = e.run(req, true)
+		// here, from where the inline run stopped, packing into the same
+		// buffer: the inline run did not send from it.
+		resp, _ = e.run(req, true, *bp)
 	}
 	if resp.Sends() { // otherwise a drop: nothing is sent
 		e.write(w, r, resp, protocol)
@@ -146,6 +143,16 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 func streamLane(client netip.Addr) int {
 	b := client.As16()
 	return int(b[15])
+}
+
+// streamBuf returns a recycled answer buffer, for streamBufs once the
+// answer in it is sent.
+func (e *Edge) streamBuf() *[]byte {
+	if bp, _ := e.streamBufs.Get().(*[]byte); bp != nil {
+		return bp
+	}
+	b := make([]byte, 0, streamBufSize)
+	return &b
 }
 
 // streamBufSize is the capacity of serve's recycled answer buffers: most
@@ -191,13 +198,13 @@ func (e *Edge) resolveInto(req *query.Request, r *dns.Msg, client netip.Addr, cl
 		q := r.Question[0]
 		req.Name, req.Type = lowerFqdn(q.Name), q.Qtype
 	}
-	return e.run(req, false)
+	return e.run(req, false, nil)
 }
 
 // run runs the pipeline on req, or with resume the rest of a suspended
-// req, turning errors and panics into SERVFAIL so a bad query can never take
-// the server down.
-func (e *Edge) run(req *query.Request, resume bool) (resp *query.Response, wouldBlock bool) {
+// req (which may pack its answer into scratch), turning errors and panics
+// into SERVFAIL so a bad query can never take the server down.
+func (e *Edge) run(req *query.Request, resume bool, scratch []byte) (resp *query.Response, wouldBlock bool) {
 	r := req.Msg
 	defer func() {
 		if p := recover(); p != nil {
@@ -207,7 +214,7 @@ func (e *Edge) run(req *query.Request, resume bool) (resp *query.Response, would
 	}()
 	var err error
 	if resume {
-		resp, err = req.Resume(context.Background())
+		resp, err = req.Resume(context.Background(), scratch)
 	} else {
 		if bad := checkHeader(r); bad != nil {
 			return bad, false

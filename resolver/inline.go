@@ -102,13 +102,18 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, lane int, received tim
 }
 
 // resume finishes, writing to w, a query ServeInline suspended.
+// The answer is packed into a recycled buffer, as a stream query's is: a
+// miss's answer would otherwise cost a Response and a buffer of its own
+// (the cache's packed copy), garbage once sent.
 func (e *Edge) resume(w dns.ResponseWriter, req *query.Request) {
-	resp, _ := e.run(req, true)
+	bp := e.streamBuf()
+	resp, _ := e.run(req, true, *bp)
 	if resp.Sends() {
 		e.write(w, req.Msg, resp, query.ProtoUDP)
 	}
 	e.observe(req, resp, udpProto, req.Start)
 	e.inlineReqs.Put(req)
+	e.streamBufs.Put(bp)
 }
 
 // pack is write for a caller that sends the bytes itself: the packed answer
