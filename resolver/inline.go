@@ -47,6 +47,18 @@ var _ Link = inlineStop{}
 // Resolve suspends inline runs here, with the rest of the chain left to do,
 // unless refuse refuses them at once, and passes other runs on.
 func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handler) (*query.Response, error) {
+	return s.resolve(ctx, req, next, s.rest(next))
+}
+
+// rest is what a query suspended here has left when next follows.
+func (s inlineStop) rest(next Handler) query.Rest {
+	if s.recheck != nil {
+		return &resumeRest{recheck: s.recheck, next: next}
+	}
+	return next
+}
+
+func (s inlineStop) resolve(ctx context.Context, req *query.Request, next Handler, rest query.Rest) (*query.Response, error) {
 	if !req.Inline {
 		return next.Resolve(ctx, req)
 	}
@@ -55,10 +67,20 @@ func (s inlineStop) Resolve(ctx context.Context, req *query.Request, next Handle
 			return nil, err
 		}
 	}
-	if s.recheck != nil {
-		return suspend(req, &resumeRest{recheck: s.recheck, next: next})
-	}
-	return suspend(req, next)
+	return suspend(req, rest)
+}
+
+// boundStop is an inlineStop in a chain (Chain), with the rest after it
+// built once: a suspended query's rest is the same every time, and was an
+// allocation on every miss.
+type boundStop struct {
+	stop inlineStop
+	next Handler
+	rest query.Rest
+}
+
+func (b *boundStop) Resolve(ctx context.Context, req *query.Request) (*query.Response, error) {
+	return b.stop.resolve(ctx, req, b.next, b.rest)
 }
 
 // udpProto is the resolved-metrics index of "udp".

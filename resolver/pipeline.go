@@ -80,6 +80,10 @@ type Link interface {
 func Chain(final Handler, links ...Link) Handler {
 	h := final
 	for i := len(links) - 1; i >= 0; i-- {
+		if s, ok := links[i].(inlineStop); ok {
+			h = &boundStop{stop: s, next: h, rest: s.rest(h)}
+			continue
+		}
 		h = &chained{link: links[i], next: h}
 	}
 	return h
