@@ -48,9 +48,10 @@ type Edge struct {
 	logger   *zap.Logger
 	maxUDP   int
 	now      func() time.Time
-	// inlineReqs recycles the Requests of queries answered inline: nothing
-	// keeps one once the answer is sent and observed (a background refresh
-	// copies it), and a socket's reader answers tens of thousands a second.
+	// inlineReqs recycles the Requests of queries answered inline
+	// (*inlineRun): nothing keeps one once the answer is sent and observed
+	// (a background refresh copies it), and a socket's reader answers tens
+	// of thousands a second.
 	inlineReqs sync.Pool
 	// streamBufs recycles the answer buffers of serve and resume (*[]byte).
 	streamBufs sync.Pool
@@ -117,11 +118,9 @@ func (e *Edge) serve(w dns.ResponseWriter, r *dns.Msg, protocol string, proto in
 		id = iw.ClientID()
 	}
 	client := clientAddr(w.RemoteAddr())
-	req, _ := e.inlineReqs.Get().(*query.Request)
-	if req == nil {
-		req = new(query.Request)
-	}
-	defer e.inlineReqs.Put(req)
+	run := e.inlineRun()
+	req := &run.req
+	defer e.inlineReqs.Put(run)
 	bp := e.streamBuf()
 	defer e.streamBufs.Put(bp)
 	resp, wouldBlock := e.resolveInto(req, r, client, id, protocol, streamLane(client), start, true, *bp)

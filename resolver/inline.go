@@ -101,13 +101,11 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, lane int, received tim
 	if start.IsZero() {
 		start = e.now()
 	}
-	req, _ := e.inlineReqs.Get().(*query.Request)
-	if req == nil {
-		req = new(query.Request)
-	}
+	run := e.inlineRun()
+	req := &run.req
 	resp, wouldBlock := e.resolveInto(req, r, client, "", query.ProtoUDP, lane, start, true, buf)
 	if wouldBlock {
-		return func(w dns.ResponseWriter) { e.resume(w, req) }
+		return run.resume
 	}
 	if resp.Sends() {
 		out, err := e.pack(r, resp, query.ProtoUDP, buf)
@@ -119,22 +117,42 @@ func (e *Edge) ServeInline(r *dns.Msg, client netip.Addr, lane int, received tim
 		}
 	}
 	e.observe(req, resp, udpProto, start)
-	e.inlineReqs.Put(req)
+	e.inlineReqs.Put(run)
 	return nil
+}
+
+// inlineRun is a recycled Request (Edge.inlineReqs) with the function that
+// resumes it bound once: ServeInline hands resume to the transport for each
+// query it suspends, and a closure made there was an allocation per miss.
+// resume runs once per suspension; the run is recycled when it ends.
+type inlineRun struct {
+	req    query.Request
+	resume func(w dns.ResponseWriter)
+}
+
+// inlineRun returns a recycled run, for inlineReqs once its answer is sent.
+func (e *Edge) inlineRun() *inlineRun {
+	if run, _ := e.inlineReqs.Get().(*inlineRun); run != nil {
+		return run
+	}
+	run := new(inlineRun)
+	run.resume = func(w dns.ResponseWriter) { e.resume(w, run) }
+	return run
 }
 
 // resume finishes, writing to w, a query ServeInline suspended.
 // The answer is packed into a recycled buffer, as a stream query's is: a
 // miss's answer would otherwise cost a Response and a buffer of its own
 // (the cache's packed copy), garbage once sent.
-func (e *Edge) resume(w dns.ResponseWriter, req *query.Request) {
+func (e *Edge) resume(w dns.ResponseWriter, run *inlineRun) {
+	req := &run.req
 	bp := e.streamBuf()
 	resp, _ := e.run(req, true, *bp)
 	if resp.Sends() {
 		e.write(w, req.Msg, resp, query.ProtoUDP)
 	}
 	e.observe(req, resp, udpProto, req.Start)
-	e.inlineReqs.Put(req)
+	e.inlineReqs.Put(run)
 	e.streamBufs.Put(bp)
 }
 

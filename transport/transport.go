@@ -22,7 +22,8 @@ type Handler interface {
 	// without waiting, packing into buf and calling send, and returns nil.
 	// When the query must wait (for an upstream) it returns resume, which
 	// the listener runs on another goroutine with the client's writer; r
-	// then belongs to it. lane numbers the loop (query.Request.Lane).
+	// then belongs to it. resume is run once: the Handler may recycle it
+	// with the query. lane numbers the loop (query.Request.Lane).
 	ServeInline(r *dns.Msg, client netip.Addr, lane int, received time.Time, buf []byte, send func([]byte) error) (resume func(w dns.ResponseWriter))
 }
 
