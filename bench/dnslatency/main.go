@@ -10,12 +10,20 @@
 // prints: sent answered lost qps p50_us p90_us p99_us p999_us max_us
 //
 // It measures the server, not itself: queries leave evenly spaced (query i
-// at i/rate, by spinning on the clock, not by time.Sleep, which sleeps a
-// millisecond or more and so would send bursts that queue at the server),
-// and an answer's arrival time is the kernel's receive timestamp
-// (SO_TIMESTAMPNS), so time the tool spends sending before it reads does
-// not count as the server's. It keeps its core busy: run it on a core of its
-// own (bench/latency.sh pins it with taskset).
+// at i/rate, never by time.Sleep, which sleeps a millisecond or more and so
+// would send bursts that queue at the server), and an answer's arrival time
+// is the kernel's receive timestamp (SO_TIMESTAMPNS), so time the tool
+// spends sending before it reads does not count as the server's.
+//
+// -pace says how it waits for the next query's turn:
+//   - spin (the default) busy-waits on the clock: the most exact spacing, but
+//     it keeps its core busy, so run it on a core of its own
+//     (bench/latency.sh pins it with taskset).
+//   - sleep sleeps (nanosleep(2)) until the next query is due, on a locked
+//     OS thread with a 1 ns timer slack, and reads answers once a
+//     millisecond, so a query leaves some µs late at worst and most of the
+//     core stays free for others (bench/miss.sh shares it with the fake
+//     upstream, which a spinning sender would delay).
 package main
 
 import (
@@ -26,6 +34,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +49,12 @@ func main() {
 	rate := flag.Int("rate", 10000, "queries per second")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	timeout := flag.Duration("timeout", time.Second, "an answer later than this counts as lost")
+	pace := flag.String("pace", "spin", "how to wait for the next query's turn: spin (busy-wait, exact) or sleep (ppoll, leaves the core to others)")
 	flag.Parse()
+	if *pace != "spin" && *pace != "sleep" {
+		fmt.Fprintf(os.Stderr, "dnslatency: -pace %q: want spin or sleep\n", *pace)
+		os.Exit(2)
+	}
 	queries, err := load(*file)
 	if err == nil && len(queries) == 0 {
 		err = fmt.Errorf("%s: no queries", *file)
@@ -54,7 +68,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "dnslatency: -server:", err)
 		os.Exit(2)
 	}
-	r, err := run(addr, queries, *rate, *duration, *timeout)
+	r, err := run(addr, queries, *rate, *duration, *timeout, *pace == "sleep")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dnslatency:", err)
 		os.Exit(1)
@@ -143,8 +157,9 @@ func (r result) String() string {
 }
 
 // run sends and receives on one goroutine: between sends it drains every
-// socket without blocking, so nothing waits on the Go scheduler.
-func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout time.Duration) (result, error) {
+// socket without blocking, so nothing waits on the Go scheduler. With sleep
+// it sleeps until the next query's turn instead of spinning.
+func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout time.Duration, sleep bool) (result, error) {
 	// Enough sockets that no ID is reused while its query may be in flight.
 	n := max(1, rate*int(timeout/time.Millisecond)/1000/30000+1)
 	conns := make([]*conn, n)
@@ -156,6 +171,19 @@ func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout ti
 		defer unix.Close(c.fd)
 		conns[i] = c
 	}
+	var w *sleeper
+	if sleep {
+		var err error
+		if w, err = newSleeper(); err != nil {
+			return result{}, err
+		}
+		defer runtime.UnlockOSThread()
+	}
+	// Answers carry the kernel's timestamp, so reading them late costs
+	// nothing but socket buffer: with sleep they are read once a
+	// millisecond, not after every send, which halves the tool's wake-ups.
+	var drained time.Duration
+	const drainEvery = time.Millisecond
 	rx := receiver{buf: make([]byte, 65535), oob: make([]byte, 128), timeout: timeout}
 	buf := make([]byte, 0, 512)
 	epoch := time.Now()
@@ -176,8 +204,14 @@ func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout ti
 				return result{}, fmt.Errorf("send: %w", err)
 			}
 		}
-		for _, c := range conns {
-			rx.drain(c)
+		if w == nil || now-drained >= drainEvery {
+			for _, c := range conns {
+				rx.drain(c)
+			}
+			drained = now
+		}
+		if w != nil {
+			w.sleep(time.Duration(float64(sent)*interval) - time.Since(epoch))
 		}
 	}
 	elapsed := time.Since(epoch)
