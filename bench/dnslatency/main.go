@@ -49,7 +49,7 @@ func main() {
 	rate := flag.Int("rate", 10000, "queries per second")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	timeout := flag.Duration("timeout", time.Second, "an answer later than this counts as lost")
-	pace := flag.String("pace", "spin", "how to wait for the next query's turn: spin (busy-wait, exact) or sleep (ppoll, leaves the core to others)")
+	pace := flag.String("pace", "spin", "how to wait for the next query's turn: spin (busy-wait, exact) or sleep (nanosleep, leaves the core to others)")
 	flag.Parse()
 	if *pace != "spin" && *pace != "sleep" {
 		fmt.Fprintf(os.Stderr, "dnslatency: -pace %q: want spin or sleep\n", *pace)
@@ -181,7 +181,8 @@ func run(server netip.AddrPort, queries [][]byte, rate int, duration, timeout ti
 	}
 	// Answers carry the kernel's timestamp, so reading them late costs
 	// nothing but socket buffer: with sleep they are read once a
-	// millisecond, not after every send, which halves the tool's wake-ups.
+	// millisecond, not after every send, where most reads would find
+	// nothing and cost a system call each.
 	var drained time.Duration
 	const drainEvery = time.Millisecond
 	rx := receiver{buf: make([]byte, 65535), oob: make([]byte, 128), timeout: timeout}
