@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -45,12 +44,7 @@ func TestUDPLoopRecycledQueriesKeepTheirClients(t *testing.T) {
 			if err != nil {
 				t.Skipf("cannot bind %s: %v", listen, err)
 			}
-			l.Serve(make(chan error, 4))
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				_ = l.Shutdown(ctx)
-			})
+			serveDNS(t, l)
 			_, port, _ := net.SplitHostPort(l.Addr())
 			var wg sync.WaitGroup
 			errs := make(chan error, clients)

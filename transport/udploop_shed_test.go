@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -41,13 +40,7 @@ func TestUDPLoopShedsPastMaxResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.(*dnsListener).loops[0].maxResumed = limit
-	errc := make(chan error, 4)
-	l.Serve(errc)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = l.Shutdown(ctx)
-	})
+	serveDNS(t, l)
 	conn, err := net.Dial("udp", l.Addr())
 	if err != nil {
 		t.Fatal(err)

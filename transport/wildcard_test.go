@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"net"
 	"testing"
 	"time"
@@ -33,12 +32,7 @@ func TestWildcardAnswersFromTheQueriedAddress(t *testing.T) {
 				if err != nil {
 					t.Skipf("cannot bind %s: %v", tc.listen, err)
 				}
-				l.Serve(make(chan error, 4))
-				t.Cleanup(func() {
-					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-					defer cancel()
-					_ = l.Shutdown(ctx)
-				})
+				serveDNS(t, l)
 				_, port, _ := net.SplitHostPort(l.Addr())
 				for _, to := range tc.to {
 					conn, err := net.Dial("udp", net.JoinHostPort(to, port))
@@ -70,12 +64,7 @@ func TestIPv4WildcardIsIPv4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Serve(make(chan error, 4))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = l.Shutdown(ctx)
-	})
+	serveDNS(t, l)
 	_, port, _ := net.SplitHostPort(l.Addr())
 	for _, tc := range []struct {
 		net, to string
@@ -109,12 +98,7 @@ func TestBothWildcardsOnOnePort(t *testing.T) {
 		if err != nil {
 			t.Fatalf("listen %s: %v", addr, err)
 		}
-		l.Serve(make(chan error, 4))
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = l.Shutdown(ctx)
-		})
+		serveDNS(t, l)
 		return l
 	}
 	l4 := serve("0.0.0.0:0", DNSOptions{UDP: UDPConfig{Loops: 1}})
